@@ -1,0 +1,234 @@
+// kdfast._core: the only file that knows Python.
+//
+// The public Python layer validates user input and converts it; these
+// bindings check the structure again (dtype, contiguity, shape) so that no
+// call into _core can read out of bounds, then release the GIL and call
+// the kernels on raw pointers.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "init.hpp"
+#include "parallel.hpp"
+#include "train.hpp"
+
+namespace py = pybind11;
+using kdfast::Interrupt;
+
+namespace {
+
+std::string shape_of(const py::array& arr) {
+    std::string s = "(";
+    for (py::ssize_t i = 0; i < arr.ndim(); ++i) s += (i ? ", " : "") + std::to_string(arr.shape(i));
+    return s + (arr.ndim() == 1 ? ",)" : ")");
+}
+
+// Checks that `arr` is a C-contiguous array of dtype T with the given shape
+// (-1: any extent) and returns its data.
+template <class T>
+T* checked(const py::array& arr, const char* name, std::vector<py::ssize_t> shape, bool writable = false) {
+    if (!arr.dtype().is(py::dtype::of<T>()))
+        throw py::type_error(std::string(name) + ": expected dtype " + std::string(py::str(py::dtype::of<T>())) +
+                             ", got " + std::string(py::str(arr.dtype())));
+    bool ok = arr.ndim() == static_cast<py::ssize_t>(shape.size());
+    for (std::size_t i = 0; ok && i < shape.size(); ++i) ok = shape[i] < 0 || arr.shape(i) == shape[i];
+    if (!ok) throw py::value_error(std::string(name) + ": unexpected shape " + shape_of(arr));
+    if (!(arr.flags() & py::array::c_style)) throw py::value_error(std::string(name) + ": must be C-contiguous");
+    if (writable && !arr.writeable()) throw py::value_error(std::string(name) + ": must be writable");
+    return static_cast<T*>(const_cast<void*>(arr.data()));
+}
+
+template <class T>
+const T* optional_data(const std::optional<py::array>& arr, const char* name, std::vector<py::ssize_t> shape) {
+    return arr ? checked<T>(*arr, name, std::move(shape)) : nullptr;
+}
+
+// Polled by the calling thread while the kernels run: takes the GIL and runs
+// Python's signal handlers, so Ctrl-C raises KeyboardInterrupt promptly.
+bool python_signal_pending(void*) noexcept {
+    py::gil_scoped_acquire gil;
+    return PyErr_CheckSignals() != 0;
+}
+
+constexpr Interrupt kPythonSignals{python_signal_pending, nullptr};
+
+// The bank's fixed parts, checked against each other.
+template <class T>
+kdfast::BankView<T> bank_view(const py::array& W0, const py::array& a, const py::array& offsets) {
+    const py::ssize_t M = W0.ndim() == 2 ? W0.shape(0) : -1, d = W0.ndim() == 2 ? W0.shape(1) : -1;
+    const T* w0 = checked<T>(W0, "W0", {M, d});
+    const T* signs = checked<T>(a, "a", {M});
+    const auto* off = checked<std::int64_t>(offsets, "offsets", {-1});
+    const py::ssize_t K = offsets.shape(0) - 1;
+    if (K < 1 || off[0] != 0 || off[K] != M) throw py::value_error("offsets: must run from 0 to the number of neurons");
+    for (py::ssize_t k = 0; k < K; ++k)
+        if (off[k + 1] <= off[k]) throw py::value_error("offsets: every network needs at least one neuron");
+    return {w0, signs, off, K, M, d};
+}
+
+template <class T>
+void init_bank(py::array W0, py::array a, const py::array& seeds, const py::array& offsets, int n_threads) {
+    const auto bank = bank_view<T>(W0, a, offsets);
+    T* w0 = checked<T>(W0, "W0", {bank.M, bank.d}, true);
+    T* signs = checked<T>(a, "a", {bank.M}, true);
+    const auto* s = checked<std::uint64_t>(seeds, "seeds", {bank.K});
+    py::gil_scoped_release release;
+    kdfast::init_bank(w0, signs, s, bank.offsets, bank.K, bank.d, n_threads);
+}
+
+template <class T>
+py::array_t<T> logits(const py::array& W, const py::array& W0, const py::array& a, const py::array& offsets,
+                      const py::array& X, int n_threads) {
+    const auto bank = bank_view<T>(W0, a, offsets);
+    const T* w = checked<T>(W, "W", {bank.M, bank.d});
+    const T* x = checked<T>(X, "X", {-1, bank.d});
+    const py::ssize_t n = X.shape(0);
+    py::array_t<T> F({static_cast<py::ssize_t>(bank.K), n});
+    T* f = F.mutable_data();
+    bool done;
+    {
+        py::gil_scoped_release release;
+        done = kdfast::logits(f, w, bank, x, n, n_threads, kPythonSignals);
+    }
+    if (!done) throw py::error_already_set();
+    return F;
+}
+
+template <class T>
+kdfast::Samples<T> samples(const py::array& X, const py::array& P, const std::optional<py::array>& y,
+                           py::ssize_t d, const char* x_name, const char* p_name, const char* y_name) {
+    const T* x = checked<T>(X, x_name, {-1, d});
+    const py::ssize_t n = X.shape(0);
+    const double* p = checked<double>(P, p_name, {n, -1});
+    return {x, p, optional_data<std::int8_t>(y, y_name, {n}), n, P.shape(1)};
+}
+
+py::array_t<double> records_array(py::ssize_t rows, py::ssize_t K) { return py::array_t<double>({rows, K}); }
+
+template <class T>
+py::dict train(py::array W, const py::array& W0, const py::array& a, const py::array& offsets, const py::array& X,
+               const py::array& P, const std::optional<py::array>& y, const std::optional<py::array>& X_test,
+               const std::optional<py::array>& P_test, const std::optional<py::array>& y_test,
+               const py::array& column, const py::array& lr, const py::array& radius, const py::array& tau,
+               int projection, std::int64_t steps, std::int64_t record_every, int n_threads) {
+    const auto bank = bank_view<T>(W0, a, offsets);
+    const py::ssize_t K = bank.K;
+    T* w = checked<T>(W, "W", {bank.M, bank.d}, true);
+    const auto data = samples<T>(X, P, y, bank.d, "X", "target", "y");
+    std::optional<kdfast::Samples<T>> test;
+    if (X_test || P_test || y_test) {
+        if (!(X_test && P_test && y_test)) throw py::value_error("X_test, target_test and y_test go together");
+        test = samples<T>(*X_test, *P_test, y_test, bank.d, "X_test", "target_test", "y_test");
+        if (test->C != data.C) throw py::value_error("target_test: needs as many columns as target");
+    }
+    if (projection < 0 || projection > 2) throw py::value_error("projection: unknown code");
+    if (steps < 0 || record_every < 1 || n_threads < 1) throw py::value_error("steps, record_every, n_threads");
+    const auto* col = checked<std::int64_t>(column, "target_index", {K});
+    for (py::ssize_t k = 0; k < K; ++k)
+        if (col[k] < 0 || col[k] >= data.C) throw py::value_error("target_index: column out of range");
+    const kdfast::Schedule schedule{checked<double>(lr, "lr", {K}),
+                                    checked<double>(radius, "radius", {K}),
+                                    checked<double>(tau, "temperature", {K}),
+                                    col,
+                                    static_cast<kdfast::Projection>(projection),
+                                    steps,
+                                    record_every};
+
+    const py::ssize_t rows = (steps + record_every - 1) / record_every;
+    auto loss = records_array(rows, K), mean_loss = records_array(1, K), final_loss = records_array(1, K);
+    std::optional<py::array_t<double>> train_acc, test_loss, test_acc;
+    if (data.y) train_acc = records_array(rows, K);
+    if (test) test_loss = records_array(rows, K), test_acc = records_array(rows, K);
+    const kdfast::Records records{loss.mutable_data(),
+                                  train_acc ? train_acc->mutable_data() : nullptr,
+                                  test_loss ? test_loss->mutable_data() : nullptr,
+                                  test_acc ? test_acc->mutable_data() : nullptr,
+                                  mean_loss.mutable_data(),
+                                  final_loss.mutable_data()};
+    bool done;
+    {
+        py::gil_scoped_release release;
+        done = kdfast::train(w, bank, data, test ? &*test : nullptr, schedule, records, n_threads, kPythonSignals);
+    }
+    if (!done) throw py::error_already_set();
+
+    py::dict out;
+    out["loss"] = loss;
+    out["mean_loss"] = mean_loss.attr("reshape")(K);
+    out["final_loss"] = final_loss.attr("reshape")(K);
+    out["train_acc"] = train_acc ? py::object(*train_acc) : py::none();
+    out["test_loss"] = test_loss ? py::object(*test_loss) : py::none();
+    out["test_acc"] = test_acc ? py::object(*test_acc) : py::none();
+    return out;
+}
+
+template <class T>
+py::array_t<double> max_drift(const py::array& W, const py::array& W0, const py::array& a, const py::array& offsets,
+                               int n_threads) {
+    const auto bank = bank_view<T>(W0, a, offsets);
+    const T* w = checked<T>(W, "W", {bank.M, bank.d});
+    py::array_t<double> drift(bank.K);
+    double* out = drift.mutable_data();
+    py::gil_scoped_release release;
+    kdfast::max_drift(out, w, bank, n_threads);
+    return drift;
+}
+
+// The bank's dtype decides which instantiation runs; the one chosen then
+// rejects any other array whose dtype does not match.
+bool is_float32(const py::array& W0) { return W0.dtype().is(py::dtype::of<float>()); }
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "kdfast's compiled engine. Private: use the kdfast package.";
+
+    m.def("openmp_enabled", &kdfast::openmp_enabled, "Whether the engine was built with OpenMP.");
+    m.def("max_threads", &kdfast::max_threads, "Threads a parallel region uses by default (OMP_NUM_THREADS).");
+
+    m.def(
+        "init_bank",
+        [](py::array W0, py::array a, const py::array& seeds, const py::array& offsets, int n_threads) {
+            if (is_float32(W0)) return init_bank<float>(W0, a, seeds, offsets, n_threads);
+            return init_bank<double>(W0, a, seeds, offsets, n_threads);
+        },
+        py::arg("W0"), py::arg("a"), py::arg("seeds"), py::arg("offsets"), py::arg("n_threads"));
+
+    m.def(
+        "logits",
+        [](const py::array& W, const py::array& W0, const py::array& a, const py::array& offsets, const py::array& X,
+           int n_threads) -> py::array {
+            if (is_float32(W0)) return logits<float>(W, W0, a, offsets, X, n_threads);
+            return logits<double>(W, W0, a, offsets, X, n_threads);
+        },
+        py::arg("W"), py::arg("W0"), py::arg("a"), py::arg("offsets"), py::arg("X"), py::arg("n_threads"));
+
+    m.def(
+        "train",
+        [](py::array W, const py::array& W0, const py::array& a, const py::array& offsets, const py::array& X,
+           const py::array& P, const std::optional<py::array>& y, const std::optional<py::array>& X_test,
+           const std::optional<py::array>& P_test, const std::optional<py::array>& y_test, const py::array& column,
+           const py::array& lr, const py::array& radius, const py::array& tau, int projection, std::int64_t steps,
+           std::int64_t record_every, int n_threads) {
+            auto run = is_float32(W0) ? &train<float> : &train<double>;
+            return run(W, W0, a, offsets, X, P, y, X_test, P_test, y_test, column, lr, radius, tau, projection, steps,
+                       record_every, n_threads);
+        },
+        py::arg("W"), py::arg("W0"), py::arg("a"), py::arg("offsets"), py::arg("X"), py::arg("P"), py::arg("y"),
+        py::arg("X_test"), py::arg("P_test"), py::arg("y_test"), py::arg("column"), py::arg("lr"), py::arg("radius"),
+        py::arg("tau"), py::arg("projection"), py::arg("steps"), py::arg("record_every"), py::arg("n_threads"));
+
+    m.def(
+        "max_drift",
+        [](const py::array& W, const py::array& W0, const py::array& a, const py::array& offsets, int n_threads)
+            -> py::array {
+            if (is_float32(W0)) return max_drift<float>(W, W0, a, offsets, n_threads);
+            return max_drift<double>(W, W0, a, offsets, n_threads);
+        },
+        py::arg("W"), py::arg("W0"), py::arg("a"), py::arg("offsets"), py::arg("n_threads"));
+}

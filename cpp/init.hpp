@@ -1,0 +1,18 @@
+// Initial weights and output signs of a bank of students.
+//
+// Size legend: K networks, M neurons in all, d inputs.
+#pragma once
+
+#include <cstdint>
+
+namespace kdfast {
+
+// Neuron j of network k is neuron (j - offsets[k]) of stream seeds[k].
+template <class T>
+void init_bank(T* W0,                     // (M, d) out: w ~ N(0, I_d)
+               T* a,                      // (M,)   out: uniform on {-1, +1}
+               const std::uint64_t* seeds,  // (K,)
+               const std::int64_t* offsets, // (K+1,) network k owns rows offsets[k]..offsets[k+1]
+               std::int64_t K, std::int64_t d, int n_threads);
+
+}  // namespace kdfast

@@ -1,0 +1,72 @@
+// Full-batch projected gradient descent for a bank of students, all steps
+// inside one call.
+//
+// Size legend: n samples, d inputs, K networks, M neurons in all,
+// C target columns, T_rec recorded steps.
+#pragma once
+
+#include <cstdint>
+
+#include "parallel.hpp"
+
+namespace kdfast {
+
+enum class Projection : int { none = 0, neuron = 1, network = 2 };
+
+// Read-only view of a bank's fixed parts.
+template <class T>
+struct BankView {
+    const T* W0;                  // (M, d) initial weights: centres of the projection balls
+    const T* a;                   // (M,)   output signs
+    const std::int64_t* offsets;  // (K+1,) network k owns rows offsets[k]..offsets[k+1]
+    std::int64_t K, M, d;
+};
+
+// A data set with the targets each network is trained or scored against.
+template <class T>
+struct Samples {
+    const T* X;            // (n, d)
+    const double* P;       // (n, C) probabilities of class +1
+    const std::int8_t* y;  // (n,)   labels in {-1, +1}, or nullptr: no accuracy
+    std::int64_t n, C;
+};
+
+// Per-network hyperparameters.
+struct Schedule {
+    const double* lr;             // (K,)
+    const double* radius;         // (K,) infinity: this network is not projected
+    const double* tau;            // (K,) temperatures
+    const std::int64_t* column;   // (K,) target column of each network
+    Projection projection;
+    std::int64_t steps, record_every;
+};
+
+// Outputs; optional arrays are nullptr when not wanted.
+struct Records {
+    double* loss;        // (T_rec, K) L(W_t) at t = 0, record_every, ...
+    double* train_acc;   // (T_rec, K) or nullptr
+    double* test_loss;   // (T_rec, K) or nullptr
+    double* test_acc;    // (T_rec, K) or nullptr
+    double* mean_loss;   // (K,) mean of L(W_t) over every step t < steps
+    double* final_loss;  // (K,) L(W_steps)
+};
+
+// Runs schedule.steps steps on W in place. Returns false when interrupted:
+// W then holds the weights after the last completed step.
+template <class T>
+bool train(T* W,  // (M, d) in/out
+           const BankView<T>& bank, const Samples<T>& data, const Samples<T>* test, const Schedule& schedule,
+           const Records& records, int n_threads, Interrupt interrupt);
+
+// F[k, i] = f_k(x_i). Returns false when interrupted.
+template <class T>
+bool logits(T* F,  // (K, n) out
+            const T* W, const BankView<T>& bank, const T* X /* (n, d) */, std::int64_t n, int n_threads,
+            Interrupt interrupt);
+
+// drift[k] = sqrt(m_k) * max_{j in k} ||w_j - w0_j||.
+template <class T>
+void max_drift(double* drift,  // (K,) out
+               const T* W, const BankView<T>& bank, int n_threads);
+
+}  // namespace kdfast

@@ -1,0 +1,325 @@
+"""A bank of two-layer ReLU students trained together by the compiled engine."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import _core
+from . import _validation as check
+from ._history import History
+from ._threads import effective_n_threads
+
+_PROJECTIONS = {"neuron": 1, "network": 2}
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _frozen(arr: np.ndarray) -> np.ndarray:
+    arr.flags.writeable = False
+    return arr
+
+
+def _dtype(value) -> np.dtype:
+    try:
+        dtype = np.dtype(value)
+    except TypeError as err:
+        raise TypeError(f"dtype: not a NumPy dtype: {value!r}") from err
+    if dtype not in _DTYPES:
+        raise TypeError(f"dtype: must be float32 or float64, got {dtype}")
+    return dtype
+
+
+def _int_vector(value, name: str, *, minimum: int) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(value))
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name}: expected a non-empty sequence of integers, got shape {arr.shape}")
+    if arr.dtype.kind not in "iu" and not (arr.dtype == object and all(isinstance(v, numbers.Integral) for v in arr)):
+        raise TypeError(f"{name}: expected integers, got dtype {arr.dtype}")
+    if any(int(v) < minimum for v in arr):
+        raise ValueError(f"{name}: every value must be >= {minimum}, got {arr.tolist()}")
+    return arr
+
+
+class StudentBank:
+    """K two-layer ReLU students f(x) = (1/sqrt(m)) sum_s a_s relu(<w_s, x>).
+
+    One network per (seed, width), seeds outer and widths inner, packed into
+    one (M, d) weight matrix (network k owns rows offsets[k]:offsets[k+1]).
+    Only the first layer W is trained; the signs a are fixed.
+
+    Initial weights come from a counter-based generator (Philox4x64-10) keyed
+    by (seed, neuron index): w ~ N(0, I_d) and a uniform on {-1, +1}. So the
+    width-64 network of a seed is a prefix of its width-128 network, soft and
+    hard students of one seed start from the same weights, and a network's
+    start does not depend on the rest of the bank or on the thread count.
+
+    Parameters
+    ----------
+    d : int
+        Input dimension.
+    widths : int or sequence of int
+        Widths m >= 1 of the networks, for each seed.
+    seeds : int or sequence of int, default (0,)
+        Seeds in [0, 2**64).
+    dtype : float32 or float64, default float32
+        Precision of weights and arithmetic.
+    """
+
+    def __init__(self, d, widths, seeds=(0,), dtype=np.float32):
+        d = check.positive_int(d, "d")
+        widths = _int_vector(widths, "widths", minimum=1).astype(np.int64)
+        seeds = _int_vector(seeds, "seeds", minimum=0)
+        if any(int(s) >= 2**64 for s in seeds):
+            raise ValueError("seeds: every value must be < 2**64")
+        dtype = _dtype(dtype)
+        net_widths = np.tile(widths, len(seeds))
+        net_seeds = np.repeat(seeds.astype(np.uint64), len(widths))
+        offsets = np.concatenate(([0], np.cumsum(net_widths))).astype(np.int64)
+        M = int(offsets[-1])
+        check.ensure_memory(2 * M * d * dtype.itemsize, f"a bank of {M} neurons x {d} inputs ({dtype})")
+        W0 = np.empty((M, d), dtype=dtype)
+        a = np.empty(M, dtype=dtype)
+        _core.init_bank(W0, a, net_seeds, offsets, effective_n_threads(None))
+        self._setup(W0, a, offsets, net_seeds)
+
+    @classmethod
+    def from_arrays(cls, W0, a, widths) -> StudentBank:
+        """A bank with explicit initial weights.
+
+        W0 : (M, d) float32 or float64 array; its dtype is the bank's.
+        a : (M,) signs in {-1, +1}.
+        widths : (K,) positive integers summing to M.
+        """
+        W0 = np.asarray(W0)
+        if W0.dtype not in _DTYPES:
+            raise TypeError(f"W0: must be a float32 or float64 array, got dtype {W0.dtype}")
+        W0 = check.matrix(W0, "W0", W0.dtype)
+        M = W0.shape[0]
+        signs = check.real_array(a, "a")
+        if signs.shape != (M,):
+            raise ValueError(f"a: expected shape ({M},) to match W0, got {signs.shape}")
+        if not np.isin(signs, (-1, 1)).all():
+            raise ValueError("a: every sign must be -1 or +1")
+        widths = _int_vector(widths, "widths", minimum=1).astype(np.int64)
+        if widths.sum() != M:
+            raise ValueError(f"widths: must sum to the number of rows of W0 ({M}), got {int(widths.sum())}")
+        bank = cls.__new__(cls)
+        offsets = np.concatenate(([0], np.cumsum(widths))).astype(np.int64)
+        bank._setup(W0.copy(), signs.astype(W0.dtype), offsets, None)
+        return bank
+
+    def _setup(self, W0, a, offsets, seeds) -> None:
+        self._W0 = _frozen(W0)
+        self._a = _frozen(a)
+        self._offsets = _frozen(offsets)
+        self._widths = _frozen(np.diff(offsets))
+        self._seeds = None if seeds is None else _frozen(seeds)
+        self._W = self._W0
+
+    # -- properties ------------------------------------------------------
+
+    @property
+    def W(self) -> np.ndarray:
+        """(M, d) current weights, read-only. A fit replaces it, so an array
+        taken before a fit keeps the weights it had."""
+        return self._W
+
+    @property
+    def W0(self) -> np.ndarray:
+        """(M, d) initial weights, read-only."""
+        return self._W0
+
+    @property
+    def a(self) -> np.ndarray:
+        """(M,) output-layer signs in {-1, +1}."""
+        return self._a
+
+    @property
+    def widths(self) -> np.ndarray:
+        """(K,) width of each network."""
+        return self._widths
+
+    @property
+    def seeds(self) -> np.ndarray | None:
+        """(K,) seed of each network (uint64), or None for `from_arrays` banks."""
+        return self._seeds
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """(K+1,) network k owns rows offsets[k]:offsets[k+1] of W."""
+        return self._offsets
+
+    @property
+    def n_networks(self) -> int:
+        return len(self._widths)
+
+    @property
+    def n_neurons(self) -> int:
+        return self._W0.shape[0]
+
+    @property
+    def d(self) -> int:
+        return self._W0.shape[1]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._W0.dtype
+
+    def __repr__(self) -> str:
+        widths = np.unique(self._widths)
+        seeds = "explicit" if self._seeds is None else f"{len(np.unique(self._seeds))} seeds"
+        return (
+            f"StudentBank(d={self.d}, networks={self.n_networks}, neurons={self.n_neurons}, "
+            f"widths {widths.min()}..{widths.max()}, {seeds}, {self.dtype})"
+        )
+
+    # -- computation -----------------------------------------------------
+
+    def reset(self) -> StudentBank:
+        """Return the weights to W0."""
+        self._W = self._W0
+        return self
+
+    def _inputs(self, X, name: str) -> np.ndarray:
+        # Copies to the bank's dtype: float64 inputs are rounded to float32
+        # for a float32 bank, exactly as the arithmetic would use them.
+        return check.matrix(X, name, self.dtype, columns=self.d)
+
+    def logits(self, X, *, n_threads=None) -> np.ndarray:
+        """(n, K) outputs f_k(x_i) of every network, in the bank's dtype."""
+        X = self._inputs(X, "X")
+        threads = effective_n_threads(n_threads)
+        F = _core.logits(self._W, self._W0, self._a, self._offsets, X, threads)
+        return np.ascontiguousarray(F.T)
+
+    def fit(
+        self,
+        X,
+        target,
+        *,
+        steps,
+        lr=1.0,
+        radius=None,
+        projection="neuron",
+        temperature=1.0,
+        target_index=None,
+        y=None,
+        X_test=None,
+        y_test=None,
+        target_test=None,
+        record_every=1,
+        n_threads=None,
+    ) -> History:
+        """Full-batch projected gradient descent for every network at once.
+
+        Each step t records L(W_t), then sets W <- Proj(W - lr * grad L(W)),
+        with the loss l(f, p) = tau^2 KL(Bern(p) || Bern(sigmoid(f / tau))),
+        which for hard labels is the logistic loss ln(1 + exp(-y f)) at tau = 1.
+        Fitting again continues from the current weights; projection is
+        always around W0. Ctrl-C stops within about 50 ms of the current
+        kernel and raises KeyboardInterrupt; the bank then holds the weights
+        of the last completed step.
+
+        Parameters
+        ----------
+        X : (n, d) array
+            Training inputs (copied to the bank's dtype).
+        target : (n,) or (n, C) array
+            Probabilities of class +1 in [0, 1], or labels in {-1, +1}
+            (meaning p = (1 + y) / 2), per column.
+        steps : int >= 0
+        lr, temperature : float or (K,) array, > 0
+        radius : None, float or (K,) array, > 0
+            None: plain gradient descent. A network whose radius is inf is
+            not projected.
+        projection : "neuron" or "network"
+            "neuron": ||w_s - w_s(0)|| <= radius / sqrt(m) for every neuron;
+            "network": ||W - W(0)||_F <= radius for the whole network.
+        target_index : None or (K,) ints
+            Column of `target` each network trains on; required when C > 1.
+        y : None or (n,) labels
+            Labels for train accuracy. When omitted and `target` is a single
+            column of hard labels, accuracy is measured against it.
+        X_test, y_test : test inputs and labels, given together
+        target_test : None, (n_test,) or (n_test, C)
+            Targets of the test loss (same columns as `target`); by default
+            the test labels.
+        record_every : int >= 1
+            Record loss and accuracy every this many steps.
+        n_threads : None or int
+            None: all available (OMP_NUM_THREADS honoured); -1: all. Results
+            are bitwise identical for any value.
+        """
+        steps = check.positive_int(steps, "steps", minimum=0)
+        record_every = check.positive_int(record_every, "record_every")
+        threads = effective_n_threads(n_threads)
+        K = self.n_networks
+        X = self._inputs(X, "X")
+        n = X.shape[0]
+        P, target_labels = check.targets(target, "target", n)
+        C = P.shape[1]
+        column = self._columns(target_index, C)
+        labels = check.labels(y, "y", n) if y is not None else target_labels
+        lr = check.per_network(lr, "lr", K)
+        temperature = check.per_network(temperature, "temperature", K)
+        if not isinstance(projection, str) or projection not in _PROJECTIONS:
+            raise ValueError(f"projection: must be 'neuron' or 'network', got {projection!r}")
+        if radius is None:
+            code, radius = 0, np.full(K, np.inf)
+        else:
+            code, radius = _PROJECTIONS[projection], check.per_network(radius, "radius", K, allow_inf=True)
+        test = self._test_set(X_test, y_test, target_test, C)
+        n_test = 0 if test is None else test[0].shape[0]
+
+        itemsize = self.dtype.itemsize
+        check.ensure_memory(
+            3 * self.n_neurons * self.d * itemsize  # weights, their update, the copy this fit returns
+            + (n + n_test) * self.d * itemsize + (2 * n + n_test) * K * itemsize + 8 * self.n_neurons,
+            f"fitting {K} networks of {self.n_neurons} neurons on {n} samples",
+        )
+        W = self._W.copy()
+        try:
+            records = _core.train(
+                W, self._W0, self._a, self._offsets, X, P, labels,
+                *(test if test is not None else (None, None, None)),
+                column, lr, radius, temperature, code, steps, record_every, threads,
+            )  # fmt: skip
+        finally:
+            # On KeyboardInterrupt, W holds the last completed step.
+            self._W = _frozen(W)
+        drift = _core.max_drift(self._W, self._W0, self._a, self._offsets, threads)
+        return History(steps=np.arange(0, steps, record_every, dtype=np.int64), max_drift=drift, **records)
+
+    def _columns(self, target_index, C: int) -> np.ndarray:
+        K = self.n_networks
+        if target_index is None:
+            if C > 1:
+                raise ValueError(f"target_index: required when target has {C} columns (one column per network)")
+            return np.zeros(K, dtype=np.int64)
+        index = check.real_array(target_index, "target_index")
+        if index.dtype.kind not in "iu":
+            raise TypeError(f"target_index: expected integers, got dtype {index.dtype}")
+        if index.shape != (K,):
+            raise ValueError(f"target_index: expected shape ({K},) (one per network), got {index.shape}")
+        if (index < 0).any() or (index >= C).any():
+            raise ValueError(f"target_index: columns must lie in [0, {C}), got {index.min()}..{index.max()}")
+        return index.astype(np.int64)
+
+    def _test_set(self, X_test, y_test, target_test, C: int):
+        if X_test is None and y_test is None:
+            if target_test is not None:
+                raise ValueError("target_test: needs X_test and y_test")
+            return None
+        if X_test is None or y_test is None:
+            raise ValueError("X_test and y_test: give both or neither")
+        X_test = self._inputs(X_test, "X_test")
+        n_test = X_test.shape[0]
+        y_test = check.labels(y_test, "y_test", n_test)
+        if target_test is None:
+            P_test = np.repeat(((1.0 + y_test) / 2.0)[:, None], C, axis=1)
+        else:
+            P_test, _ = check.targets(target_test, "target_test", n_test)
+            if P_test.shape[1] != C:
+                raise ValueError(f"target_test: expected {C} column(s) like target, got {P_test.shape[1]}")
+        return X_test, np.ascontiguousarray(P_test), y_test

@@ -1,0 +1,51 @@
+"""What a fit records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, repr=False)
+class History:
+    """Records of one `StudentBank.fit` call; K is the number of networks.
+
+    Attributes
+    ----------
+    steps : (T_rec,) int64
+        The steps t at which records were taken: 0, record_every, ... < steps.
+    loss : (T_rec, K) float64
+        Training loss L(W_t), taken before the update of step t.
+    mean_loss : (K,) float64
+        Mean of L(W_t) over every step t = 0 .. steps-1, recorded or not: the
+        theory's "loss averaged over epochs". NaN when steps == 0.
+    final_loss : (K,) float64
+        L(W_steps), the training loss after the last update.
+    train_acc : (T_rec, K) float64 or None
+        Fraction of training samples with sign(f) equal to the label (f = 0
+        counts as wrong); None when no labels were known.
+    test_loss, test_acc : (T_rec, K) float64 or None
+        The same on the test set, when one was given.
+    max_drift : (K,) float64
+        max over the network's neurons of ||w_s - w_s(0)|| * sqrt(m) after
+        the fit; at most the radius under neuron projection.
+    """
+
+    steps: np.ndarray
+    loss: np.ndarray
+    mean_loss: np.ndarray
+    final_loss: np.ndarray
+    train_acc: np.ndarray | None
+    test_loss: np.ndarray | None
+    test_acc: np.ndarray | None
+    max_drift: np.ndarray
+
+    def __repr__(self) -> str:
+        recorded = [name for name in ("train_acc", "test_loss", "test_acc") if getattr(self, name) is not None]
+        return (
+            f"History(networks={self.mean_loss.shape[0]}, recorded_steps={self.steps.shape[0]}, "
+            f"mean_loss=[{self.mean_loss.min():.4g} .. {self.mean_loss.max():.4g}], also={recorded})"
+            if self.mean_loss.size and not np.isnan(self.mean_loss).all()
+            else f"History(networks={self.mean_loss.shape[0]}, recorded_steps=0)"
+        )
