@@ -1,0 +1,42 @@
+"""Results are bitwise identical for any thread count."""
+
+import numpy as np
+import pytest
+
+import kdfast
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("radius", "projection"), [(None, "neuron"), (0.5, "neuron"), (2.0, "network")])
+def test_fit_is_bitwise_identical_for_1_and_2_threads(dtype, radius, projection):
+    rng = np.random.default_rng(1)
+    # n spans several sample tiles and M several neuron blocks, so that two
+    # threads really split both passes.
+    n, d = 150, 7
+    X = rng.normal(size=(n, d))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    y = np.sign(X[:, 0] * X[:, 1] + 1e-3)
+    results = []
+    for threads in (1, 2):
+        bank = kdfast.StudentBank(d, [1, 5, 40], seeds=[3, 4], dtype=dtype)
+        history = bank.fit(
+            X, y, steps=6, lr=2.0, radius=radius, projection=projection,
+            X_test=X[:30], y_test=y[:30], n_threads=threads,
+        )  # fmt: skip
+        results.append((bank.W, bank.logits(X, n_threads=threads), history))
+    (W1, F1, h1), (W2, F2, h2) = results
+    np.testing.assert_array_equal(W1, W2)
+    np.testing.assert_array_equal(F1, F2)
+    for name in ("loss", "mean_loss", "final_loss", "train_acc", "test_loss", "test_acc", "max_drift"):
+        np.testing.assert_array_equal(getattr(h1, name), getattr(h2, name), err_msg=name)
+
+
+def test_n_threads_semantics(monkeypatch):
+    from kdfast import _core
+    from kdfast._threads import effective_n_threads
+
+    available = _core.max_threads()
+    assert effective_n_threads(None) == available
+    assert effective_n_threads(-1) == available
+    assert effective_n_threads(-(available + 5)) == 1
+    assert effective_n_threads(3) == 3
