@@ -36,6 +36,8 @@ def fit(bank, X, target, **kwargs):
         ((3, [-1]), {}, ValueError, "widths"),
         ((3, []), {}, ValueError, "widths: expected a non-empty"),
         ((3, [1.5]), {}, TypeError, "widths: expected integers"),
+        ((3, [True]), {}, TypeError, "widths: expected integers"),
+        ((3, np.array([2.0])), {}, TypeError, "widths: expected integers"),
         ((3, [1]), {"seeds": [-1]}, ValueError, "seeds: every value must be >= 0"),
         ((3, [1]), {"seeds": [2**64]}, ValueError, "seeds"),
         ((3, [1]), {"dtype": np.int32}, TypeError, "dtype: must be float32 or float64"),
@@ -193,3 +195,11 @@ def test_core_rejects_mismatched_arrays():
         _core.logits(W0, W0, a, np.array([0, 3, 3], dtype=np.int64), X, 1)
     with pytest.raises(ValueError, match="X: must be C-contiguous"):
         _core.logits(W0, W0, a, offsets, np.zeros((2, 4)).T, 1)
+
+
+def test_large_seeds_are_exact():
+    """Python ints above 2**63 are not routed through float64."""
+    mixed = kdfast.StudentBank(2, [3], seeds=(0, 2**63 + 5))
+    assert mixed.seeds.tolist() == [0, 2**63 + 5]
+    alone = kdfast.StudentBank(2, [3], seeds=[2**63 + 5])
+    np.testing.assert_array_equal(mixed.W0[3:], alone.W0)

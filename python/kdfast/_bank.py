@@ -30,15 +30,23 @@ def _dtype(value) -> np.dtype:
     return dtype
 
 
-def _int_vector(value, name: str, *, minimum: int) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(value))
+def _int_vector(value, name: str, *, minimum: int) -> list[int]:
+    """A non-empty sequence of integers >= minimum, as Python ints.
+
+    Python ints are kept exact: NumPy would turn (0, 2**63 + 5) into float64.
+    """
+    arr = np.asarray(value) if isinstance(value, np.ndarray) else np.asarray(value, dtype=object)
+    arr = np.atleast_1d(arr)
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name}: expected a non-empty sequence of integers, got shape {arr.shape}")
-    if arr.dtype.kind not in "iu" and not (arr.dtype == object and all(isinstance(v, numbers.Integral) for v in arr)):
-        raise TypeError(f"{name}: expected integers, got dtype {arr.dtype}")
-    if any(int(v) < minimum for v in arr):
-        raise ValueError(f"{name}: every value must be >= {minimum}, got {arr.tolist()}")
-    return arr
+    if arr.dtype.kind not in "iuO" or any(
+        isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) for v in arr.tolist()
+    ):
+        raise TypeError(f"{name}: expected integers, got {arr.tolist()[:5]}")
+    values = [int(v) for v in arr.tolist()]
+    if min(values) < minimum:
+        raise ValueError(f"{name}: every value must be >= {minimum}, got {values[:10]}")
+    return values
 
 
 class StudentBank:
@@ -68,13 +76,13 @@ class StudentBank:
 
     def __init__(self, d, widths, seeds=(0,), dtype=np.float32):
         d = check.positive_int(d, "d")
-        widths = _int_vector(widths, "widths", minimum=1).astype(np.int64)
+        widths = np.array(_int_vector(widths, "widths", minimum=1), dtype=np.int64)
         seeds = _int_vector(seeds, "seeds", minimum=0)
-        if any(int(s) >= 2**64 for s in seeds):
-            raise ValueError("seeds: every value must be < 2**64")
+        if max(seeds) >= 2**64:
+            raise ValueError(f"seeds: every value must be < 2**64, got {max(seeds)}")
         dtype = _dtype(dtype)
         net_widths = np.tile(widths, len(seeds))
-        net_seeds = np.repeat(seeds.astype(np.uint64), len(widths))
+        net_seeds = np.repeat(np.array(seeds, dtype=np.uint64), len(widths))
         offsets = np.concatenate(([0], np.cumsum(net_widths))).astype(np.int64)
         M = int(offsets[-1])
         check.ensure_memory(2 * M * d * dtype.itemsize, f"a bank of {M} neurons x {d} inputs ({dtype})")
@@ -101,7 +109,7 @@ class StudentBank:
             raise ValueError(f"a: expected shape ({M},) to match W0, got {signs.shape}")
         if not np.isin(signs, (-1, 1)).all():
             raise ValueError("a: every sign must be -1 or +1")
-        widths = _int_vector(widths, "widths", minimum=1).astype(np.int64)
+        widths = np.array(_int_vector(widths, "widths", minimum=1), dtype=np.int64)
         if widths.sum() != M:
             raise ValueError(f"widths: must sum to the number of rows of W0 ({M}), got {int(widths.sum())}")
         bank = cls.__new__(cls)
