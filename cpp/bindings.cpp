@@ -139,8 +139,8 @@ py::dict train(py::array W, const py::array& W0, const py::array& a, const py::a
                                     steps,
                                     record_every};
 
-    const py::ssize_t rows = (steps + record_every - 1) / record_every;
-    auto loss = records_array(rows, K), mean_loss = records_array(1, K), final_loss = records_array(1, K);
+    const py::ssize_t rows = kdfast::recorded_steps(steps, record_every);
+    auto loss = records_array(rows, K), mean_loss = records_array(1, K);
     std::optional<py::array_t<double>> train_acc, test_loss, test_acc;
     if (data.y) train_acc = records_array(rows, K);
     if (test) test_loss = records_array(rows, K), test_acc = records_array(rows, K);
@@ -148,8 +148,7 @@ py::dict train(py::array W, const py::array& W0, const py::array& a, const py::a
                                   train_acc ? train_acc->mutable_data() : nullptr,
                                   test_loss ? test_loss->mutable_data() : nullptr,
                                   test_acc ? test_acc->mutable_data() : nullptr,
-                                  mean_loss.mutable_data(),
-                                  final_loss.mutable_data()};
+                                  mean_loss.mutable_data()};
     bool done;
     {
         py::gil_scoped_release release;
@@ -160,7 +159,6 @@ py::dict train(py::array W, const py::array& W0, const py::array& a, const py::a
     py::dict out;
     out["loss"] = loss;
     out["mean_loss"] = mean_loss.attr("reshape")(K);
-    out["final_loss"] = final_loss.attr("reshape")(K);
     out["train_acc"] = train_acc ? py::object(*train_acc) : py::none();
     out["test_loss"] = test_loss ? py::object(*test_loss) : py::none();
     out["test_acc"] = test_acc ? py::object(*test_acc) : py::none();

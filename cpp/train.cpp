@@ -68,24 +68,21 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
     // last completed step intact whenever the run is interrupted.
     T* current = W;
     T* spare = next.data();
+    // Records row `row` for weights `weights`; false when interrupted.
+    auto record = [&](std::int64_t row, const T* weights) {
+        train_scorer.record(records.loss + row * K, records.train_acc ? records.train_acc + row * K : nullptr, K);
+        if (!test_scorer) return true;
+        if (!test_scorer->score(weights, bank, schedule, n_threads, stop)) return false;
+        test_scorer->record(records.test_loss + row * K, records.test_acc + row * K, K);
+        return true;
+    };
     bool completed = true;
-    for (std::int64_t t = 0; t < schedule.steps; ++t) {
-        if (stop.requested() || !train_scorer.score(current, bank, schedule, n_threads, stop)) {
-            completed = false;
-            break;
-        }
+    for (std::int64_t t = 0; completed && t < schedule.steps; ++t) {
+        completed = !stop.requested() && train_scorer.score(current, bank, schedule, n_threads, stop);
+        if (!completed) break;
         for (std::int64_t k = 0; k < K; ++k) loss_sum[k] += train_scorer.loss[k];
-        if (t % schedule.record_every == 0) {
-            const std::int64_t row = t / schedule.record_every;
-            train_scorer.record(records.loss + row * K, records.train_acc ? records.train_acc + row * K : nullptr, K);
-            if (test_scorer) {
-                if (!test_scorer->score(current, bank, schedule, n_threads, stop)) {
-                    completed = false;
-                    break;
-                }
-                test_scorer->record(records.test_loss + row * K, records.test_acc + row * K, K);
-            }
-        }
+        if (t % schedule.record_every == 0 && !record(t / schedule.record_every, current)) completed = false;
+        if (!completed) break;
         backward_update(spare, sq.data(), scratch.data(), current, bank, train_scorer.R.data(), data.X,
                         train_scorer.Xt.data(), schedule, data.n, n_threads, stop);
         if (stop.requested()) {
@@ -96,12 +93,9 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
         std::swap(current, spare);
     }
     if (completed) {
-        completed = train_scorer.score(current, bank, schedule, n_threads, stop);
-        if (completed) {
-            std::copy(train_scorer.loss.begin(), train_scorer.loss.end(), records.final_loss);
-            for (std::int64_t k = 0; k < K; ++k)
-                records.mean_loss[k] = loss_sum[k] / static_cast<double>(schedule.steps);
-        }
+        completed = train_scorer.score(current, bank, schedule, n_threads, stop) &&
+                    record(recorded_steps(schedule.steps, schedule.record_every) - 1, current);
+        for (std::int64_t k = 0; k < K; ++k) records.mean_loss[k] = loss_sum[k] / static_cast<double>(schedule.steps);
     }
     if (current != W) std::copy(current, current + M * d, W);
     return completed;

@@ -41,15 +41,21 @@ struct Schedule {
     std::int64_t steps, record_every;
 };
 
-// Outputs; optional arrays are nullptr when not wanted.
+// Outputs; optional arrays are nullptr when not wanted. Rows are the
+// steps t = 0, record_every, 2 record_every, ... below `steps`, and then
+// t = steps: the weights the fit ends with.
 struct Records {
-    double* loss;        // (T_rec, K) L(W_t) at t = 0, record_every, ...
+    double* loss;        // (T_rec, K) L(W_t)
     double* train_acc;   // (T_rec, K) or nullptr
     double* test_loss;   // (T_rec, K) or nullptr
     double* test_acc;    // (T_rec, K) or nullptr
     double* mean_loss;   // (K,) mean of L(W_t) over every step t < steps
-    double* final_loss;  // (K,) L(W_steps)
 };
+
+// T_rec for a schedule.
+inline std::int64_t recorded_steps(std::int64_t steps, std::int64_t record_every) {
+    return (steps + record_every - 1) / record_every + 1;
+}
 
 // Runs schedule.steps steps on W in place. Returns false when interrupted:
 // W then holds the weights after the last completed step.

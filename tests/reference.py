@@ -227,37 +227,45 @@ def fit(W0, a, widths, X, target, *, steps, lr=1.0, radius=None, projection="neu
             P_test = None
 
     rec = dict(loss=[], train_acc=[], test_loss=[], test_acc=[])
+
+    def record(F, L):
+        rec["loss"].append(L)
+        if y is not None:
+            rec["train_acc"].append(accuracy(F, y))
+        if X_test is not None:
+            F_test = logits(W, a, widths, X_test)
+            if P_test is not None:
+                rec["test_loss"].append(loss(F_test, P_test, tau))
+            if y_test is not None:
+                rec["test_acc"].append(accuracy(F_test, y_test))
+
     all_losses, n_projected = [], 0
     for t in range(steps):
         F = logits(W, a, widths, X)
         L = loss(F, P, tau)
         all_losses.append(L)
         if t % record_every == 0:
-            rec["loss"].append(L)
-            if y is not None:
-                rec["train_acc"].append(accuracy(F, y))
-            if X_test is not None:
-                F_test = logits(W, a, widths, X_test)
-                if P_test is not None:
-                    rec["test_loss"].append(loss(F_test, P_test, tau))
-                if y_test is not None:
-                    rec["test_acc"].append(accuracy(F_test, y_test))
+            record(F, L)
         W = W - lr[np.repeat(np.arange(K), widths)][:, None] * gradient(W, a, widths, X, P, tau)
         if R is not None:
             W, n = project(W, W0, widths, R, projection)
             n_projected += n
+    # The last row describes the weights the fit ends with.
+    F = logits(W, a, widths, X)
+    record(F, loss(F, P, tau))
 
-    n_rec = len(range(0, steps, record_every))
+    recorded_steps = np.append(np.arange(0, steps, record_every), steps).astype(np.int64)
+    n_rec = len(recorded_steps)
 
     def table(rows, wanted):
         return np.array(rows, dtype=np.float64).reshape(n_rec, K) if wanted else None
 
     return SimpleNamespace(
         W=W,
-        steps=np.arange(0, steps, record_every, dtype=np.int64),
+        steps=recorded_steps,
         loss=table(rec["loss"], True),
         mean_loss=np.mean(all_losses, axis=0) if steps > 0 else np.full(K, np.nan),
-        final_loss=loss(logits(W, a, widths, X), P, tau),
+        final_loss=rec["loss"][-1],
         train_acc=table(rec["train_acc"], y is not None),
         test_loss=table(rec["test_loss"], X_test is not None and P_test is not None),
         test_acc=table(rec["test_acc"], X_test is not None and y_test is not None),

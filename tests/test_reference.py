@@ -202,15 +202,16 @@ def test_record_every_and_zero_steps(dtype):
     kw = dict(steps=10, lr=2.0, radius=RADIUS, temperature=TEMPERATURE, y=y, record_every=3)
     hist = bank.fit(X, p, **kw)
     want = ref.fit(W0, a, widths, X, p, **kw)
-    np.testing.assert_array_equal(hist.steps, [0, 3, 6, 9])
-    assert hist.loss.shape == hist.train_acc.shape == (4, K)
+    np.testing.assert_array_equal(hist.steps, [0, 3, 6, 9, 10])
+    assert hist.loss.shape == hist.train_acc.shape == (5, K)
     compare_history(hist, want, dtype, acc_atol=0.0 if dtype == np.float64 else 1.01 / 50)
     # mean_loss still averages all 10 steps, not only the recorded ones
     assert_close(hist.mean_loss, want.mean_loss, TOL[dtype], "mean_loss")
 
     bank.reset()
     hist0 = bank.fit(X, p, steps=0, temperature=TEMPERATURE, y=y)
-    assert hist0.steps.shape == (0,) and hist0.loss.shape == (0, K)
+    np.testing.assert_array_equal(hist0.steps, [0])
+    assert hist0.loss.shape == (1, K)
     assert np.all(np.isnan(hist0.mean_loss)) and hist0.mean_loss.shape == (K,)
     assert_close(hist0.final_loss, ref.loss(ref.logits(W0, a, widths, X),
                                             ref.target_matrix(p, K), TEMPERATURE),
@@ -300,8 +301,10 @@ def test_continuation_and_reset(dtype, projection):
     h5b = twice.fit(X, p, steps=5, **kw)
     np.testing.assert_array_equal(twice.W, once.W)
     np.testing.assert_array_equal(twice.W0, W0)
-    np.testing.assert_array_equal(np.concatenate([h5a.loss, h5b.loss]), h10.loss)
-    np.testing.assert_array_equal(np.concatenate([h5a.train_acc, h5b.train_acc]), h10.train_acc)
+    # Each fit also records its end: the first fit's last row is the second's first.
+    np.testing.assert_array_equal(h5a.loss[-1], h5b.loss[0])
+    np.testing.assert_array_equal(np.concatenate([h5a.loss[:-1], h5b.loss]), h10.loss)
+    np.testing.assert_array_equal(np.concatenate([h5a.train_acc[:-1], h5b.train_acc]), h10.train_acc)
     np.testing.assert_array_equal(h5a.final_loss, h5b.loss[0])
     np.testing.assert_array_equal(h5b.final_loss, h10.final_loss)
     np.testing.assert_array_equal(h5b.max_drift, h10.max_drift)  # drift measured from W0

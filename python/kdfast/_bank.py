@@ -254,7 +254,8 @@ class StudentBank:
             Targets of the test loss (same columns as `target`); by default
             the test labels.
         record_every : int >= 1
-            Record loss and accuracy every this many steps.
+            Record loss and accuracy every this many steps, and after the
+            last step.
         n_threads : None or int
             None: all available (OMP_NUM_THREADS honoured); -1: all. Results
             are bitwise identical for any value.
@@ -297,7 +298,8 @@ class StudentBank:
             # On KeyboardInterrupt, W holds the last completed step.
             self._W = _frozen(W)
         drift = _core.max_drift(self._W, self._W0, self._a, self._offsets, threads)
-        return History(steps=np.arange(0, steps, record_every, dtype=np.int64), max_drift=drift, **records)
+        recorded = np.append(np.arange(0, steps, record_every, dtype=np.int64), np.int64(steps))
+        return History(steps=recorded, max_drift=drift, **records)
 
     def _columns(self, target_index, C: int) -> np.ndarray:
         K = self.n_networks

@@ -14,14 +14,14 @@ class History:
     Attributes
     ----------
     steps : (T_rec,) int64
-        The steps t at which records were taken: 0, record_every, ... < steps.
+        The steps t at which records were taken: 0, record_every, ... below
+        `steps`, then `steps` itself, so the last row describes the weights
+        the fit ended with.
     loss : (T_rec, K) float64
-        Training loss L(W_t), taken before the update of step t.
+        Training loss L(W_t) of the weights before the update of step t.
     mean_loss : (K,) float64
         Mean of L(W_t) over every step t = 0 .. steps-1, recorded or not: the
         theory's "loss averaged over epochs". NaN when steps == 0.
-    final_loss : (K,) float64
-        L(W_steps), the training loss after the last update.
     train_acc : (T_rec, K) float64 or None
         Fraction of training samples with sign(f) equal to the label (f = 0
         counts as wrong); None when no labels were known.
@@ -35,11 +35,15 @@ class History:
     steps: np.ndarray
     loss: np.ndarray
     mean_loss: np.ndarray
-    final_loss: np.ndarray
     train_acc: np.ndarray | None
     test_loss: np.ndarray | None
     test_acc: np.ndarray | None
     max_drift: np.ndarray
+
+    @property
+    def final_loss(self) -> np.ndarray:
+        """(K,) training loss of the weights the fit ended with: ``loss[-1]``."""
+        return self.loss[-1]
 
     def __repr__(self) -> str:
         recorded = [name for name in ("train_acc", "test_loss", "test_acc") if getattr(self, name) is not None]
