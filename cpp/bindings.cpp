@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "init.hpp"
+#include "kernels.hpp"
 #include "parallel.hpp"
 #include "train.hpp"
 
@@ -188,6 +189,18 @@ PYBIND11_MODULE(_core, m) {
 
     m.def("openmp_enabled", &kdfast::openmp_enabled, "Whether the engine was built with OpenMP.");
     m.def("max_threads", &kdfast::max_threads, "Threads a parallel region uses by default (OMP_NUM_THREADS).");
+    m.def("simd_level", &kdfast::simd_level, "Instruction set of the fused kernels chosen for this CPU.");
+    m.def(
+        "activation_bytes",
+        [](std::int64_t n_neurons, std::int64_t n_samples, bool float32) {
+            auto bytes = [&](const auto& k) {
+                const std::int64_t padded = (n_samples + k.panel - 1) / k.panel * k.panel;
+                return n_neurons * (padded / k.lanes) * k.bits_bytes;
+            };
+            return float32 ? bytes(kdfast::kernels<float>()) : bytes(kdfast::kernels<double>());
+        },
+        py::arg("n_neurons"), py::arg("n_samples"), py::arg("float32"),
+        "Bytes of activation bits a fit keeps between its forward and backward pass.");
 
     m.def(
         "init_bank",

@@ -6,39 +6,70 @@
 #include <utility>
 #include <vector>
 
+#include "kernels.hpp"
 #include "student.hpp"
 
 namespace kdfast {
 
 namespace {
 
-// (n, d) -> (d, n), so that the sample loops of the kernels are contiguous.
+// (n, d) -> (d, np), zero in the padding columns i >= n, so that the kernels
+// run on whole panels of samples and the padding contributes nothing.
 template <class T>
-std::vector<T> transpose(const T* X, std::int64_t n, std::int64_t d) {
-    std::vector<T> Xt(static_cast<std::size_t>(n * d));
+std::vector<T> transpose_padded(const T* X, std::int64_t n, std::int64_t d, std::int64_t np) {
+    std::vector<T> Xt(static_cast<std::size_t>(d * np), T(0));
     for (std::int64_t i = 0; i < n; ++i)
-        for (std::int64_t c = 0; c < d; ++c) Xt[c * n + i] = X[i * d + c];
+        for (std::int64_t c = 0; c < d; ++c) Xt[c * np + i] = X[i * d + c];
     return Xt;
 }
 
-// Scratch for scoring one data set: logits, residuals, per-network sums.
+std::int64_t round_up(std::int64_t n, std::int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
+
+// Splits the networks into contiguous groups of about M / (4 threads)
+// neurons, so the forward pass has enough tasks to balance. The split does
+// not change any result: each logit is still summed by one task in order.
+std::vector<std::int64_t> network_groups(const std::int64_t* offsets, std::int64_t K, int n_threads) {
+    const std::int64_t target = std::max<std::int64_t>(1, offsets[K] / (4 * static_cast<std::int64_t>(n_threads)));
+    std::vector<std::int64_t> first{0};
+    for (std::int64_t k = 1; k < K; ++k)
+        if (offsets[k] - offsets[first.back()] >= target) first.push_back(k);
+    first.push_back(K);
+    return first;
+}
+
+// Scratch for scoring one data set: padded inputs, logits, residuals and
+// activation bits, per-network sums.
 template <class T>
 struct Scorer {
     const Samples<T>& data;
+    const KernelTable<T>& kernels;
+    std::int64_t np;
     std::vector<T> Xt, F, R;
+    std::vector<unsigned char> bits;
     std::vector<double> loss;
     std::vector<std::int64_t> correct;
 
-    Scorer(const Samples<T>& samples, std::int64_t d, std::int64_t K, bool residuals)
-        : data(samples), Xt(transpose(samples.X, samples.n, d)), F(static_cast<std::size_t>(K * samples.n)),
-          R(residuals ? F.size() : 0), loss(static_cast<std::size_t>(K)), correct(static_cast<std::size_t>(K)) {}
+    Scorer(const Samples<T>& samples, const BankView<T>& bank, bool for_training)
+        : data(samples),
+          kernels(kdfast::kernels<T>()),
+          np(round_up(samples.n, kernels.panel)),
+          Xt(transpose_padded(samples.X, samples.n, bank.d, np)),
+          F(static_cast<std::size_t>(bank.K * np)),
+          R(for_training ? F.size() : 0, T(0)),
+          bits(for_training ? static_cast<std::size_t>(bank.M * (np / kernels.lanes) * kernels.bits_bytes) : 0),
+          loss(static_cast<std::size_t>(bank.K)),
+          correct(static_cast<std::size_t>(bank.K)) {}
 
-    // Fills F, loss and correct (and R when allocated) for weights W.
-    bool score(const T* W, const BankView<T>& bank, const Schedule& schedule, int n_threads, StopFlag& stop) {
-        forward(F.data(), Xt.data(), W, bank.a, bank.offsets, data.n, bank.d, bank.K, n_threads, stop);
+    // Fills F, loss and correct (and R and the activation bits when
+    // training) for weights W; false when interrupted.
+    bool score(const T* W, const BankView<T>& bank, const Schedule& schedule, const NetworkGroups& groups,
+               int n_threads, StopFlag& stop) {
+        const ForwardArgs<T> args{F.data(), bits.empty() ? nullptr : bits.data(), Xt.data(), W, bank.a,
+                                  bank.offsets, np, bank.d, bank.K};
+        kernels.forward(args, groups, n_threads, stop);
         if (stop.requested()) return false;
         loss_and_residual(loss.data(), correct.data(), R.empty() ? nullptr : R.data(), F.data(), data.P,
-                          schedule.column, schedule.tau, data.y, data.n, data.C, bank.K, n_threads);
+                          schedule.column, schedule.tau, data.y, data.n, np, data.C, bank.K, n_threads);
         return true;
     }
 
@@ -56,35 +87,39 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
            const Records& records, int n_threads, Interrupt interrupt) {
     const std::int64_t K = bank.K, M = bank.M, d = bank.d;
     StopFlag stop(interrupt);
-    Scorer<T> train_scorer(data, d, K, /*residuals=*/true);
+    const std::vector<std::int64_t> first = network_groups(bank.offsets, K, n_threads);
+    const NetworkGroups groups{first.data(), static_cast<std::int64_t>(first.size()) - 1};
+    Scorer<T> train_scorer(data, bank, /*for_training=*/true);
     std::optional<Scorer<T>> test_scorer;
-    if (test != nullptr) test_scorer.emplace(*test, d, K, /*residuals=*/false);
+    if (test != nullptr) test_scorer.emplace(*test, bank, /*for_training=*/false);
     std::vector<T> next(static_cast<std::size_t>(M * d));
-    std::vector<T> scratch(static_cast<std::size_t>(n_threads) * kBlock * d);
+    std::vector<T> scratch(static_cast<std::size_t>(n_threads) * kNeuronBlock * d);
     std::vector<double> sq(static_cast<std::size_t>(M));
     std::vector<double> loss_sum(static_cast<std::size_t>(K), 0.0);
 
-    // The step reads `current` and writes `next`; swapping the two keeps the
-    // last completed step intact whenever the run is interrupted.
-    T* current = W;
-    T* spare = next.data();
     // Records row `row` for weights `weights`; false when interrupted.
     auto record = [&](std::int64_t row, const T* weights) {
         train_scorer.record(records.loss + row * K, records.train_acc ? records.train_acc + row * K : nullptr, K);
         if (!test_scorer) return true;
-        if (!test_scorer->score(weights, bank, schedule, n_threads, stop)) return false;
+        if (!test_scorer->score(weights, bank, schedule, groups, n_threads, stop)) return false;
         test_scorer->record(records.test_loss + row * K, records.test_acc + row * K, K);
         return true;
     };
+
+    // The step reads `current` and writes `spare`; swapping the two keeps the
+    // last completed step intact whenever the run is interrupted.
+    T* current = W;
+    T* spare = next.data();
     bool completed = true;
     for (std::int64_t t = 0; completed && t < schedule.steps; ++t) {
-        completed = !stop.requested() && train_scorer.score(current, bank, schedule, n_threads, stop);
+        completed = !stop.requested() && train_scorer.score(current, bank, schedule, groups, n_threads, stop);
         if (!completed) break;
         for (std::int64_t k = 0; k < K; ++k) loss_sum[k] += train_scorer.loss[k];
         if (t % schedule.record_every == 0 && !record(t / schedule.record_every, current)) completed = false;
         if (!completed) break;
-        backward_update(spare, sq.data(), scratch.data(), current, bank, train_scorer.R.data(), data.X,
-                        train_scorer.Xt.data(), schedule, data.n, n_threads, stop);
+        const BackwardArgs<T> args{spare, sq.data(), scratch.data(), current, train_scorer.bits.data(),
+                                   train_scorer.R.data(), train_scorer.Xt.data(), &bank, &schedule, train_scorer.np};
+        train_scorer.kernels.backward(args, n_threads, stop);
         if (stop.requested()) {
             completed = false;
             break;
@@ -93,7 +128,7 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
         std::swap(current, spare);
     }
     if (completed) {
-        completed = train_scorer.score(current, bank, schedule, n_threads, stop) &&
+        completed = train_scorer.score(current, bank, schedule, groups, n_threads, stop) &&
                     record(recorded_steps(schedule.steps, schedule.record_every) - 1, current);
         for (std::int64_t k = 0; k < K; ++k) records.mean_loss[k] = loss_sum[k] / static_cast<double>(schedule.steps);
     }
@@ -105,8 +140,14 @@ template <class T>
 bool logits(T* F, const T* W, const BankView<T>& bank, const T* X, std::int64_t n, int n_threads,
             Interrupt interrupt) {
     StopFlag stop(interrupt);
-    const std::vector<T> Xt = transpose(X, n, bank.d);
-    forward(F, Xt.data(), W, bank.a, bank.offsets, n, bank.d, bank.K, n_threads, stop);
+    const KernelTable<T>& kernels = kdfast::kernels<T>();
+    const std::int64_t np = round_up(n, kernels.panel);
+    const std::vector<T> Xt = transpose_padded(X, n, bank.d, np);
+    std::vector<T> padded(static_cast<std::size_t>(bank.K * np));
+    const std::vector<std::int64_t> first = network_groups(bank.offsets, bank.K, n_threads);
+    kernels.forward({padded.data(), nullptr, Xt.data(), W, bank.a, bank.offsets, np, bank.d, bank.K},
+                    {first.data(), static_cast<std::int64_t>(first.size()) - 1}, n_threads, stop);
+    for (std::int64_t k = 0; k < bank.K; ++k) std::copy_n(padded.data() + k * np, n, F + k * n);
     return !stop.requested();
 }
 

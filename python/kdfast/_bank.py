@@ -284,7 +284,8 @@ class StudentBank:
         itemsize = self.dtype.itemsize
         check.ensure_memory(
             3 * self.n_neurons * self.d * itemsize  # weights, their update, the copy this fit returns
-            + (n + n_test) * self.d * itemsize + (2 * n + n_test) * K * itemsize + 8 * self.n_neurons,
+            + (n + n_test) * self.d * itemsize + (2 * n + n_test) * K * itemsize + 8 * self.n_neurons
+            + _core.activation_bytes(self.n_neurons, n, self.dtype == np.float32),
             f"fitting {K} networks of {self.n_neurons} neurons on {n} samples",
         )
         W = self._W.copy()

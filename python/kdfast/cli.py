@@ -82,6 +82,7 @@ def info(args: argparse.Namespace) -> None:
     print(f"kdfast {__version__}")
     print(f"OpenMP: {'on' if _core.openmp_enabled() else 'off'}")
     print(f"threads: {_core.max_threads()}")
+    print(f"SIMD: {_core.simd_level()}")
 
 
 def parser() -> argparse.ArgumentParser:

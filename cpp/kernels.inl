@@ -1,0 +1,213 @@
+// The fused kernels, written once and compiled once per instruction set.
+// The including file defines:
+//   KDFAST_ISA        namespace and name of the build (baseline, avx2, avx512)
+//   KDFAST_VEC_BYTES  vector width in bytes
+//   KDFAST_FWD_NR     neurons per forward tile (2 * NR accumulators)
+//   KDFAST_BWD_NR     neurons per gradient tile
+//   KDFAST_BWD_NC     input coordinates per gradient tile (NR * NC accumulators)
+//
+// Forward: a tile is a panel of 2 vectors of samples times NR neurons; its
+// pre-activations stay in registers, where they are turned into activation
+// bits, ReLU'd, signed and summed into the running logit of their network.
+// Backward: a tile is NR neurons times NC coordinates, accumulating
+// sum_i R[k, i] 1[<w, x_i> > 0] x_i over vectors of samples, with the
+// activation bits selecting the residuals; no pre-activation is recomputed.
+// Every output has one writer and a fixed summation order. Loops over a
+// tile's registers are unrolled so that its accumulators stay in registers.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <utility>
+
+#include "kernels.hpp"
+#include "simd.hpp"
+#include "update.hpp"
+
+#define KDFAST_UNROLL _Pragma("GCC unroll 16")
+#define KDFAST_STRINGIFY_(x) #x
+#define KDFAST_STRINGIFY(x) KDFAST_STRINGIFY_(x)
+
+namespace kdfast {
+namespace KDFAST_ISA {
+
+constexpr int kFwdNR = KDFAST_FWD_NR;
+constexpr int kBwdNR = KDFAST_BWD_NR;
+constexpr int kBwdNC = KDFAST_BWD_NC;
+
+template <class T>
+using X = Vec<T, KDFAST_VEC_BYTES>;
+
+// The running logit of one panel: the network it belongs to and the index
+// of that network's last neuron.
+template <class T>
+struct PanelState {
+    typename X<T>::V sum[2];
+    std::int64_t k, last;
+};
+
+template <class T, int NR>
+void forward_tile(const ForwardArgs<T>& A, std::int64_t i0, std::int64_t j0, PanelState<T>& s) {
+    using V = typename X<T>::V;
+    using Bits = typename X<T>::Bits;
+    constexpr int L = X<T>::lanes;
+    const std::int64_t np = A.np, d = A.d;
+    V acc[NR][2];
+    KDFAST_UNROLL
+    for (int r = 0; r < NR; ++r) acc[r][0] = acc[r][1] = X<T>::zero();
+    const T* x = A.Xt + i0;       // (d, np) from column i0
+    const T* w = A.W + j0 * d;    // (NR, d)
+    for (std::int64_t c = 0; c < d; ++c) {
+        const V x0 = X<T>::load(x + c * np), x1 = X<T>::load(x + c * np + L);
+        KDFAST_UNROLL
+        for (int r = 0; r < NR; ++r) {
+            const V wr = X<T>::broadcast(w[r * d + c]);
+            acc[r][0] += x0 * wr;
+            acc[r][1] += x1 * wr;
+        }
+    }
+    KDFAST_UNROLL
+    for (int r = 0; r < NR; ++r) {
+        const std::int64_t j = j0 + r;
+        if (A.bits != nullptr) {
+            Bits* b = static_cast<Bits*>(A.bits) + j * (np / L) + i0 / L;  // (2,)
+            b[0] = X<T>::positive_bits(acc[r][0]);
+            b[1] = X<T>::positive_bits(acc[r][1]);
+        }
+        const V aj = X<T>::broadcast(A.a[j]);
+        s.sum[0] += X<T>::relu(acc[r][0]) * aj;
+        s.sum[1] += X<T>::relu(acc[r][1]) * aj;
+        if (j == s.last) {
+            const std::int64_t width = A.offsets[s.k + 1] - A.offsets[s.k];
+            const V scale = X<T>::broadcast(static_cast<T>(1.0 / std::sqrt(static_cast<double>(width))));
+            X<T>::store(A.F + s.k * np + i0, s.sum[0] * scale);
+            X<T>::store(A.F + s.k * np + i0 + L, s.sum[1] * scale);
+            s.sum[0] = s.sum[1] = X<T>::zero();
+            ++s.k;
+            s.last = s.k < A.K ? A.offsets[s.k + 1] - 1 : -1;
+        }
+    }
+}
+
+template <class T>
+using ForwardTile = void (*)(const ForwardArgs<T>&, std::int64_t, std::int64_t, PanelState<T>&);
+
+template <class T, std::size_t... R>
+constexpr std::array<ForwardTile<T>, sizeof...(R)> forward_tails(std::index_sequence<R...>) {
+    return {&forward_tile<T, static_cast<int>(R) + 1>...};
+}
+
+template <class T>
+void forward(const ForwardArgs<T>& A, const NetworkGroups& groups, int n_threads, StopFlag& stop) {
+    constexpr std::int64_t panel = 2 * X<T>::lanes;
+    static constexpr auto tails = forward_tails<T>(std::make_index_sequence<kFwdNR>{});
+    const std::int64_t panels = A.np / panel;
+#pragma omp parallel for schedule(dynamic) num_threads(n_threads)
+    for (std::int64_t task = 0; task < groups.count * panels; ++task) {
+        if (stop.requested()) continue;
+        const std::int64_t g = task / panels, i0 = (task % panels) * panel;
+        const std::int64_t k0 = groups.first[g];
+        PanelState<T> s{{X<T>::zero(), X<T>::zero()}, k0, A.offsets[k0 + 1] - 1};
+        std::int64_t j = A.offsets[k0];
+        const std::int64_t end = A.offsets[groups.first[g + 1]];
+        for (; j + kFwdNR <= end; j += kFwdNR) forward_tile<T, kFwdNR>(A, i0, j, s);
+        if (j < end) tails[end - j - 1](A, i0, j, s);
+    }
+}
+
+template <class T, int NR, int NC>
+void gradient_tile(T* G,  // (NR, d) out: rows j0.. of the gradient sums
+                   const BackwardArgs<T>& A, std::int64_t j0, std::int64_t c0, const std::int64_t* net) {
+    using V = typename X<T>::V;
+    using Bits = typename X<T>::Bits;
+    constexpr int L = X<T>::lanes;
+    const std::int64_t np = A.np, d = A.bank->d, vectors = np / L;
+    const Bits* bits = static_cast<const Bits*>(A.bits) + j0 * vectors;  // (NR, vectors)
+    const T* x = A.Xt + c0 * np;                                         // (NC, np)
+    const T* R[NR];                                                      // (np,) each
+    KDFAST_UNROLL
+    for (int r = 0; r < NR; ++r) R[r] = A.R + net[r] * np;
+    V acc[NR][NC];
+    KDFAST_UNROLL
+    for (int r = 0; r < NR; ++r) {
+        KDFAST_UNROLL
+        for (int c = 0; c < NC; ++c) acc[r][c] = X<T>::zero();
+    }
+    for (std::int64_t v = 0; v < vectors; ++v) {
+        V coef[NR];
+        KDFAST_UNROLL
+        for (int r = 0; r < NR; ++r) coef[r] = X<T>::load_where(R[r] + v * L, bits[r * vectors + v]);
+        KDFAST_UNROLL
+        for (int c = 0; c < NC; ++c) {
+            const V xc = X<T>::load(x + c * np + v * L);
+            KDFAST_UNROLL
+            for (int r = 0; r < NR; ++r) acc[r][c] += coef[r] * xc;
+        }
+    }
+    KDFAST_UNROLL
+    for (int r = 0; r < NR; ++r) {
+        KDFAST_UNROLL
+        for (int c = 0; c < NC; ++c) G[r * d + c0 + c] = X<T>::sum(acc[r][c]);
+    }
+}
+
+template <class T>
+using GradientTile = void (*)(T*, const BackwardArgs<T>&, std::int64_t, std::int64_t, const std::int64_t*);
+
+template <class T, int NR, std::size_t... C>
+constexpr std::array<GradientTile<T>, sizeof...(C)> gradient_row(std::index_sequence<C...>) {
+    return {&gradient_tile<T, NR, static_cast<int>(C) + 1>...};
+}
+
+// tiles[nr - 1][nc - 1] handles nr neurons times nc coordinates.
+template <class T, std::size_t... R>
+constexpr auto gradient_tiles(std::index_sequence<R...>) {
+    return std::array<std::array<GradientTile<T>, kBwdNC>, sizeof...(R)>{
+        gradient_row<T, static_cast<int>(R) + 1>(std::make_index_sequence<kBwdNC>{})...};
+}
+
+template <class T>
+void backward(const BackwardArgs<T>& A, int n_threads, StopFlag& stop) {
+    static constexpr auto tiles = gradient_tiles<T>(std::make_index_sequence<kBwdNR>{});
+    const BankView<T>& bank = *A.bank;
+    const Schedule& schedule = *A.schedule;
+    const std::int64_t M = bank.M, d = bank.d;
+    const std::int64_t blocks = (M + kNeuronBlock - 1) / kNeuronBlock;
+#pragma omp parallel for schedule(dynamic) num_threads(n_threads)
+    for (std::int64_t block = 0; block < blocks; ++block) {
+        if (stop.requested()) continue;
+        const std::int64_t j0 = block * kNeuronBlock, nj = std::min(kNeuronBlock, M - j0);
+        // Every network has at least one neuron, so consecutive neurons are
+        // in the same network or the next one.
+        std::int64_t net[kNeuronBlock];
+        net[0] = std::upper_bound(bank.offsets + 1, bank.offsets + bank.K + 1, j0) - (bank.offsets + 1);
+        for (std::int64_t jj = 1; jj < nj; ++jj)
+            net[jj] = net[jj - 1] + (j0 + jj >= bank.offsets[net[jj - 1] + 1] ? 1 : 0);
+
+        T* G = A.scratch + static_cast<std::int64_t>(thread_id()) * kNeuronBlock * d;  // (nj, d)
+        for (std::int64_t c0 = 0; c0 < d; c0 += kBwdNC) {
+            const std::int64_t nc = std::min<std::int64_t>(kBwdNC, d - c0);
+            for (std::int64_t jj = 0; jj < nj; jj += kBwdNR) {
+                const std::int64_t nr = std::min<std::int64_t>(kBwdNR, nj - jj);
+                tiles[nr - 1][nc - 1](G + jj * d, A, j0 + jj, c0, net + jj);
+            }
+        }
+        for (std::int64_t jj = 0; jj < nj; ++jj) {
+            const std::int64_t j = j0 + jj, k = net[jj];
+            A.sq[j] = update_neuron(A.Wn + j * d, A.W + j * d, bank.W0 + j * d, G + jj * d, bank.a[j], schedule.lr[k],
+                                    schedule.radius[k], bank.offsets[k + 1] - bank.offsets[k], schedule.projection, d);
+        }
+    }
+}
+
+template <class T>
+KernelTable<T> table() {
+    using Bits = typename X<T>::Bits;
+    return {KDFAST_STRINGIFY(KDFAST_ISA), X<T>::lanes, 2 * X<T>::lanes, static_cast<int>(sizeof(Bits)),
+            &forward<T>, &backward<T>};
+}
+
+template KernelTable<float> table<float>();
+template KernelTable<double> table<double>();
+
+}  // namespace KDFAST_ISA
+}  // namespace kdfast
