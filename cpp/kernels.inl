@@ -143,11 +143,20 @@ void gradient_tile(T* G,  // (NR, d) out: rows j0.. of the gradient sums
             for (int r = 0; r < NR; ++r) acc[r][c] += coef[r] * xc;
         }
     }
+    // Reduce the lanes of all accumulators, `lanes` vectors at a time. (A
+    // copy, so that the accumulators' address is never taken and they stay
+    // in registers during the loop.)
+    constexpr int count = NR * NC;
+    V flat[count];
     KDFAST_UNROLL
     for (int r = 0; r < NR; ++r) {
         KDFAST_UNROLL
-        for (int c = 0; c < NC; ++c) G[r * d + c0 + c] = X<T>::sum(acc[r][c]);
+        for (int c = 0; c < NC; ++c) flat[r * NC + c] = acc[r][c];
     }
+    T sums[count];
+    for (int e = 0; e < count; e += L) X<T>::sums(sums + e, flat + e, std::min(L, count - e));
+    for (int r = 0; r < NR; ++r)
+        for (int c = 0; c < NC; ++c) G[r * d + c0 + c] = sums[r * NC + c];
 }
 
 template <class T>

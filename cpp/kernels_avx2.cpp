@@ -3,5 +3,5 @@
 #define KDFAST_VEC_BYTES 32
 #define KDFAST_FWD_NR 6
 #define KDFAST_BWD_NR 2
-#define KDFAST_BWD_NC 6
+#define KDFAST_BWD_NC 4
 #include "kernels.inl"

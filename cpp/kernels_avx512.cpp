@@ -2,6 +2,6 @@
 #define KDFAST_ISA avx512
 #define KDFAST_VEC_BYTES 64
 #define KDFAST_FWD_NR 12
-#define KDFAST_BWD_NR 4
-#define KDFAST_BWD_NC 6
+#define KDFAST_BWD_NR 5
+#define KDFAST_BWD_NC 4
 #include "kernels.inl"

@@ -1,35 +1,32 @@
 // The tempered KL loss of one logit against one target probability,
 // computed stably in double precision.
 //
-//   l(f, p) = tau^2 * KL(Bern(p) || Bern(sigmoid(f / tau)))
-//   dl/df   = tau * (sigmoid(f / tau) - p)
+//   l(f, p) = tau^2 * KL(Bern(p) || Bern(sigmoid(u))),  u = f / tau
+//           = tau^2 * [ p ln p + (1-p) ln(1-p)  +  softplus(-u) + (1-p) u ]
+//   dl/df   = tau * (sigmoid(u) - p)
+//
+// The first bracket, the negative entropy of the target, does not change
+// during training: it is summed once per data set (target_negentropy), and
+// each step only evaluates the second, which shares one exp() with the
+// gradient.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 
 namespace kdfast {
 
-inline double sigmoid(double u) {
-    if (u >= 0.0) return 1.0 / (1.0 + std::exp(-u));
-    const double e = std::exp(u);
-    return e / (1.0 + e);
-}
-
-// ln(1 + e^x) without overflow or loss of small values.
-inline double softplus(double x) {
-    return x > 0.0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
-}
-
 // x ln x with the limit 0 ln 0 = 0.
 inline double xlogx(double x) { return x > 0.0 ? x * std::log(x) : 0.0; }
 
-// KL = p ln p + (1-p) ln(1-p) - p ln q - (1-p) ln(1-q), with
-// -ln q = softplus(-u) and -ln(1-q) = softplus(-u) + u.
-inline double tempered_kl(double f, double p, double tau) {
-    const double u = f / tau;
-    return tau * tau * (xlogx(p) + xlogx(1.0 - p) + softplus(-u) + (1.0 - p) * u);
-}
+inline double target_negentropy(double p) { return xlogx(p) + xlogx(1.0 - p); }
 
-inline double tempered_kl_grad(double f, double p, double tau) { return tau * (sigmoid(f / tau) - p); }
+// softplus(-u) + (1-p) u, and dl/df in *grad (when grad is not null).
+inline double cross_entropy_part(double f, double p, double tau, double* grad) {
+    const double u = f / tau;
+    const double e = std::exp(-std::abs(u));  // in (0, 1]: no overflow
+    if (grad != nullptr) *grad = tau * ((u >= 0.0 ? 1.0 : e) / (1.0 + e) - p);
+    return std::max(-u, 0.0) + std::log1p(e) + (1.0 - p) * u;
+}
 
 }  // namespace kdfast

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #if defined(__AVX__) || defined(__AVX512F__)
 #include <immintrin.h>
@@ -113,6 +114,48 @@ struct Vec {
         T s = v[0];
         for (int l = 1; l < lanes; ++l) s += v[l];
         return s;
+    }
+
+    // out[e] = sum of the lanes of v[e] for e < count <= lanes, by a tree of
+    // two-vector shuffles: each level halves the lanes that still hold
+    // partial sums of one vector and packs two vectors' partial sums into
+    // one, so `lanes` vectors take lanes - 1 additions of whole vectors.
+    static void sums(T* out, const V* v, int count) {
+#if defined(__GNUC__) && !defined(__clang__)
+        V level[lanes];
+        for (int e = 0; e < lanes; ++e) level[e] = e < count ? v[e] : zero();
+        fold<lanes>(level, lanes);
+        for (int e = 0; e < count; ++e) out[e] = level[0][e];
+#else
+        for (int e = 0; e < count; ++e) out[e] = sum(v[e]);
+#endif
+    }
+
+private:
+    // Lane l of the folded pair (u, v), whose groups of `size` lanes become
+    // groups of size / 2: group q < G comes from u's group q, group q >= G
+    // from v's group q - G (G = lanes / size). With this order the last
+    // level leaves the sum of vector e in lane e.
+    static constexpr Int fold_source(int l, int size, bool upper) {
+        const int groups = lanes / size, half = size / 2, q = l / half, t = l % half;
+        return (q < groups ? 0 : lanes) + (q % groups) * size + t + (upper ? half : 0);
+    }
+
+    template <int Size, bool Upper, std::size_t... L>
+    static constexpr I fold_mask(std::index_sequence<L...>) {
+        return I{fold_source(static_cast<int>(L), Size, Upper)...};
+    }
+
+    template <int Size>
+    static void fold(V* level, int vectors) {
+        if constexpr (Size > 1) {
+            constexpr I lower = fold_mask<Size, false>(std::make_index_sequence<lanes>{});
+            constexpr I upper = fold_mask<Size, true>(std::make_index_sequence<lanes>{});
+            for (int e = 0; e < vectors / 2; ++e)
+                level[e] = __builtin_shuffle(level[2 * e], level[2 * e + 1], lower) +
+                           __builtin_shuffle(level[2 * e], level[2 * e + 1], upper);
+            fold<Size / 2>(level, vectors / 2);
+        }
     }
 };
 

@@ -7,22 +7,31 @@
 
 namespace kdfast {
 
+void target_negentropy(double* negentropy, const double* P, std::int64_t n, std::int64_t C) {
+    for (std::int64_t c = 0; c < C; ++c) {
+        double total = 0.0;
+        for (std::int64_t i = 0; i < n; ++i) total += kdfast::target_negentropy(P[i * C + c]);
+        negentropy[c] = total / static_cast<double>(n);
+    }
+}
+
 template <class T>
 void loss_and_residual(double* loss, std::int64_t* correct, T* R, const T* F, const double* P,
-                       const std::int64_t* column, const double* tau, const std::int8_t* y, std::int64_t n,
-                       std::int64_t ld, std::int64_t C, std::int64_t K, int n_threads) {
+                       const double* negentropy, const std::int64_t* column, const double* tau,
+                       const std::int8_t* y, std::int64_t n, std::int64_t ld, std::int64_t C, std::int64_t K,
+                       int n_threads) {
     const double inv_n = 1.0 / static_cast<double>(n);
 #pragma omp parallel for schedule(static) num_threads(n_threads)
     for (std::int64_t k = 0; k < K; ++k) {
-        const T* f = F + k * ld;  // (n,)
+        const T* f = F + k * ld;          // (n,)
         const double* p = P + column[k];  // (n,) with stride C
-        double total = 0.0;
-        for (std::int64_t i = 0; i < n; ++i) total += tempered_kl(f[i], p[i * C], tau[k]);
-        loss[k] = total * inv_n;
-        if (R != nullptr) {
-            for (std::int64_t i = 0; i < n; ++i)
-                R[k * ld + i] = static_cast<T>(tempered_kl_grad(f[i], p[i * C], tau[k]) * inv_n);
+        T* r = R != nullptr ? R + k * ld : nullptr;
+        double total = 0.0, grad = 0.0;
+        for (std::int64_t i = 0; i < n; ++i) {
+            total += cross_entropy_part(f[i], p[i * C], tau[k], r != nullptr ? &grad : nullptr);
+            if (r != nullptr) r[i] = static_cast<T>(grad * inv_n);
         }
+        loss[k] = tau[k] * tau[k] * (negentropy[column[k]] + total * inv_n);
         if (correct != nullptr && y != nullptr) {
             std::int64_t hits = 0;
             for (std::int64_t i = 0; i < n; ++i) hits += (static_cast<double>(f[i]) * y[i] > 0.0);
@@ -30,7 +39,6 @@ void loss_and_residual(double* loss, std::int64_t* correct, T* R, const T* F, co
         }
     }
 }
-
 
 template <class T>
 void project_networks(T* Wn, const double* sq, const BankView<T>& bank, const Schedule& schedule, int n_threads) {
@@ -48,7 +56,8 @@ void project_networks(T* Wn, const double* sq, const BankView<T>& bank, const Sc
 }
 
 #define KDFAST_INSTANTIATE(T)                                                                                      \
-    template void loss_and_residual<T>(double*, std::int64_t*, T*, const T*, const double*, const std::int64_t*,  \
+    template void loss_and_residual<T>(double*, std::int64_t*, T*, const T*, const double*, const double*,        \
+                                       const std::int64_t*,                                                        \
                                        const double*, const std::int8_t*, std::int64_t, std::int64_t, std::int64_t, \
                                        std::int64_t, int);                                                         \
     template void project_networks<T>(T*, const double*, const BankView<T>&, const Schedule&, int);

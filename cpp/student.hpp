@@ -14,6 +14,12 @@
 
 namespace kdfast {
 
+// negentropy[c] = (1/n) sum_i [p ln p + (1-p) ln(1-p)], p = P[i, c]: the
+// constant part of the loss for target column c.
+void target_negentropy(double* negentropy,  // (C,) out
+                       const double* P,     // (n, C)
+                       std::int64_t n, std::int64_t C);
+
 // Per network k, with target column p = P[:, column[k]], over the first n
 // of the ld columns of F and R:
 //   loss[k]    = (1/n) sum_i l(F[k, i], p_i; tau_k)
@@ -25,6 +31,7 @@ void loss_and_residual(double* loss,                // (K,) out
                        T* R,                        // (K, ld) out, or nullptr
                        const T* F,                  // (K, ld)
                        const double* P,             // (n, C) target probabilities
+                       const double* negentropy,    // (C,) from target_negentropy
                        const std::int64_t* column,  // (K,) target column of each network
                        const double* tau,           // (K,) temperatures
                        const std::int8_t* y,        // (n,) labels in {-1, +1}, or nullptr

@@ -46,7 +46,7 @@ struct Scorer {
     std::int64_t np;
     std::vector<T> Xt, F, R;
     std::vector<unsigned char> bits;
-    std::vector<double> loss;
+    std::vector<double> negentropy, loss;
     std::vector<std::int64_t> correct;
 
     Scorer(const Samples<T>& samples, const BankView<T>& bank, bool for_training)
@@ -57,8 +57,11 @@ struct Scorer {
           F(static_cast<std::size_t>(bank.K * np)),
           R(for_training ? F.size() : 0, T(0)),
           bits(for_training ? static_cast<std::size_t>(bank.M * (np / kernels.lanes) * kernels.bits_bytes) : 0),
+          negentropy(static_cast<std::size_t>(samples.C)),
           loss(static_cast<std::size_t>(bank.K)),
-          correct(static_cast<std::size_t>(bank.K)) {}
+          correct(static_cast<std::size_t>(bank.K)) {
+        target_negentropy(negentropy.data(), samples.P, samples.n, samples.C);
+    }
 
     // Fills F, loss and correct (and R and the activation bits when
     // training) for weights W; false when interrupted.
@@ -69,7 +72,7 @@ struct Scorer {
         kernels.forward(args, groups, n_threads, stop);
         if (stop.requested()) return false;
         loss_and_residual(loss.data(), correct.data(), R.empty() ? nullptr : R.data(), F.data(), data.P,
-                          schedule.column, schedule.tau, data.y, data.n, np, data.C, bank.K, n_threads);
+                          negentropy.data(), schedule.column, schedule.tau, data.y, data.n, np, data.C, bank.K, n_threads);
         return true;
     }
 
