@@ -18,7 +18,7 @@ class TorchBank:
     def __init__(self, W0, a, widths, *, lr, radius, temperature):
         self.W0 = torch.from_numpy(np.array(W0))
         self.W = self.W0.clone()
-        widths = torch.as_tensor(np.asarray(widths), dtype=torch.int64)
+        widths = torch.from_numpy(np.array(widths, dtype=np.int64))
         self.K = len(widths)
         self.net = torch.repeat_interleave(torch.arange(self.K), widths)  # (M,) network of each neuron
         self.scale = (torch.from_numpy(np.array(a)) / widths[self.net].to(self.W0.dtype).sqrt())  # a_s / sqrt(m)
