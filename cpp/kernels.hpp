@@ -47,7 +47,7 @@ struct BackwardArgs {
 };
 
 // Neurons per backward task; each task is the sole writer of its rows.
-constexpr std::int64_t kNeuronBlock = 32;
+constexpr std::int64_t kNeuronBlock = 40;
 
 template <class T>
 struct KernelTable {

@@ -96,21 +96,34 @@ constexpr std::array<ForwardTile<T>, sizeof...(R)> forward_tails(std::index_sequ
     return {&forward_tile<T, static_cast<int>(R) + 1>...};
 }
 
+// Panels per forward task: the panels' inputs (at most kInputBlockBytes)
+// stay in cache while every neuron tile of the group passes over them, and
+// each neuron's activation bits for the block are written contiguously.
+constexpr std::int64_t kInputBlockBytes = 128 * 1024;
+constexpr std::int64_t kMaxPanels = 64;
+
 template <class T>
 void forward(const ForwardArgs<T>& A, const NetworkGroups& groups, int n_threads, StopFlag& stop) {
     constexpr std::int64_t panel = 2 * X<T>::lanes;
     static constexpr auto tails = forward_tails<T>(std::make_index_sequence<kFwdNR>{});
     const std::int64_t panels = A.np / panel;
+    const std::int64_t per_block = std::clamp<std::int64_t>(
+        kInputBlockBytes / (panel * A.d * static_cast<std::int64_t>(sizeof(T))), 1, kMaxPanels);
+    const std::int64_t blocks = (panels + per_block - 1) / per_block;
 #pragma omp parallel for schedule(dynamic) num_threads(n_threads)
-    for (std::int64_t task = 0; task < groups.count * panels; ++task) {
+    for (std::int64_t task = 0; task < groups.count * blocks; ++task) {
         if (stop.requested()) continue;
-        const std::int64_t g = task / panels, i0 = (task % panels) * panel;
+        const std::int64_t g = task / blocks, first_panel = (task % blocks) * per_block;
+        const std::int64_t count = std::min(per_block, panels - first_panel);
         const std::int64_t k0 = groups.first[g];
-        PanelState<T> s{{X<T>::zero(), X<T>::zero()}, k0, A.offsets[k0 + 1] - 1};
+        PanelState<T> state[kMaxPanels];
+        for (std::int64_t q = 0; q < count; ++q) state[q] = {{X<T>::zero(), X<T>::zero()}, k0, A.offsets[k0 + 1] - 1};
         std::int64_t j = A.offsets[k0];
         const std::int64_t end = A.offsets[groups.first[g + 1]];
-        for (; j + kFwdNR <= end; j += kFwdNR) forward_tile<T, kFwdNR>(A, i0, j, s);
-        if (j < end) tails[end - j - 1](A, i0, j, s);
+        for (; j + kFwdNR <= end; j += kFwdNR)
+            for (std::int64_t q = 0; q < count; ++q) forward_tile<T, kFwdNR>(A, (first_panel + q) * panel, j, state[q]);
+        if (j < end)
+            for (std::int64_t q = 0; q < count; ++q) tails[end - j - 1](A, (first_panel + q) * panel, j, state[q]);
     }
 }
 

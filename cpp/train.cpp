@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -21,6 +22,13 @@ std::vector<T> transpose_padded(const T* X, std::int64_t n, std::int64_t d, std:
     for (std::int64_t i = 0; i < n; ++i)
         for (std::int64_t c = 0; c < d; ++c) Xt[c * np + i] = X[i * d + c];
     return Xt;
+}
+
+// A buffer whose every element the kernels write before reading: no
+// zero-filling of what may be hundreds of megabytes per fit.
+template <class T>
+std::unique_ptr<T[]> uninitialized(std::int64_t size) {
+    return std::unique_ptr<T[]>(new T[static_cast<std::size_t>(size)]);
 }
 
 std::int64_t round_up(std::int64_t n, std::int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
@@ -44,8 +52,10 @@ struct Scorer {
     const Samples<T>& data;
     const KernelTable<T>& kernels;
     std::int64_t np;
-    std::vector<T> Xt, F, R;
-    std::vector<unsigned char> bits;
+    std::vector<T> Xt;
+    std::unique_ptr<T[]> F;  // (K, np), written whole by each forward pass
+    std::vector<T> R;        // zero in the padding, which loss_and_residual leaves alone
+    std::unique_ptr<unsigned char[]> bits;
     std::vector<double> negentropy, loss;
     std::vector<std::int64_t> correct;
 
@@ -54,9 +64,10 @@ struct Scorer {
           kernels(kdfast::kernels<T>()),
           np(round_up(samples.n, kernels.panel)),
           Xt(transpose_padded(samples.X, samples.n, bank.d, np)),
-          F(static_cast<std::size_t>(bank.K * np)),
-          R(for_training ? F.size() : 0, T(0)),
-          bits(for_training ? static_cast<std::size_t>(bank.M * (np / kernels.lanes) * kernels.bits_bytes) : 0),
+          F(uninitialized<T>(bank.K * np)),
+          R(for_training ? static_cast<std::size_t>(bank.K * np) : 0, T(0)),
+          bits(for_training ? uninitialized<unsigned char>(bank.M * (np / kernels.lanes) * kernels.bits_bytes)
+                            : nullptr),
           negentropy(static_cast<std::size_t>(samples.C)),
           loss(static_cast<std::size_t>(bank.K)),
           correct(static_cast<std::size_t>(bank.K)) {
@@ -67,11 +78,10 @@ struct Scorer {
     // training) for weights W; false when interrupted.
     bool score(const T* W, const BankView<T>& bank, const Schedule& schedule, const NetworkGroups& groups,
                int n_threads, StopFlag& stop) {
-        const ForwardArgs<T> args{F.data(), bits.empty() ? nullptr : bits.data(), Xt.data(), W, bank.a,
-                                  bank.offsets, np, bank.d, bank.K};
+        const ForwardArgs<T> args{F.get(), bits.get(), Xt.data(), W, bank.a, bank.offsets, np, bank.d, bank.K};
         kernels.forward(args, groups, n_threads, stop);
         if (stop.requested()) return false;
-        loss_and_residual(loss.data(), correct.data(), R.empty() ? nullptr : R.data(), F.data(), data.P,
+        loss_and_residual(loss.data(), correct.data(), R.empty() ? nullptr : R.data(), F.get(), data.P,
                           negentropy.data(), schedule.column, schedule.tau, data.y, data.n, np, data.C, bank.K, n_threads);
         return true;
     }
@@ -95,7 +105,7 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
     Scorer<T> train_scorer(data, bank, /*for_training=*/true);
     std::optional<Scorer<T>> test_scorer;
     if (test != nullptr) test_scorer.emplace(*test, bank, /*for_training=*/false);
-    std::vector<T> next(static_cast<std::size_t>(M * d));
+    const std::unique_ptr<T[]> next = uninitialized<T>(M * d);  // written whole by each backward pass
     std::vector<T> scratch(static_cast<std::size_t>(n_threads) * kNeuronBlock * d);
     std::vector<double> sq(static_cast<std::size_t>(M));
     std::vector<double> loss_sum(static_cast<std::size_t>(K), 0.0);
@@ -112,7 +122,7 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
     // The step reads `current` and writes `spare`; swapping the two keeps the
     // last completed step intact whenever the run is interrupted.
     T* current = W;
-    T* spare = next.data();
+    T* spare = next.get();
     bool completed = true;
     for (std::int64_t t = 0; completed && t < schedule.steps; ++t) {
         completed = !stop.requested() && train_scorer.score(current, bank, schedule, groups, n_threads, stop);
@@ -120,7 +130,7 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
         for (std::int64_t k = 0; k < K; ++k) loss_sum[k] += train_scorer.loss[k];
         if (t % schedule.record_every == 0 && !record(t / schedule.record_every, current)) completed = false;
         if (!completed) break;
-        const BackwardArgs<T> args{spare, sq.data(), scratch.data(), current, train_scorer.bits.data(),
+        const BackwardArgs<T> args{spare, sq.data(), scratch.data(), current, train_scorer.bits.get(),
                                    train_scorer.R.data(), train_scorer.Xt.data(), &bank, &schedule, train_scorer.np};
         train_scorer.kernels.backward(args, n_threads, stop);
         if (stop.requested()) {
