@@ -1,6 +1,7 @@
 """Speed of kdfast against PyTorch baselines and the matrix-product peak.
 
     python bench/report.py [--rounds 5] [--threads 2] [--workloads digits-sweep,...]
+    python bench/report.py --scaling 1,2      # kdfast alone, by thread count
 
 For each workload of the design, runs kdfast, PyTorch's batched step and its
 per-network loop, and NumPy's float32 matrix product, each in a fresh
@@ -46,7 +47,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--engines", default="kdfast,torch-batched,torch-loop")
+    parser.add_argument("--scaling", help="thread counts, e.g. 1,2,4: time kdfast alone at each")
     args = parser.parse_args()
+    if args.scaling:
+        scaling(args.workloads.split(","), [int(t) for t in args.scaling.split(",")], args.rounds)
+        return
     engines = args.engines.split(",")
     names = args.workloads.split(",")
 
@@ -85,10 +90,25 @@ def main() -> None:
         mem = lambda e: f"{memory[(name, e)]:.0f}" if (name, e) in memory else "n/a"  # noqa: E731
         print(f"| {name} | {kd:.1f} | {cell('torch-batched')} | {cell('torch-loop')} | {speedup} "
               f"| {gflops:.0f} | {gflops / peak:.0%} | {mem('kdfast')} | {mem('torch-batched')} |")  # fmt: skip
-        for engine in ("torch-batched", "torch-loop"):
-            if (name, engine) in losses:
-                np.testing.assert_allclose(losses[(name, "kdfast")], losses[(name, engine)], rtol=1e-4,
-                                           err_msg=f"{name}: kdfast and {engine} disagree on the loss")  # fmt: skip
+    # The same loss L(W0) from every engine, or the timings mean nothing.
+    for (name, engine), loss in losses.items():
+        np.testing.assert_allclose(loss, losses[(name, "kdfast")], rtol=1e-4,
+                                   err_msg=f"{name}: {engine} and kdfast disagree on the loss")  # fmt: skip
+
+
+def scaling(names: list[str], threads: list[int], rounds: int) -> None:
+    times: dict = {}
+    for r in range(rounds):
+        for name in names:
+            for t in threads if r % 2 == 0 else threads[::-1]:
+                times.setdefault((name, t), []).append(run(name, "kdfast", t, STEPS[name])["ms_per_step"])
+        print(f"round {r + 1}/{rounds} done", file=sys.stderr)
+    print(f"\nkdfast ms/step by thread count (speed-up over {threads[0]} thread), medians of {rounds} runs\n")
+    print("| workload | " + " | ".join(f"{t} threads" for t in threads) + " |")
+    print("|---|" + "---|" * len(threads))
+    for name in names:
+        med = [statistics.median(times[(name, t)]) for t in threads]
+        print(f"| {name} | " + " | ".join(f"{m:.1f} ({med[0] / m:.2f}x)" for m in med) + " |")
 
 
 if __name__ == "__main__":
