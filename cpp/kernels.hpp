@@ -36,18 +36,42 @@ template <class T>
 struct BackwardArgs {
     T* Wn;                        // (M, d) out: weights after the step
     double* sq;                   // (M,) out: ||wn_j - w0_j||^2
-    T* scratch;                   // (n_threads, kNeuronBlock, d)
+    T* scratch;                   // (n_threads, backward_scratch(...)) per-thread work space
     const T* W;                   // (M, d)
     const void* bits;             // (M, np / lanes) from the forward pass
     const T* R;                   // (K, np) dL/df / n, zero in the padding
-    const T* Xt;                  // (d, np)
+    const T* Xt;                  // (d, np) for the sample path
+    const T* Xp;                  // (dp / row_panel, n, row_panel) for the row path, else nullptr:
+                                  //   the inputs in panels of row_panel coordinates, zero-padded
     const BankView<T>* bank;
     const Schedule* schedule;
-    std::int64_t np;
+    std::int64_t n, np, dp;
 };
 
-// Neurons per backward task; each task is the sole writer of its rows.
+// The backward pass has two layouts. The sample path puts samples in the
+// vector lanes (like the forward pass) and sums the lanes at the end: best
+// for small d. The row path puts input coordinates in the lanes and sums
+// over samples in registers, the mirror image of the forward pass: best
+// when d fills whole vectors.
+//
+// Neurons per backward task on the sample path, and on the row path;
+// samples per row-path chunk. Each task is the sole writer of its rows.
 constexpr std::int64_t kNeuronBlock = 40;
+constexpr std::int64_t kRowBlock = 48;
+constexpr std::int64_t kRowChunk = 128;
+constexpr std::int64_t kMaxRowTile = 12;
+
+// Padded width of the row path for d inputs, or 0 for the sample path: the
+// row path needs d to fill at least two row panels, padded by at most 1/8.
+inline std::int64_t row_path_width(std::int64_t d, std::int64_t row_panel) {
+    const std::int64_t dp = (d + row_panel - 1) / row_panel * row_panel;
+    return d >= 2 * row_panel && 8 * dp <= 9 * d ? dp : 0;
+}
+
+// Elements of scratch each thread needs.
+inline std::int64_t backward_scratch(std::int64_t d, std::int64_t dp) {
+    return dp > 0 ? kRowBlock * dp + kMaxRowTile * kRowChunk : kNeuronBlock * d;
+}
 
 template <class T>
 struct KernelTable {
@@ -55,6 +79,7 @@ struct KernelTable {
     int lanes;         // samples per vector (and per activation word)
     int panel;         // samples per forward tile; np is a multiple of it
     int bits_bytes;    // bytes per activation word
+    int row_panel;     // input coordinates per row-path tile
     void (*forward)(const ForwardArgs<T>&, const NetworkGroups&, int n_threads, StopFlag& stop);
     void (*backward)(const BackwardArgs<T>&, int n_threads, StopFlag& stop);
 };

@@ -187,25 +187,41 @@ constexpr auto gradient_tiles(std::index_sequence<R...>) {
         gradient_row<T, static_cast<int>(R) + 1>(std::make_index_sequence<kBwdNC>{})...};
 }
 
+// net[jj] = network of neuron j0 + jj. Every network has at least one
+// neuron, so consecutive neurons are in the same network or the next one.
 template <class T>
-void backward(const BackwardArgs<T>& A, int n_threads, StopFlag& stop) {
-    static constexpr auto tiles = gradient_tiles<T>(std::make_index_sequence<kBwdNR>{});
+void block_networks(std::int64_t* net, const BankView<T>& bank, std::int64_t j0, std::int64_t nj) {
+    net[0] = std::upper_bound(bank.offsets + 1, bank.offsets + bank.K + 1, j0) - (bank.offsets + 1);
+    for (std::int64_t jj = 1; jj < nj; ++jj) net[jj] = net[jj - 1] + (j0 + jj >= bank.offsets[net[jj - 1] + 1] ? 1 : 0);
+}
+
+// The projected step of neurons j0 .. j0+nj from their gradient sums G.
+template <class T>
+void update_block(const BackwardArgs<T>& A, std::int64_t j0, std::int64_t nj, const std::int64_t* net, const T* G,
+                  std::int64_t ldg) {
     const BankView<T>& bank = *A.bank;
     const Schedule& schedule = *A.schedule;
+    const std::int64_t d = bank.d;
+    for (std::int64_t jj = 0; jj < nj; ++jj) {
+        const std::int64_t j = j0 + jj, k = net[jj];
+        A.sq[j] = update_neuron(A.Wn + j * d, A.W + j * d, bank.W0 + j * d, G + jj * ldg, bank.a[j], schedule.lr[k],
+                                schedule.radius[k], bank.offsets[k + 1] - bank.offsets[k], schedule.projection, d);
+    }
+}
+
+template <class T>
+void backward_samples(const BackwardArgs<T>& A, int n_threads, StopFlag& stop) {
+    static constexpr auto tiles = gradient_tiles<T>(std::make_index_sequence<kBwdNR>{});
+    const BankView<T>& bank = *A.bank;
     const std::int64_t M = bank.M, d = bank.d;
     const std::int64_t blocks = (M + kNeuronBlock - 1) / kNeuronBlock;
 #pragma omp parallel for schedule(dynamic) num_threads(n_threads)
     for (std::int64_t block = 0; block < blocks; ++block) {
         if (stop.requested()) continue;
         const std::int64_t j0 = block * kNeuronBlock, nj = std::min(kNeuronBlock, M - j0);
-        // Every network has at least one neuron, so consecutive neurons are
-        // in the same network or the next one.
         std::int64_t net[kNeuronBlock];
-        net[0] = std::upper_bound(bank.offsets + 1, bank.offsets + bank.K + 1, j0) - (bank.offsets + 1);
-        for (std::int64_t jj = 1; jj < nj; ++jj)
-            net[jj] = net[jj - 1] + (j0 + jj >= bank.offsets[net[jj - 1] + 1] ? 1 : 0);
-
-        T* G = A.scratch + static_cast<std::int64_t>(thread_id()) * kNeuronBlock * d;  // (nj, d)
+        block_networks(net, bank, j0, nj);
+        T* G = A.scratch + static_cast<std::int64_t>(thread_id()) * backward_scratch(d, 0);  // (nj, d)
         for (std::int64_t c0 = 0; c0 < d; c0 += kBwdNC) {
             const std::int64_t nc = std::min<std::int64_t>(kBwdNC, d - c0);
             for (std::int64_t jj = 0; jj < nj; jj += kBwdNR) {
@@ -213,19 +229,101 @@ void backward(const BackwardArgs<T>& A, int n_threads, StopFlag& stop) {
                 tiles[nr - 1][nc - 1](G + jj * d, A, j0 + jj, c0, net + jj);
             }
         }
-        for (std::int64_t jj = 0; jj < nj; ++jj) {
-            const std::int64_t j = j0 + jj, k = net[jj];
-            A.sq[j] = update_neuron(A.Wn + j * d, A.W + j * d, bank.W0 + j * d, G + jj * d, bank.a[j], schedule.lr[k],
-                                    schedule.radius[k], bank.offsets[k + 1] - bank.offsets[k], schedule.projection, d);
+        update_block(A, j0, nj, net, G, d);
+    }
+}
+
+// Row path: G[r, c0 .. c0 + 2 lanes] += sum over the chunk's samples of
+// coef[r, i] * x_i, with samples summed in order inside the registers; the
+// first chunk starts the sums, later chunks continue them from G.
+template <class T, int NR>
+void row_tile(T* G,           // (NR, dp) gradient sums of the tile's neurons
+              const T* coef,  // (NR, kRowChunk) residual where active, else 0
+              const T* Xp,    // (ni, 2 lanes) the chunk's samples at coordinates c0 ..
+              std::int64_t ni, std::int64_t dp, std::int64_t c0, bool first) {
+    using V = typename X<T>::V;
+    constexpr int L = X<T>::lanes;
+    V acc[NR][2];
+    KDFAST_UNROLL
+    for (int r = 0; r < NR; ++r) {
+        acc[r][0] = first ? X<T>::zero() : X<T>::load(G + r * dp + c0);
+        acc[r][1] = first ? X<T>::zero() : X<T>::load(G + r * dp + c0 + L);
+    }
+    for (std::int64_t i = 0; i < ni; ++i) {
+        const V x0 = X<T>::load(Xp + i * 2 * L), x1 = X<T>::load(Xp + i * 2 * L + L);
+        KDFAST_UNROLL
+        for (int r = 0; r < NR; ++r) {
+            const V cr = X<T>::broadcast(coef[r * kRowChunk + i]);
+            acc[r][0] += cr * x0;
+            acc[r][1] += cr * x1;
         }
     }
+    KDFAST_UNROLL
+    for (int r = 0; r < NR; ++r) {
+        X<T>::store(G + r * dp + c0, acc[r][0]);
+        X<T>::store(G + r * dp + c0 + L, acc[r][1]);
+    }
+}
+
+template <class T>
+using RowTile = void (*)(T*, const T*, const T*, std::int64_t, std::int64_t, std::int64_t, bool);
+
+template <class T, std::size_t... R>
+constexpr std::array<RowTile<T>, sizeof...(R)> row_tiles(std::index_sequence<R...>) {
+    return {&row_tile<T, static_cast<int>(R) + 1>...};
+}
+
+template <class T>
+void backward_rows(const BackwardArgs<T>& A, int n_threads, StopFlag& stop) {
+    static_assert(kFwdNR <= kMaxRowTile && kRowBlock % kFwdNR == 0, "row tiles must fit the row blocks");
+    static constexpr auto tiles = row_tiles<T>(std::make_index_sequence<kFwdNR>{});
+    using Bits = typename X<T>::Bits;
+    constexpr int L = X<T>::lanes;
+    const BankView<T>& bank = *A.bank;
+    const std::int64_t M = bank.M, dp = A.dp, vectors = A.np / L;
+    const std::int64_t blocks = (M + kRowBlock - 1) / kRowBlock;
+    const Bits* bits = static_cast<const Bits*>(A.bits);  // (M, vectors)
+#pragma omp parallel for schedule(dynamic) num_threads(n_threads)
+    for (std::int64_t block = 0; block < blocks; ++block) {
+        if (stop.requested()) continue;
+        const std::int64_t j0 = block * kRowBlock, nj = std::min(kRowBlock, M - j0);
+        std::int64_t net[kRowBlock];
+        block_networks(net, bank, j0, nj);
+        T* G = A.scratch + static_cast<std::int64_t>(thread_id()) * backward_scratch(bank.d, dp);  // (nj, dp)
+        T* coef = G + kRowBlock * dp;  // (kFwdNR, kRowChunk)
+        // Chunks of samples outermost: the chunk's rows stay in cache while
+        // every tile of the block passes over them.
+        for (std::int64_t s0 = 0; s0 < A.n; s0 += kRowChunk) {
+            const std::int64_t ni = std::min(kRowChunk, A.n - s0), nv = (ni + L - 1) / L;
+            for (std::int64_t jj = 0; jj < nj; jj += kFwdNR) {
+                const std::int64_t nr = std::min<std::int64_t>(kFwdNR, nj - jj);
+                for (std::int64_t r = 0; r < nr; ++r) {
+                    const T* R = A.R + net[jj + r] * A.np + s0;                         // (ni,)
+                    const Bits* b = bits + (j0 + jj + r) * vectors + s0 / L;            // (nv,)
+                    for (std::int64_t v = 0; v < nv; ++v)
+                        X<T>::store(coef + r * kRowChunk + v * L, X<T>::load_where(R + v * L, b[v]));
+                }
+                for (std::int64_t c0 = 0; c0 < dp; c0 += 2 * L)
+                    tiles[nr - 1](G + jj * dp, coef, A.Xp + c0 * A.n + s0 * 2 * L, ni, dp, c0, s0 == 0);
+            }
+        }
+        update_block(A, j0, nj, net, G, dp);
+    }
+}
+
+template <class T>
+void backward(const BackwardArgs<T>& A, int n_threads, StopFlag& stop) {
+    if (A.Xp != nullptr)
+        backward_rows(A, n_threads, stop);
+    else
+        backward_samples(A, n_threads, stop);
 }
 
 template <class T>
 KernelTable<T> table() {
     using Bits = typename X<T>::Bits;
     return {KDFAST_STRINGIFY(KDFAST_ISA), X<T>::lanes, 2 * X<T>::lanes, static_cast<int>(sizeof(Bits)),
-            &forward<T>, &backward<T>};
+            2 * X<T>::lanes, &forward<T>, &backward<T>};
 }
 
 template KernelTable<float> table<float>();

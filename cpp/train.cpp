@@ -31,6 +31,16 @@ std::unique_ptr<T[]> uninitialized(std::int64_t size) {
     return std::unique_ptr<T[]>(new T[static_cast<std::size_t>(size)]);
 }
 
+// (n, d) -> (dp / panel, n, panel), zero in the padding coordinates c >= d;
+// empty when dp == 0.
+template <class T>
+std::vector<T> row_panels(const T* X, std::int64_t n, std::int64_t d, std::int64_t dp, std::int64_t panel) {
+    std::vector<T> Xp(static_cast<std::size_t>(n * dp), T(0));
+    for (std::int64_t i = 0; dp > 0 && i < n; ++i)
+        for (std::int64_t c = 0; c < d; ++c) Xp[(c / panel) * n * panel + i * panel + c % panel] = X[i * d + c];
+    return Xp;
+}
+
 std::int64_t round_up(std::int64_t n, std::int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
 
 // Splits the networks into contiguous groups of about M / (4 threads)
@@ -106,7 +116,11 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
     std::optional<Scorer<T>> test_scorer;
     if (test != nullptr) test_scorer.emplace(*test, bank, /*for_training=*/false);
     const std::unique_ptr<T[]> next = uninitialized<T>(M * d);  // written whole by each backward pass
-    std::vector<T> scratch(static_cast<std::size_t>(n_threads) * kNeuronBlock * d);
+    // The row path of the backward pass reads the inputs in panels of
+    // row_panel coordinates, each panel's samples contiguous.
+    const std::int64_t dp = row_path_width(d, train_scorer.kernels.row_panel);
+    const std::vector<T> panels = row_panels(data.X, data.n, d, dp, train_scorer.kernels.row_panel);
+    std::vector<T> scratch(static_cast<std::size_t>(n_threads * backward_scratch(d, dp)));
     std::vector<double> sq(static_cast<std::size_t>(M));
     std::vector<double> loss_sum(static_cast<std::size_t>(K), 0.0);
 
@@ -130,8 +144,10 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
         for (std::int64_t k = 0; k < K; ++k) loss_sum[k] += train_scorer.loss[k];
         if (t % schedule.record_every == 0 && !record(t / schedule.record_every, current)) completed = false;
         if (!completed) break;
-        const BackwardArgs<T> args{spare, sq.data(), scratch.data(), current, train_scorer.bits.get(),
-                                   train_scorer.R.data(), train_scorer.Xt.data(), &bank, &schedule, train_scorer.np};
+        const BackwardArgs<T> args{spare,    sq.data(), scratch.data(), current, train_scorer.bits.get(),
+                                   train_scorer.R.data(), train_scorer.Xt.data(),
+                                   dp > 0 ? panels.data() : nullptr, &bank, &schedule,
+                                   data.n,   train_scorer.np, dp};
         train_scorer.kernels.backward(args, n_threads, stop);
         if (stop.requested()) {
             completed = false;

@@ -24,7 +24,7 @@ CHILD = textwrap.dedent(
     import kdfast
     from kdfast import _core
 
-    args = json.loads(sys.argv[1])
+    args = json.loads(sys.stdin.read())
     X, p = np.array(args["X"]), np.array(args["p"])
     out = {"level": _core.simd_level()}
     for dtype in ("float32", "float64"):
@@ -39,19 +39,27 @@ CHILD = textwrap.dedent(
 
 
 @pytest.mark.parametrize("level", ["baseline", "avx2", "avx512"])
-@pytest.mark.parametrize("projection", ["neuron", "network"])
-def test_build_matches_reference(level, projection):
+@pytest.mark.parametrize(
+    ("d", "projection"),
+    [
+        (9, "neuron"),  # backward by the sample path, with tile tails in d
+        (9, "network"),
+        (64, "neuron"),  # the row path, rows used as they are
+        (250, "network"),  # the row path on rows padded to whole vectors
+    ],
+)
+def test_build_matches_reference(level, d, projection):
     rng = np.random.default_rng(5)
-    # Several panels and neuron blocks, a d that leaves tile tails, and
+    # Several panels, neuron blocks and row-path chunks of samples, and
     # networks that start and end inside tiles.
-    n, d, widths, seeds = 150, 9, [1, 5, 40, 7], [0, 1]
+    n, widths, seeds = 150, [1, 5, 40, 7], [0, 1]
     X = rng.normal(size=(n, d))
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     p = 1 / (1 + np.exp(-3 * X[:, 0] * X[:, 1]))
     args = {"X": X.tolist(), "p": p.tolist(), "d": d, "widths": widths, "seeds": seeds,
             "steps": 8, "lr": 2.0, "radius": 0.8, "projection": projection}  # fmt: skip
     child = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps(args)],
+        [sys.executable, "-c", CHILD], input=json.dumps(args),
         capture_output=True, text=True, env={**os.environ, "KDFAST_SIMD": level}, check=True,
     )  # fmt: skip
     out = json.loads(child.stdout)
