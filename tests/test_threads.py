@@ -8,11 +8,12 @@ import kdfast
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("radius", "projection"), [(None, "neuron"), (0.5, "neuron"), (2.0, "network")])
-def test_fit_is_bitwise_identical_for_1_and_2_threads(dtype, radius, projection):
+@pytest.mark.parametrize("d", [7, 64])  # the two layouts of the backward pass
+def test_fit_is_bitwise_identical_for_1_and_2_threads(dtype, radius, projection, d):
     rng = np.random.default_rng(1)
     # n spans several sample tiles and M several neuron blocks, so that two
     # threads really split both passes.
-    n, d = 150, 7
+    n = 150
     X = rng.normal(size=(n, d))
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     y = np.sign(X[:, 0] * X[:, 1] + 1e-3)
