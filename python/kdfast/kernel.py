@@ -75,6 +75,9 @@ def ntk_kernel(X1, X2=None) -> np.ndarray:
         (arccos is ill-conditioned near parallel rows), then rounded once.
         The work is done in row blocks, so the memory needed beyond the
         output and a float64 copy of the inputs is a few tens of MiB.
+        arccos is ill-conditioned near parallel rows: there the absolute
+        error is up to ~1e-8 |x| |x'| (rounding of the cosine, ~1e-16, moves
+        theta by its square root). The diagonal of K(X) is exact.
 
     Notes
     -----
@@ -97,7 +100,8 @@ def ntk_kernel(X1, X2=None) -> np.ndarray:
 
     A64 = A.astype(np.float64, copy=False)
     B64 = A64 if symmetric else B.astype(np.float64, copy=False)
-    norms1 = np.sqrt(np.einsum("ij,ij->i", A64, A64))
+    sq1 = np.einsum("ij,ij->i", A64, A64)
+    norms1 = np.sqrt(sq1)
     norms2 = norms1 if symmetric else np.sqrt(np.einsum("ij,ij->i", B64, B64))
 
     if not symmetric:
@@ -116,7 +120,7 @@ def ntk_kernel(X1, X2=None) -> np.ndarray:
         diag = K[:, : i1 - i0]
         # The product's diagonal block need not be bitwise symmetric.
         diag[...] = 0.5 * (diag + diag.T)
-        np.fill_diagonal(diag, 0.5 * norms1[i0:i1] ** 2)
+        np.fill_diagonal(diag, 0.5 * sq1[i0:i1])
         out[i0:i1, i0:] = K
         out[i1:, i0:i1] = K[:, i1 - i0 :].T
     return out

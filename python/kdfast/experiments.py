@@ -1,0 +1,544 @@
+"""Soft- vs hard-label students of many widths and seeds, trained in one batched call.
+
+:func:`compare` fits a teacher, turns its logits into soft labels at a
+temperature, and trains, for every seed and width, one student on the soft
+labels and one on the hard labels. All of them share one
+:class:`~kdfast.StudentBank` and one engine call, and the soft and hard
+students of a seed start from identical weights, so every soft-vs-hard
+difference is a paired comparison.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import math
+import numbers
+import time
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from . import _validation as check
+from ._bank import StudentBank
+from ._history import History
+from ._threads import effective_n_threads
+from .datasets import Dataset
+
+__all__ = ["Comparison", "compare"]
+
+MODES = ("soft", "hard")
+# Which way is better for each metric of the table: losses fall, accuracies rise.
+LOWER_IS_BETTER = ("mean_loss", "final_loss", "test_loss")
+HIGHER_IS_BETTER = ("train_acc", "test_acc", "teacher_agreement")
+METRICS = LOWER_IS_BETTER + HIGHER_IS_BETTER
+
+# Defaults shared with the command line; see docs/RESULTS.md for how they were chosen.
+WIDTHS = tuple(2**k for k in range(9))  # 1 .. 256
+SEEDS = 3
+STEPS = 1000
+LR = 8.0
+RADIUS = None
+TEMPERATURE = 1.0
+TEACHERS = ("kernel", "margin", "network")
+
+# Records per curve when record_every is left to compare(); a few hundred
+# points draw a smooth curve and keep the curves table small.
+_CURVE_POINTS = 100
+# The fit runs in pieces (continuing a fit is exact, see _fit_in_pieces):
+# at least _PIECES of them so that the progress bar moves, and each of at
+# most about _PIECE_WORK (neurons x samples x (inputs + 4) per step; a
+# fraction of a second on a laptop core) so that a cancelled job stops soon.
+# Both depend only on the problem's sizes, never on timings, so the pieces,
+# and with them every result, are the same on every run.
+_PIECES = 20
+_PIECE_WORK = 2e9
+
+
+# Cancelling jobs that run in threads (sweeps on a thread pool or an
+# in-process Dask cluster): Ctrl-C reaches only the main thread, so a sweep
+# that is interrupted marks its jobs' token as cancelled, and a job stops at
+# its next piece of training. Processes get their own Ctrl-C.
+cancelled_jobs: set[str] = set()
+job_token: contextvars.ContextVar[str | None] = contextvars.ContextVar("kdfast_job_token", default=None)
+
+
+def _stop_if_cancelled() -> None:
+    token = job_token.get()
+    if token is not None and token in cancelled_jobs:
+        raise KeyboardInterrupt(f"job {token} cancelled")
+
+
+def _sigmoid(f: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * f))
+
+
+def _widths(widths) -> list[int]:
+    values = np.atleast_1d(np.asarray(widths, dtype=object))
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"widths: expected a non-empty sequence of integers, got {widths!r}")
+    values = [check.positive_int(v, "widths") for v in values.tolist()]
+    if len(set(values)) != len(values):
+        raise ValueError(f"widths: every width must appear once, got {values}")
+    return sorted(values)
+
+
+def _seeds(seeds) -> list[int]:
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
+        return list(range(check.positive_int(seeds, "seeds")))
+    values = np.atleast_1d(np.asarray(seeds, dtype=object))
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"seeds: expected a count or a non-empty sequence of integers, got {seeds!r}")
+    values = [check.positive_int(v, "seeds", minimum=0) for v in values.tolist()]
+    if max(values) >= 2**63:
+        raise ValueError(f"seeds: every seed must be < 2**63, got {max(values)}")
+    if len(set(values)) != len(values):
+        raise ValueError(f"seeds: every seed must appear once, got {values}")
+    return values
+
+
+def _positive(value, name: str) -> float:
+    arr = check.real_array(value, name)
+    if arr.ndim != 0 or not np.isfinite(arr) or arr <= 0:
+        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
+    return float(arr)
+
+
+def _progress_disabled(progress) -> bool | None:
+    """tqdm's `disable`: None hides the bar unless stderr is a terminal."""
+    if progress is None:
+        return None
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress: expected None, True or False, got {type(progress).__name__}")
+    return not progress
+
+
+# -- teachers ----------------------------------------------------------------
+
+
+def make_teacher(teacher="kernel", teacher_params=None, *, n_threads=None):
+    """An unfitted teacher from a name, an array of logits, or a teacher object.
+
+    `teacher` is "kernel", "margin" or "network" (built with
+    `teacher_params` as keyword arguments), an array of training logits
+    (an :class:`~kdfast.teachers.ArrayTeacher`), or any object with
+    ``fit(X, y)`` and ``logits(X)``.
+    """
+    from . import teachers
+
+    params = {} if teacher_params is None else teacher_params
+    if not isinstance(params, dict):
+        raise TypeError(f"teacher_params: expected a dict of keyword arguments, got {type(params).__name__}")
+    if isinstance(teacher, str):
+        classes = {"kernel": teachers.KernelTeacher, "margin": teachers.MarginTeacher, "network": teachers.NetworkTeacher}
+        if teacher == "array":
+            raise ValueError(
+                "teacher: 'array' needs the teacher's outputs: pass kdfast.ArrayTeacher(logits=..., test_logits=...) "
+                "or the training logits as an array"
+            )
+        if teacher not in classes:
+            raise ValueError(f"teacher: expected one of {', '.join(TEACHERS)}, an array or a teacher object, got {teacher!r}")
+        cls = classes[teacher]
+        if n_threads is not None and "n_threads" in inspect.signature(cls).parameters:
+            params = {"n_threads": n_threads, **params}
+        try:
+            return cls(**params)
+        except TypeError as err:
+            raise TypeError(f"teacher_params: {err}") from None
+    if isinstance(teacher, np.ndarray):
+        return teachers.ArrayTeacher(logits=teacher, **params)
+    if callable(getattr(teacher, "fit", None)) and callable(getattr(teacher, "logits", None)):
+        if params:
+            raise ValueError("teacher_params: only for a teacher given by name or as an array")
+        return teacher
+    raise TypeError(f"teacher: expected a name, an array of logits or an object with fit and logits, got {type(teacher).__name__}")
+
+
+def _test_logits(teacher, X_test: np.ndarray) -> np.ndarray | None:
+    """The teacher's test logits, or None when it only knows its training inputs."""
+    if X_test.shape[0] == 0:
+        return None
+    from . import teachers
+
+    if isinstance(teacher, teachers.ArrayTeacher) and teacher.test_logits_ is None:
+        return None  # it knows its training outputs only
+    return np.asarray(teacher.logits(X_test), dtype=np.float64).reshape(-1)
+
+
+# -- training ------------------------------------------------------------------
+
+
+def _fit_in_pieces(bank: StudentBank, X, target, *, steps: int, record_every: int, disable, desc: str, **fit) -> History:
+    """``bank.fit(X, target, steps=steps, ...)`` in a few pieces, so that a progress bar can move.
+
+    A fit continues from the weights the previous one ended with, and each
+    piece is a whole number of record intervals, so the weights, the loss
+    and accuracy records are those of one long fit; only the average loss
+    is put together from the pieces' averages (weighted by their lengths),
+    which changes it by a rounding error.
+    """
+    n_records = max(1, math.ceil(steps / record_every))
+    work = bank.n_neurons * X.shape[0] * (X.shape[1] + 4) * record_every
+    piece = record_every * max(1, min(math.ceil(n_records / _PIECES), int(_PIECE_WORK // work)))
+    histories, lengths = [], []
+    with tqdm(total=steps, desc=desc, unit="step", disable=disable, leave=False) as bar:
+        done = 0
+        while True:
+            _stop_if_cancelled()
+            length = min(piece, steps - done)
+            histories.append(bank.fit(X, target, steps=length, record_every=record_every, **fit))
+            lengths.append(length)
+            done += length
+            bar.update(length)
+            if done >= steps:
+                break
+    if len(histories) == 1:
+        return histories[0]
+
+    def joined(name):
+        parts = [getattr(h, name) for h in histories]
+        if parts[0] is None:
+            return None
+        return np.concatenate([p[:-1] for p in parts[:-1]] + [parts[-1]])
+
+    starts = np.cumsum([0] + lengths[:-1])
+    step_rows = [h.steps + s for h, s in zip(histories, starts)]
+    mean_loss = sum(h.mean_loss * length for h, length in zip(histories, lengths)) / steps
+    return History(
+        steps=np.concatenate([r[:-1] for r in step_rows[:-1]] + [step_rows[-1]]),
+        loss=joined("loss"), mean_loss=mean_loss, train_acc=joined("train_acc"), test_loss=joined("test_loss"),
+        test_acc=joined("test_acc"), max_drift=histories[-1].max_drift,
+    )  # fmt: skip
+
+
+def compare(
+    data: Dataset,
+    *,
+    teacher="kernel",
+    teacher_params: dict | None = None,
+    widths=WIDTHS,
+    seeds=SEEDS,
+    steps: int = STEPS,
+    lr: float = LR,
+    radius: float | None = RADIUS,
+    projection: str = "neuron",
+    temperature: float = TEMPERATURE,
+    record_every: int | None = None,
+    dtype=np.float32,
+    n_threads=None,
+    progress: bool | None = None,
+) -> Comparison:
+    """Soft- vs hard-label students of every width and seed, in one batched engine call.
+
+    The teacher is fitted on the training set; its logits f_T give the soft
+    labels p = sigmoid(f_T / temperature). For each seed and width, a soft
+    student trains on p with the loss temperature^2 KL(p || sigmoid(f / temperature))
+    and a hard student on the labels with the logistic loss (temperature 1);
+    both start from the same weights (the seed's initialisation stream) and
+    share every other setting.
+
+    Parameters
+    ----------
+    data : Dataset
+    teacher : "kernel", "margin", "network", an array, or a teacher object
+        "kernel": :class:`~kdfast.teachers.KernelTeacher`, the infinite-width
+        limit of the hard-label student; "margin": the function realising
+        the NTK margin; "network": a wide kdfast student trained on hard
+        labels; an array: the teacher's logits on the training inputs
+        (an :class:`~kdfast.teachers.ArrayTeacher`); an object: anything with
+        ``fit(X, y)`` and ``logits(X)`` (fitted here on the training set).
+    teacher_params : dict, optional
+        Keyword arguments of the teacher's class, for a teacher given by
+        name (or of ArrayTeacher, for an array: e.g. ``test_logits``).
+    widths : sequence of int
+        Student widths (distinct; sorted here).
+    seeds : int or sequence of int
+        A count n (seeds 0 .. n-1) or the seeds themselves.
+    steps, lr, radius, projection : as in :meth:`StudentBank.fit`
+        (radius None: plain gradient descent).
+    temperature : float > 0
+        Temperature of the soft labels and of the soft students' loss.
+    record_every : int, optional
+        Record the curves every this many steps (default: about 100 points).
+    dtype : float32 or float64, the students' precision.
+    n_threads : None or int, scikit-learn's meaning; results do not depend on it.
+    progress : None, True or False
+        Show a progress bar; None: only when stderr is a terminal.
+
+    Returns
+    -------
+    Comparison
+    """
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data: expected a kdfast Dataset, got {type(data).__name__} (see kdfast.datasets.from_arrays)")
+    widths, seeds = _widths(widths), _seeds(seeds)
+    steps = check.positive_int(steps, "steps", minimum=0)
+    lr, temperature = _positive(lr, "lr"), _positive(temperature, "temperature")
+    radius = None if radius is None else _positive(radius, "radius")
+    if projection not in ("neuron", "network"):
+        raise ValueError(f"projection: must be 'neuron' or 'network', got {projection!r}")
+    if record_every is None:
+        record_every = max(1, steps // _CURVE_POINTS)
+    record_every = check.positive_int(record_every, "record_every")
+    disable = _progress_disabled(progress)
+    threads = effective_n_threads(n_threads)
+    X, y, X_test, y_test = data.X_train, data.y_train, data.X_test, data.y_test
+
+    started = time.perf_counter()
+    model = make_teacher(teacher, teacher_params, n_threads=threads)
+    f_train, f_test = _teacher_logits(model, data)
+    teacher_seconds = time.perf_counter() - started
+
+    # Per seed: the soft students of every width, then the hard ones. The
+    # target matrix has the soft labels in column 0 and the hard ones in 1.
+    W, S = len(widths), len(seeds)
+    bank = StudentBank(data.d, widths + widths, seeds=seeds, dtype=dtype)
+    column = np.tile(np.repeat([0, 1], W), S)
+    hard = (1.0 + y) / 2.0
+    fit = dict(
+        target_index=column, y=y, lr=lr, radius=radius, projection=projection,
+        temperature=np.where(column == 0, temperature, 1.0), n_threads=threads,
+    )  # fmt: skip
+    if data.n_test > 0:
+        hard_test = (1.0 + y_test) / 2.0
+        soft_test = hard_test if f_test is None else _sigmoid(f_test / temperature)
+        fit.update(X_test=X_test, y_test=y_test, target_test=np.stack([soft_test, hard_test], axis=1))
+    started = time.perf_counter()
+    history = _fit_in_pieces(
+        bank, X, np.stack([_sigmoid(f_train / temperature), hard], axis=1), steps=steps,
+        record_every=record_every, disable=disable, desc=f"{data.name}: {bank.n_networks} students", **fit,
+    )  # fmt: skip
+    student_seconds = time.perf_counter() - started
+
+    agreement = np.full(bank.n_networks, np.nan)
+    if f_test is not None:
+        F = bank.logits(X_test, n_threads=threads)
+        agreement = np.mean(np.sign(F) == np.sign(f_test)[:, None], axis=0)
+    networks = pd.DataFrame({
+        "dataset": data.name,
+        "mode": np.array(MODES)[column],
+        "width": np.tile(widths, 2 * S).astype(np.int64),
+        "seed": np.repeat(np.array(seeds, dtype=np.int64), 2 * W),
+    })  # fmt: skip
+    settings = dict(
+        temperature=np.where(column == 0, temperature, 1.0), lr=lr, radius=np.nan if radius is None else radius,
+        projection=projection if radius is not None else "none", steps=steps,
+    )  # fmt: skip
+    table = _table(networks, history, agreement, settings, soft_test_known=f_test is not None)
+    curves = _curves(networks, history, soft_test_known=f_test is not None)
+    from . import __version__
+
+    params = {
+        "dataset": data.name, "data_params": dict(data.params), "n_train": int(X.shape[0]),
+        "n_test": int(X_test.shape[0]), "d": int(data.d), "teacher": _describe(model),
+        "teacher_train_acc": float(np.mean(np.sign(f_train) == y)),
+        "teacher_test_acc": None if f_test is None else float(np.mean(np.sign(f_test) == y_test)),
+        "temperature": temperature, "widths": widths, "seeds": seeds, "steps": steps, "lr": lr, "radius": radius,
+        "projection": projection, "record_every": record_every, "dtype": np.dtype(dtype).name, "n_threads": threads,
+        "seconds_teacher": teacher_seconds, "seconds_students": student_seconds, "kdfast": __version__,
+    }  # fmt: skip
+    return Comparison(table, curves, params, teacher=model)
+
+
+def _teacher_logits(model, data: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
+    """Fit the teacher; its logits on the training inputs and, when it can say, the test inputs."""
+    model.fit(data.X_train, data.y_train)
+    f_train = np.asarray(model.logits(data.X_train), dtype=np.float64).reshape(-1)
+    if f_train.shape != (data.n_train,) or not np.isfinite(f_train).all():
+        raise ValueError(f"teacher: expected {data.n_train} finite training logits, got shape {f_train.shape}")
+    return f_train, _test_logits(model, data.X_test)
+
+
+def _table(networks: pd.DataFrame, history: History, agreement, settings: dict, *, soft_test_known: bool):
+    """One row per network: its results after the fit, then the run's settings."""
+    K = len(networks)
+
+    def last(record):
+        return np.full(K, np.nan) if record is None else record[-1]
+
+    test_loss = last(history.test_loss)
+    if not soft_test_known:  # the soft target is unknown on test inputs
+        test_loss = np.where(networks["mode"] == "soft", np.nan, test_loss)
+    table = networks.assign(
+        mean_loss=history.mean_loss, final_loss=history.final_loss, train_acc=last(history.train_acc),
+        test_loss=test_loss, test_acc=last(history.test_acc), teacher_agreement=agreement,
+        max_drift=history.max_drift, **settings,
+    )  # fmt: skip
+    return table.sort_values(["mode", "width", "seed"], key=_mode_first, kind="stable", ignore_index=True)
+
+
+def _mode_first(column: pd.Series) -> pd.Series:
+    """Sort key putting soft before hard and everything else in its natural order."""
+    return column.map({m: i for i, m in enumerate(MODES)}) if column.name == "mode" else column
+
+
+def _describe(teacher) -> str:
+    """ClassName(param=value, ...) from the scalar parameters of the teacher's constructor."""
+    try:
+        names = inspect.signature(type(teacher)).parameters
+    except (TypeError, ValueError):
+        names = {}
+    shown = []
+    for name in names:
+        value = getattr(teacher, name, None)
+        if isinstance(value, (bool, int, float, str, np.number)) and not isinstance(value, np.ndarray):
+            shown.append(f"{name}={value!r}")
+    return f"{type(teacher).__name__}({', '.join(shown)})"
+
+
+def _curves(networks: pd.DataFrame, history: History, *, soft_test_known: bool) -> pd.DataFrame:
+    """One row per (network, recorded step): loss and accuracies."""
+    T, K = history.loss.shape
+    frame = networks.loc[np.tile(np.arange(K), T)].reset_index(drop=True)
+    frame["step"] = np.repeat(history.steps, K)
+
+    def flat(record):
+        return np.full(T * K, np.nan) if record is None else record.reshape(-1)
+
+    frame["loss"] = flat(history.loss)
+    frame["train_acc"] = flat(history.train_acc)
+    frame["test_loss"] = flat(history.test_loss)
+    if not soft_test_known:
+        frame.loc[frame["mode"] == "soft", "test_loss"] = np.nan
+    frame["test_acc"] = flat(history.test_acc)
+    return frame.sort_values(["mode", "width", "seed", "step"], key=_mode_first, kind="stable", ignore_index=True)
+
+
+# -- the result ----------------------------------------------------------------
+
+
+def _metric(metric) -> str:
+    if metric not in METRICS:
+        raise ValueError(f"metric: expected one of {', '.join(METRICS)}, got {metric!r}")
+    return metric
+
+
+class Comparison:
+    """Soft- vs hard-label students by width and seed: what :func:`compare` returns.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per student network (mode, width, seed) with its results
+        (mean_loss: training loss averaged over all steps, the theory's
+        quantity; final_loss; train_acc, test_acc: accuracy against the true
+        labels after the last step; test_loss: loss against the student's
+        own target on the test set; teacher_agreement: fraction of test
+        inputs where the student's sign matches the teacher's; max_drift:
+        max over neurons of ||w_s - w_s(0)|| sqrt(m)) and the run's
+        parameters. The soft students' loss is the tempered KL to the
+        teacher, the hard students' the logistic loss.
+    curves : pandas.DataFrame or None
+        One row per (network, recorded step): loss, train_acc, test_loss,
+        test_acc. None for a comparison loaded from CSV.
+    params : dict
+        The run's settings, the teacher and its accuracy, timings.
+    teacher : the fitted teacher, or None after loading from a file.
+    """
+
+    def __init__(self, table: pd.DataFrame, curves: pd.DataFrame | None = None, params: dict | None = None, *, teacher=None):
+        self.table = table
+        self.curves = curves
+        self.params = {} if params is None else params
+        self.teacher = teacher
+
+    def __repr__(self) -> str:
+        t = self.table
+        name = t["dataset"].iloc[0] if "dataset" in t.columns and len(t) else "?"
+        widths = sorted(t["width"].unique()) if len(t) else []
+        span = f"{widths[0]}..{widths[-1]}" if widths else "none"
+        return f"Comparison({name!r}, {len(t)} students, widths {span}, {t['seed'].nunique()} seeds)"
+
+    def summary(self, metrics=("mean_loss", "test_acc")) -> pd.DataFrame:
+        """Per metric and width: soft and hard mean and sd over seeds, and the gap.
+
+        The gap is soft minus hard, taken seed by seed (the students of a seed
+        share their initial weights), then averaged: `gap_mean` and its sd
+        over seeds `gap_sd`. Negative gaps in a loss, positive gaps in an
+        accuracy favour soft labels.
+        """
+        if isinstance(metrics, str):
+            metrics = (metrics,)
+        frames = []
+        for metric in metrics:
+            wide = self.table.pivot(index=["width", "seed"], columns="mode", values=_metric(metric))
+            wide = wide.reindex(columns=list(MODES))
+            wide["gap"] = wide["soft"] - wide["hard"]
+            by_width = wide.groupby(level="width")
+            frame = pd.concat(
+                {f"{c}_{s}": getattr(by_width[c], s)() for c in ("soft", "hard", "gap") for s in ("mean", "std")},
+                axis=1,
+            ).rename(columns=lambda c: c.replace("_std", "_sd"))
+            frame["n_seeds"] = by_width["gap"].count()
+            frame = frame.reset_index()
+            frame.insert(0, "metric", metric)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def neurons_needed(self, target: float, metric: str = "mean_loss", *, all_wider: bool = False) -> dict:
+        """The smallest width whose seed-mean of `metric` reaches `target`.
+
+        A loss reaches the target when it is <= target, an accuracy when it
+        is >= target.
+
+        all_wider : bool
+            Require every wider measured width to reach the target as well
+            (the smallest m from which on the target holds, as in the theory's
+            "any width above the bound suffices"). Off by default: with a fixed
+            number of steps very wide students can train more slowly (the lazy
+            regime) and miss a target that narrower ones reach.
+
+        Returns
+        -------
+        dict
+            {"soft": width or None, "hard": width or None}; None where no
+            measured width reaches the target.
+        """
+        metric = _metric(metric)
+        if not isinstance(all_wider, (bool, np.bool_)):
+            raise TypeError(f"all_wider: expected True or False, got {type(all_wider).__name__}")
+        target = check.real_array(target, "target")
+        if target.ndim != 0 or not np.isfinite(target):
+            raise ValueError(f"target: expected a finite number, got {target!r}")
+        target = float(target)
+        lower = metric in LOWER_IS_BETTER
+        if not lower and not 0.0 <= target <= 1.0:
+            raise ValueError(f"target: an accuracy target must lie in [0, 1], got {target}")
+        means = self.table.groupby(["mode", "width"])[metric].mean()
+        if means.isna().all():
+            raise ValueError(f"metric: {metric} was not measured in this comparison (no test set, or no teacher on it)")
+        needed = {}
+        for mode in MODES:
+            series = means.loc[mode].sort_index()
+            reached = ((series <= target) if lower else (series >= target)).to_numpy()
+            if all_wider:
+                reached = np.flip(np.cumprod(np.flip(reached))).astype(bool)
+            needed[mode] = int(series.index[reached.argmax()]) if reached.any() else None
+        return needed
+
+    def plot(self, path=None, *, metrics=("mean_loss", "test_acc")):
+        """A figure of each metric against width (log scale), soft vs hard.
+
+        Lines are means over seeds, bands span the seeds' minimum to maximum.
+        Saved as PNG when `path` is given (atomically). Needs matplotlib
+        (``pip install kdfast[plot]``). Returns the matplotlib Figure.
+        """
+        from .plots import comparison_figure, save_figure
+
+        if isinstance(metrics, str):
+            metrics = (metrics,)
+        figure = comparison_figure(self.table, [_metric(m) for m in metrics], self.params)
+        if path is not None:
+            save_figure(figure, path)
+        return figure
+
+    def save(self, path) -> None:
+        """Write to .json, .parquet or .csv (by the extension), atomically; see :mod:`kdfast.results`."""
+        from .results import write
+
+        write(path, "comparison", self.params, {"table": self.table, "curves": self.curves})
+
+    @classmethod
+    def _from_frames(cls, params: dict, frames: dict) -> Comparison:
+        return cls(frames["table"], frames.get("curves"), params)

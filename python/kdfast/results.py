@@ -1,0 +1,203 @@
+"""Saving and loading experiment results, atomically.
+
+A result (a :class:`~kdfast.Comparison`, :class:`~kdfast.Sweep` or
+:class:`~kdfast.Scaling`) is a few pandas tables plus the run's parameters.
+``save(path)`` picks the format from the extension:
+
+- ``.json``: everything (parameters and every table), plain JSON (NaN is
+  written as null, infinities as the strings "inf" / "-inf");
+- ``.parquet``: the main table as Parquet columns, the parameters and the
+  other tables as JSON in the file's key-value metadata (needs pyarrow:
+  ``pip install kdfast[parquet]``);
+- ``.csv``: the main table only, for spreadsheets; its rows already carry
+  the run's parameters, but per-step curves are not kept.
+
+Files are written to a temporary file in the same directory and renamed
+over the target, so a failure (or Ctrl-C) never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["atomic_path", "load"]
+
+_FORMAT = "kdfast"
+_VERSION = 1
+_SUFFIXES = (".json", ".parquet", ".csv")
+
+# mkstemp creates files readable by the owner only; results should get the
+# permissions any new file would. Reading the umask means setting it, so do
+# it once, at import.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path next to `path`; rename it over `path` on success.
+
+    On any exception (KeyboardInterrupt included) the temporary file is
+    removed and `path` is left as it was.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def _suffix(path) -> str:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path: expected a file path, got {type(path).__name__}")
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in _SUFFIXES:
+        raise ValueError(f"path: the extension must be one of {', '.join(_SUFFIXES)}, got {os.fspath(path)!r}")
+    return suffix
+
+
+# -- JSON encoding of tables -------------------------------------------------
+
+
+def _plain(value):
+    """A JSON-safe scalar: NaN -> None, +-inf -> "inf" / "-inf", NumPy scalars -> Python."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+def _jsonable(obj):
+    """Parameters (nested dicts, lists, tuples, NumPy values) as plain JSON values."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, np.ndarray)):
+        return [_jsonable(v) for v in (obj.tolist() if isinstance(obj, np.ndarray) else obj)]
+    if obj is None or isinstance(obj, (bool, int, float, str, np.generic)):
+        return _plain(obj)
+    return str(obj)
+
+
+def _encode_frame(frame: pd.DataFrame) -> dict:
+    columns = {}
+    dtypes = {}
+    for name in frame.columns:
+        column = frame[name]
+        kind = column.dtype.kind
+        dtypes[name] = {"f": "float64", "i": "int64", "u": "int64", "b": "bool"}.get(kind, "str")
+        columns[name] = [_plain(v) for v in column.tolist()]
+    return {"columns": list(frame.columns), "dtypes": dtypes, "data": columns}
+
+
+def _decode_frame(encoded: dict) -> pd.DataFrame:
+    data = {}
+    for name in encoded["columns"]:
+        values, dtype = encoded["data"][name], encoded["dtypes"][name]
+        if dtype == "float64":
+            values = [np.nan if v is None else float(v) for v in values]
+        data[name] = pd.Series(values, dtype=dtype if dtype != "str" else None)
+    return pd.DataFrame(data, columns=encoded["columns"])
+
+
+# -- writing and reading -----------------------------------------------------
+
+
+def write(path, kind: str, params: dict, frames: dict[str, pd.DataFrame | None]) -> None:
+    """Write `frames` (the first is the main table) and `params` to `path`."""
+    suffix = _suffix(path)
+    main, *_ = frames
+    header = {"format": _FORMAT, "version": _VERSION, "kind": kind, "params": _jsonable(params)}
+    others = {name: _encode_frame(f) for name, f in frames.items() if name != main and f is not None}
+    if suffix == ".parquet":
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ImportError("saving .parquet needs pyarrow: pip install kdfast[parquet]") from None
+        table = pa.Table.from_pandas(frames[main], preserve_index=False)
+        meta = dict(table.schema.metadata or {})
+        meta[b"kdfast"] = json.dumps({**header, "main": main, "frames": others}).encode()
+        table = table.replace_schema_metadata(meta)
+    with atomic_path(path) as tmp:
+        if suffix == ".json":
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump({**header, "main": main, "frames": {main: _encode_frame(frames[main]), **others}}, f)
+        elif suffix == ".csv":
+            frames[main].to_csv(tmp, index=False)
+        else:
+            pq.write_table(table, tmp)
+
+
+def read(path) -> tuple[str | None, dict, dict[str, pd.DataFrame]]:
+    """(kind, params, frames) from a file written by :func:`write`.
+
+    For CSV the kind is None (the caller infers it from the columns) and
+    only the main table, under the name "table", is returned.
+    """
+    suffix = _suffix(path)
+    if suffix == ".csv":
+        return None, {}, {"table": pd.read_csv(path)}
+    if suffix == ".json":
+        with open(path, encoding="utf-8") as f:
+            try:
+                stored = json.load(f)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"path: {os.fspath(path)!r} is not a kdfast JSON file ({err})") from None
+        frames = {}
+    else:
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ImportError("reading .parquet needs pyarrow: pip install kdfast[parquet]") from None
+        table = pq.read_table(path)
+        stored = json.loads((table.schema.metadata or {}).get(b"kdfast", b"{}"))
+        frames = {stored.get("main", "table"): table.to_pandas()}
+    if not isinstance(stored, dict) or stored.get("format") != _FORMAT:
+        raise ValueError(f"path: {os.fspath(path)!r} was not written by kdfast")
+    if stored.get("version", 0) > _VERSION:
+        raise ValueError(f"path: {os.fspath(path)!r} has format version {stored['version']}; upgrade kdfast to read it")
+    frames.update({name: _decode_frame(f) for name, f in stored["frames"].items()})
+    return stored["kind"], stored["params"], frames
+
+
+def load(path):
+    """A saved :class:`Comparison`, :class:`Sweep` or :class:`Scaling`.
+
+    ``.json`` and ``.parquet`` files restore everything that was saved. A
+    ``.csv`` file holds only the main table: a table with a ``gamma``
+    column loads as a Scaling, one with several data sets as a Sweep, any
+    other as a Comparison; per-step curves are then unavailable.
+    """
+    kind, params, frames = read(path)
+    if kind is None:
+        table = frames["table"]
+        if "gamma" in table.columns:
+            kind = "scaling"
+        elif "dataset" in table.columns and table["dataset"].nunique() > 1:
+            kind = "sweep"
+        else:
+            kind = "comparison"
+    if kind == "comparison":
+        from .experiments import Comparison as result
+    elif kind == "sweep":
+        from .sweep import Sweep as result
+    elif kind == "scaling":
+        from .scaling import Scaling as result
+    else:
+        raise ValueError(f"path: unknown kind of result {kind!r}")
+    return result._from_frames(params, frames)

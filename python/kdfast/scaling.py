@@ -1,0 +1,186 @@
+"""The theory experiment: neurons needed against the NTK margin gamma.
+
+For data sets of decreasing margin (e.g. ``xor2`` over d), :func:`scaling`
+estimates gamma with :func:`kdfast.margin`, runs a soft-vs-hard comparison,
+reads off the neurons needed by soft and by hard students to bring a
+metric (by default the loss averaged over steps) to a target eps, and fits
+m = C gamma^(-p) in log-log space with :func:`kdfast.theory.fit_scaling`.
+The theory predicts p = 2 for soft labels and p = 4 for hard labels; only
+those orders are predictions, the constants are unknown.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .experiments import LOWER_IS_BETTER, MODES, Comparison, _metric, compare
+from .sweep import Sweep, _job_kwargs, _named, _renamed, run_jobs
+
+__all__ = ["Scaling", "scaling"]
+
+EPS = 0.1
+
+
+def _scaling_job(name, data, margin_params: dict, kwargs: dict):
+    from .margin import margin
+
+    # The margin solver warns when it stops early or the data cannot be
+    # separated; a worker's warnings would be lost, so they travel back
+    # with the result and are raised again by scaling().
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimate = margin(data.X_train, data.y_train, n_threads=kwargs.get("n_threads"), **margin_params)
+    low, high = estimate.gamma_ci
+    row = {
+        "gamma": estimate.gamma, "gamma_low": low, "gamma_high": high,
+        "gamma_lower_bound": np.nan if estimate.lower is None else estimate.lower,
+        "gamma_upper_bound": np.nan if estimate.upper is None else estimate.upper,
+        "margin_converged": bool(estimate.converged),
+    }  # fmt: skip
+    return _renamed(compare(data, progress=False, **kwargs), name), row, [str(w.message) for w in caught]
+
+
+def scaling(
+    datasets,
+    *,
+    eps: float = EPS,
+    metric: str = "mean_loss",
+    margin_params: dict | None = None,
+    executor=None,
+    n_threads=None,
+    progress: bool | None = None,
+    **compare_kwargs,
+) -> Scaling:
+    """Neurons needed by soft and hard students against the margin gamma of each data set.
+
+    Parameters
+    ----------
+    datasets : dict name -> Dataset, or a list of Datasets
+        Data sets of different difficulty, e.g. ``xor2(d=...)`` for several d.
+    eps : float
+        Target of `metric`: the loss (averaged over steps, by default) to
+        reach, or an accuracy for accuracy metrics.
+    metric : a column of the comparison table ("mean_loss", "test_acc", ...)
+    margin_params : dict, optional
+        Keyword arguments of :func:`kdfast.margin` (n_samples, seed, tol, ...).
+    executor, n_threads, progress : as in :func:`kdfast.sweep`
+    **compare_kwargs : passed to :func:`kdfast.compare` (widths, steps, ...)
+
+    Returns
+    -------
+    Scaling
+    """
+    metric = _metric(metric)
+    eps = float(eps) if isinstance(eps, (int, float, np.number)) and not isinstance(eps, bool) else eps
+    if not isinstance(eps, float) or not np.isfinite(eps) or eps <= 0 or (metric not in LOWER_IS_BETTER and eps > 1):
+        raise ValueError(f"eps: expected a finite target > 0 (at most 1 for an accuracy), got {eps!r}")
+    margin_params = {} if margin_params is None else margin_params
+    if not isinstance(margin_params, dict):
+        raise TypeError(f"margin_params: expected a dict of keyword arguments, got {type(margin_params).__name__}")
+    named = _named(datasets)
+    kwargs = _job_kwargs(compare_kwargs, executor, n_threads)
+    jobs = {name: (name, data, margin_params, kwargs) for name, data in named.items()}
+    results = run_jobs(_scaling_job, jobs, executor=executor, progress=progress, desc="scaling")
+    sweep_result = Sweep({name: result for name, (result, _, _) in results.items()})
+    rows = []
+    for name, (result, row, notes) in results.items():
+        for note in notes:
+            warnings.warn(f"{name}: {note}", UserWarning, stacklevel=2)
+        needed = result.neurons_needed(eps, metric)
+        rows.append({"dataset": name, **row, "eps": eps, "metric": metric,
+                     **{f"{mode}_neurons": np.nan if needed[mode] is None else float(needed[mode]) for mode in MODES}})  # fmt: skip
+    return Scaling(sweep_result, pd.DataFrame(rows), {"margin_params": margin_params})
+
+
+class Scaling:
+    """Neurons needed against gamma: what :func:`scaling` returns.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per data set: gamma with its ~95% interval (gamma_low,
+        gamma_high) and certified bounds, whether the margin solver
+        converged, eps and metric, and
+        soft_neurons / hard_neurons, the neurons needed to reach eps (NaN:
+        not reached by the widest student; see
+        :meth:`kdfast.Comparison.neurons_needed`).
+    fits : dict "soft"/"hard" -> kdfast.theory.ScalingFit or None
+        Power laws m = C gamma^(-p) fitted to the data sets where the target
+        was reached (None with fewer than three such data sets or a single
+        gamma). With a loss metric the fit divides out the theory's eps
+        factor (1/eps soft, ln(1/eps) hard), so `constant` estimates its C.
+    sweep : the underlying :class:`~kdfast.Sweep` (per-student results).
+    params : eps, metric and the margin settings.
+    """
+
+    def __init__(self, sweep: Sweep, table: pd.DataFrame, params: dict | None = None):
+        self.sweep = sweep
+        self.table = table
+        # eps and metric are columns of the table, so that even a CSV keeps them.
+        self.params = {**(params or {}), "eps": float(table["eps"].iloc[0]), "metric": str(table["metric"].iloc[0])}
+        self.fits = self._fits()
+
+    @property
+    def _fit_eps(self) -> float | None:
+        """eps for the theory's eps factor: only for a loss target below 1."""
+        eps = self.params["eps"]
+        return eps if self.params["metric"] in LOWER_IS_BETTER and eps < 1 else None
+
+    def _fits(self) -> dict:
+        from .theory import fit_scaling
+
+        fits = {}
+        g = self.table["gamma"].to_numpy(dtype=float)
+        for mode in MODES:
+            m = self.table[f"{mode}_neurons"].to_numpy(dtype=float)
+            ok = np.isfinite(m) & (g > 0)
+            try:
+                fits[mode] = fit_scaling(g[ok], m[ok], kind=mode, eps=self._fit_eps)
+            except ValueError:  # too few data sets reached the target, or a single gamma
+                fits[mode] = None
+        return fits
+
+    def __repr__(self) -> str:
+        def fmt(fit):
+            return "no fit" if fit is None else f"p = {fit.exponent:.2f} [{fit.exponent_ci[0]:.2f}, {fit.exponent_ci[1]:.2f}]"
+
+        return (
+            f"Scaling({len(self.table)} data sets, eps={self.params['eps']:g} on {self.params['metric']}: "
+            f"soft {fmt(self.fits['soft'])} (theory 2), hard {fmt(self.fits['hard'])} (theory 4))"
+        )
+
+    def plot(self, path=None):
+        """Neurons needed against gamma, log-log, with the fits and the theory's slopes.
+
+        Saved as PNG when `path` is given. Returns the matplotlib Figure.
+        """
+        from .plots import save_figure, scaling_figure
+
+        eps = self._fit_eps
+        lines = {mode: (fit, lambda g, fit=fit: fit.predict(g, eps)) for mode, fit in self.fits.items() if fit is not None}
+        figure = scaling_figure(self.table, lines, self.params["eps"], self.params["metric"])
+        if path is not None:
+            save_figure(figure, path)
+        return figure
+
+    def save(self, path) -> None:
+        """Write to .json, .parquet or .csv (by the extension), atomically.
+
+        CSV keeps only the per-data-set table (enough for the fits and the
+        plot); JSON and Parquet keep the students' table and curves as well.
+        """
+        from .results import write
+
+        params = {**self.params, "datasets": {name: c.params for name, c in self.sweep.comparisons.items()}}
+        frames = {"table": self.table, "students": self.sweep.table, "curves": self.sweep.curves}
+        write(path, "scaling", params, frames)
+
+    @classmethod
+    def _from_frames(cls, params: dict, frames: dict) -> Scaling:
+        students = frames.get("students")
+        stored = {"datasets": params.get("datasets", {})}
+        sweep = Sweep._from_frames(stored, {"table": students, "curves": frames.get("curves")}) if students is not None else Sweep({})
+        return cls(sweep, frames["table"], {k: v for k, v in params.items() if k not in ("datasets", "eps", "metric")})

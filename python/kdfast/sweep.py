@@ -1,0 +1,275 @@
+"""One comparison per data set (e.g. per difficulty level), serially or on any executor.
+
+:func:`sweep` runs :func:`~kdfast.compare` on each data set. Given a
+``concurrent.futures.Executor`` — a ``ProcessPoolExecutor``, or a Dask
+cluster's ``Client.get_executor()`` — the comparisons run as independent
+jobs; every job gets its own thread count, and the results are identical
+to a serial run (the engine's results do not depend on thread counts).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from concurrent.futures import Executor, as_completed
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .datasets import Dataset
+from .experiments import MODES, Comparison, _metric, _progress_disabled, cancelled_jobs, compare, job_token
+
+__all__ = ["Sweep", "sweep"]
+
+_PLOT_LINES = 4  # widths drawn by Sweep.plot unless chosen
+
+
+def _named(datasets) -> dict[str, Dataset]:
+    """A dict name -> Dataset from a dict or a sequence of Datasets (named by their .name)."""
+    if isinstance(datasets, Dataset):
+        raise TypeError("datasets: expected a dict or a list of Datasets, got a single Dataset (use kdfast.compare)")
+    if isinstance(datasets, dict):
+        items = list(datasets.items())
+        for name, _ in items:
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"datasets: names must be non-empty strings, got {name!r}")
+    else:
+        try:
+            items = [(getattr(d, "name", None), d) for d in datasets]
+        except TypeError:
+            raise TypeError(f"datasets: expected a dict or a list of Datasets, got {type(datasets).__name__}") from None
+        names = [name for name, _ in items]
+        repeated = sorted({n for n in names if names.count(n) > 1 and n is not None})
+        if repeated:
+            raise ValueError(f"datasets: several data sets are named {repeated[0]!r}; pass a dict to name them")
+    if not items:
+        raise ValueError("datasets: empty")
+    for name, data in items:
+        if not isinstance(data, Dataset):
+            raise TypeError(f"datasets: {name!r} is a {type(data).__name__}, not a kdfast Dataset")
+    return dict(items)
+
+
+def _run_job(token: str, function, args):
+    job_token.set(token)
+    return function(*args)
+
+
+def run_jobs(function, jobs: dict, *, executor: Executor | None, progress, desc: str) -> dict:
+    """``{name: function(*args)}`` for ``jobs = {name: args}``, in the order of `jobs`.
+
+    Serially when `executor` is None; otherwise all jobs are submitted and
+    collected as they finish. On any exception or Ctrl-C, jobs not started
+    are cancelled, jobs running in this process's threads stop at their
+    next piece of training, and the exception propagates.
+    """
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(f"executor: expected a concurrent.futures.Executor, got {type(executor).__name__}")
+    disable = _progress_disabled(progress)
+    results = {}
+    with tqdm(total=len(jobs), desc=desc, unit="job", disable=disable) as bar:
+        if executor is None:
+            for name, args in jobs.items():
+                bar.set_postfix_str(name)
+                results[name] = function(*args)
+                bar.update()
+            return results
+        token = uuid.uuid4().hex
+        futures = {executor.submit(_run_job, token, function, args): name for name, args in jobs.items()}
+        try:
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.set_postfix_str(futures[future])
+                bar.update()
+        except BaseException:
+            cancelled_jobs.add(token)
+            for future in futures:
+                future.cancel()
+            raise
+    return {name: results[name] for name in jobs}
+
+
+def _compare_job(name: str, data: Dataset, kwargs: dict) -> Comparison:
+    result = compare(data, progress=False, **kwargs)
+    return _renamed(result, name)
+
+
+def _renamed(result: Comparison, name: str) -> Comparison:
+    """The comparison with its rows labelled by the sweep's name of the data set."""
+    result.table["dataset"] = name
+    if result.curves is not None:
+        result.curves["dataset"] = name
+    result.params = {**result.params, "dataset": name, "data_name": result.params.get("dataset")}
+    return result
+
+
+def _job_kwargs(compare_kwargs: dict, executor, n_threads) -> dict:
+    kwargs = dict(compare_kwargs)
+    if isinstance(kwargs.get("teacher"), np.ndarray):
+        raise ValueError("teacher: an array of logits belongs to one data set; use kdfast.compare")
+    # One job per worker thread: without an explicit count each job gets one
+    # thread, so that parallel jobs do not oversubscribe the machine.
+    kwargs["n_threads"] = 1 if n_threads is None and executor is not None else n_threads
+    return kwargs
+
+
+def sweep(datasets, *, executor: Executor | None = None, n_threads=None, progress: bool | None = None, **compare_kwargs) -> Sweep:
+    """:func:`~kdfast.compare` on each data set, e.g. one per difficulty level.
+
+    Parameters
+    ----------
+    datasets : dict name -> Dataset, or a list of Datasets (named by ``.name``)
+    executor : concurrent.futures.Executor, optional
+        Runs the comparisons as parallel jobs: e.g. ``ProcessPoolExecutor``
+        or a Dask ``Client.get_executor()`` (``pip install kdfast[dask]``).
+        None: one after the other, here.
+    n_threads : None or int
+        Threads of each comparison. With an executor, None means 1 per job:
+        set it to your workers' threads per worker to use them.
+    progress : None, True or False
+        A progress bar over the data sets; None: only on a terminal.
+    **compare_kwargs
+        Passed to :func:`~kdfast.compare` (teacher, widths, seeds, steps,
+        lr, radius, projection, temperature, ...). A teacher object is
+        copied for each data set.
+
+    Returns
+    -------
+    Sweep
+    """
+    named = _named(datasets)
+    kwargs = _job_kwargs(compare_kwargs, executor, n_threads)
+    teacher = kwargs.get("teacher")
+    jobs = {}
+    for name, data in named.items():
+        job = dict(kwargs)
+        if teacher is not None and not isinstance(teacher, str):
+            job["teacher"] = copy.deepcopy(teacher)
+        jobs[name] = (name, data, job)
+    results = run_jobs(_compare_job, jobs, executor=executor, progress=progress, desc="sweep")
+    return Sweep(results)
+
+
+def _stack(frames: dict[str, pd.DataFrame | None]) -> pd.DataFrame | None:
+    frames = [f for f in frames.values() if f is not None]
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+class Sweep:
+    """Comparisons on several data sets: what :func:`sweep` returns.
+
+    Attributes
+    ----------
+    comparisons : dict name -> Comparison, in the order of the data sets.
+    table : pandas.DataFrame
+        All comparisons' tables stacked; the ``dataset`` column holds the
+        sweep's names.
+    curves : pandas.DataFrame or None
+        All comparisons' curves stacked (None when loaded from CSV).
+    """
+
+    def __init__(self, comparisons: dict[str, Comparison]):
+        self.comparisons = dict(comparisons)
+
+    def __repr__(self) -> str:
+        return f"Sweep({len(self.comparisons)} data sets: {', '.join(self.comparisons)})"
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return _stack({n: c.table for n, c in self.comparisons.items()})
+
+    @property
+    def curves(self) -> pd.DataFrame | None:
+        if any(c.curves is None for c in self.comparisons.values()):
+            return None
+        return _stack({n: c.curves for n, c in self.comparisons.items()})
+
+    def summary(self, metrics=("mean_loss", "test_acc")) -> pd.DataFrame:
+        """Each comparison's :meth:`~kdfast.Comparison.summary`, with a dataset column first."""
+        frames = []
+        for name, result in self.comparisons.items():
+            frame = result.summary(metrics)
+            frame.insert(0, "dataset", name)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def neurons_needed(self, target: float, metric: str = "mean_loss", *, all_wider: bool = False) -> pd.DataFrame:
+        """Per data set, :meth:`~kdfast.Comparison.neurons_needed`: columns dataset, soft, hard (<NA>: not reached)."""
+        rows = [{"dataset": name, **result.neurons_needed(target, metric, all_wider=all_wider)}
+                for name, result in self.comparisons.items()]  # fmt: skip
+        frame = pd.DataFrame(rows, columns=["dataset", *MODES])
+        return frame.astype({mode: "Int64" for mode in MODES})
+
+    def difficulty(self, x: str) -> dict:
+        """Each data set's value of the data parameter `x` (e.g. "d" or "separation")."""
+        values = {}
+        for name, result in self.comparisons.items():
+            value = result.params.get("data_params", {}).get(x)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+                raise ValueError(f"x: data set {name!r} has no numeric parameter {x!r}")
+            values[name] = float(value)
+        return values
+
+    def plot(self, path=None, *, metrics=("mean_loss", "test_acc"), x: str | None = None, widths=None):
+        """The soft-minus-hard gap of each metric against the data sets, one line per width.
+
+        x : a data parameter to put on the horizontal axis (e.g. "d" for
+            xor2, "separation" for gaussians); None: the data sets in order.
+        widths : the widths to draw (default: up to four across the grid).
+        Saved as PNG when `path` is given. Returns the matplotlib Figure.
+        """
+        from .plots import save_figure, sweep_figure, sweep_ticks
+
+        if isinstance(metrics, str):
+            metrics = (metrics,)
+        metrics = [_metric(m) for m in metrics]
+        names = list(self.comparisons)
+        grid = sorted(set(self.table["width"].tolist()))
+        if widths is None:
+            picks = np.unique(np.round(np.linspace(0, len(grid) - 1, min(_PLOT_LINES, len(grid)))).astype(int))
+            widths = [grid[i] for i in picks]
+        else:
+            missing = [w for w in widths if w not in grid]
+            if missing:
+                raise ValueError(f"widths: {missing} were not trained (widths: {grid})")
+        positions = self.difficulty(x) if x is not None else {name: float(i) for i, name in enumerate(names)}
+        figure = sweep_figure(self.summary(metrics), metrics, positions, x or "data set", list(widths))
+        if x is None:
+            sweep_ticks(figure.axes, names, list(positions.values()))
+        if path is not None:
+            save_figure(figure, path)
+        return figure
+
+    def plot_widths(self, path=None, *, metrics=("mean_loss", "test_acc")):
+        """Each data set's comparison plot (metrics against width), one row per data set.
+
+        Saved as PNG when `path` is given. Returns the matplotlib Figure.
+        """
+        from .plots import save_figure, widths_figure
+
+        if isinstance(metrics, str):
+            metrics = (metrics,)
+        figure = widths_figure(self.comparisons, [_metric(m) for m in metrics])
+        if path is not None:
+            save_figure(figure, path)
+        return figure
+
+    def save(self, path) -> None:
+        """Write to .json, .parquet or .csv (by the extension), atomically; see :mod:`kdfast.results`."""
+        from .results import write
+
+        params = {"datasets": {name: c.params for name, c in self.comparisons.items()}}
+        write(path, "sweep", params, {"table": self.table, "curves": self.curves})
+
+    @classmethod
+    def _from_frames(cls, params: dict, frames: dict) -> Sweep:
+        table, curves = frames["table"], frames.get("curves")
+        stored = params.get("datasets", {})
+        names = list(stored) or list(dict.fromkeys(table["dataset"]))
+        comparisons = {}
+        for name in names:
+            rows = table[table["dataset"] == name].reset_index(drop=True)
+            lines = None if curves is None else curves[curves["dataset"] == name].reset_index(drop=True)
+            comparisons[name] = Comparison(rows, lines, stored.get(name, {}))
+        return cls(comparisons)

@@ -1,0 +1,371 @@
+"""Teachers: the functions whose soft labels the students are trained on.
+
+Every teacher follows scikit-learn's habits: parameters are stored by
+``__init__``, the work is done by ``fit(X, y)`` (labels in {-1, +1}), which
+returns the teacher, and fitted attributes end in ``_``. A fitted teacher
+gives logits f_T(x), soft labels ``predict_proba(X, temperature)`` =
+sigmoid(f_T / temperature) (the probability of class +1), and labels
+``predict(X)`` in {-1, +1}.
+
+* :class:`KernelTeacher`: kernel gradient descent with the limiting kernel,
+  the infinite-width limit of the student trained on hard labels.
+* :class:`MarginTeacher`: the infinite-width function that realises the
+  NTK margin gamma, scaled.
+* :class:`NetworkTeacher`: a wide kdfast student trained on hard labels.
+* :class:`ArrayTeacher`: outputs computed elsewhere (e.g. by PyTorch).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .kernel import ntk_kernel
+from .margin import _check_labels, _check_tol, _check_X, _estimate
+
+__all__ = ["ArrayTeacher", "KernelTeacher", "MarginTeacher", "NetworkTeacher", "NotFittedError"]
+
+# Rows per block when evaluating a teacher on many inputs: bounds the
+# (rows, n_train) or (rows, n_samples / 2) temporaries to a few tens of MiB.
+_ROWS = 2048
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A teacher was asked for outputs before ``fit`` (like scikit-learn's)."""
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    # exp(-log(1 + e^-z)) is exact for large |z| and maps +-inf to 1 and 0.
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+def _positive_real(value, name: str, *, allow_none: bool = False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a positive number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}: must be a finite number > 0, got {value}")
+    return value
+
+
+def _count(value, name: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name}: must be >= {minimum}, got {value}")
+    return int(value)
+
+
+class _Teacher:
+    """Shared outputs: probabilities and labels from ``logits``."""
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_features_in_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(X, y) first")
+
+    def _inputs(self, X) -> np.ndarray:
+        self._check_fitted()
+        X = _check_X(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X: expected {self.n_features_in_} columns as in fit, got shape {X.shape}")
+        return X
+
+    def logits(self, X) -> np.ndarray:  # pragma: no cover - every teacher overrides it
+        raise NotImplementedError
+
+    def predict_proba(self, X, temperature: float = 1.0) -> np.ndarray:
+        """Soft labels sigmoid(f_T(x) / temperature): P(y = +1), shape (n,), float64."""
+        temperature = _positive_real(temperature, "temperature")
+        return _sigmoid(self.logits(X) / temperature)
+
+    def predict(self, X) -> np.ndarray:
+        """Labels in {-1, +1}: the sign of the logits (+1 only when f_T > 0)."""
+        return np.where(self.logits(X) > 0, 1, -1).astype(np.int8)
+
+
+class KernelTeacher(_Teacher):
+    """Kernel gradient descent on the logistic loss with the limiting kernel K.
+
+    The infinite-width limit of the student trained on hard labels by full
+    batch gradient descent with learning rate `lr`: in function space
+
+        f <- f - lr * K (dl/df) / n,   dl/df_i = -y_i sigmoid(-y_i f_i),
+
+    from f = 0, so that f = sum_i alpha_i K(., x_i) with
+    alpha <- alpha - lr (dl/df) / n. Starting from 0 leaves out the random
+    function a finite network starts from (a Gaussian process in the
+    limit); it is the average over initialisations.
+
+    `lr` means the same as the student's learning rate in ``bank.fit``.
+    Gradient descent is stable for lr < 16 / max|x|^2 (K <= |x|^2 / 2, the
+    logistic curvature <= 1/4), so the default suits unit-norm inputs.
+
+    Parameters
+    ----------
+    steps : int >= 0
+    lr : float > 0
+
+    Attributes
+    ----------
+    X_train_ : (n, d) float64, the training inputs
+    dual_coef_ : (n,) alpha
+    loss_curve_ : (steps,) logistic loss L(f_t) before each update
+    train_logits_ : (n,) f after the last update
+    n_features_in_ : d
+    """
+
+    def __init__(self, steps: int = 1000, lr: float = 4.0):
+        self.steps = steps
+        self.lr = lr
+
+    def fit(self, X, y) -> KernelTeacher:
+        steps = _count(self.steps, "steps")
+        lr = _positive_real(self.lr, "lr")
+        X = _check_X(X)
+        y = _check_labels(y, X.shape[0])
+        n = X.shape[0]
+        K = ntk_kernel(X)
+        alpha = np.zeros(n)
+        f = np.zeros(n)
+        loss = np.empty(steps)
+        for t in range(steps):
+            margins = y * f
+            loss[t] = np.logaddexp(0.0, -margins).mean()
+            alpha += (lr / n) * y * _sigmoid(-margins)
+            f = K @ alpha
+        self.X_train_ = X
+        self.dual_coef_ = alpha
+        self.loss_curve_ = loss
+        self.train_logits_ = f
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def logits(self, X) -> np.ndarray:
+        """f_T(x) = sum_i alpha_i K(x, x_i), shape (n,), float64."""
+        X = self._inputs(X)
+        out = np.empty(X.shape[0])
+        for i in range(0, X.shape[0], _ROWS):
+            out[i : i + _ROWS] = ntk_kernel(X[i : i + _ROWS], self.X_train_) @ self.dual_coef_
+        return out
+
+
+class MarginTeacher(_Teacher):
+    """The infinite-width function realising the NTK margin, times `scale`.
+
+        f_T(x) = scale * E_z[<v(z), x> 1[<z, x> > 0]],
+
+    where v(z) (|v(z)| <= 1) is the primal solution of :func:`kdfast.margin`
+    built from its dual weights, and E_z is the average over the margin
+    solver's own draws of z. On the training points
+    y_i f_T(x_i) >= scale * (gamma - gap) with gamma and gap those of
+    ``margin_``: the function has margin about scale * gamma there (gamma of
+    the Monte-Carlo sample problem; the true margin is within ``gamma_ci``).
+
+    `scale` sets the teacher's confidence: a training logit is at least
+    scale * gamma in the right direction, so e.g. scale = ln(1/eps) / gamma
+    makes its logistic loss at most about eps on every training point.
+
+    Parameters
+    ----------
+    scale : float > 0
+    n_samples, seed, tol, n_threads : as in :func:`kdfast.margin`
+
+    Attributes
+    ----------
+    margin_ : Margin (computed without the certified bounds)
+    Z_ : (n_samples / 2, d) draws z (each also used as -z)
+    V_plus_, V_minus_ : (n_samples / 2, d) v(z) and v(-z)
+    n_features_in_ : d
+    """
+
+    def __init__(self, scale: float = 1.0, *, n_samples: int = 4096, seed: int = 0, tol: float = 1e-2, n_threads=None):
+        self.scale = scale
+        self.n_samples = n_samples
+        self.seed = seed
+        self.tol = tol
+        self.n_threads = n_threads
+
+    def fit(self, X, y) -> MarginTeacher:
+        _positive_real(self.scale, "scale")
+        _check_tol(self.tol)
+        result, (Z, Vp, Vm) = _estimate(
+            X, y, n_samples=self.n_samples, seed=self.seed, tol=self.tol, n_batches=4, bounds=False,
+            max_iter=2000, n_threads=self.n_threads, inseparable="raise",
+        )
+        self.margin_ = result
+        self.Z_ = Z
+        self.V_plus_ = Vp
+        self.V_minus_ = Vm
+        self.n_features_in_ = Z.shape[1]
+        return self
+
+    def logits(self, X) -> np.ndarray:
+        """f_T(x) = scale / S * sum_z [<v(z), x> 1[<z,x> > 0] + <v(-z), x> 1[<z,x> < 0]]."""
+        X = self._inputs(X)
+        scale = _positive_real(self.scale, "scale")
+        S = 2 * self.Z_.shape[0]
+        out = np.empty(X.shape[0])
+        for i in range(0, X.shape[0], _ROWS):
+            Xb = X[i : i + _ROWS]
+            A = Xb @ self.Z_.T
+            total = np.where(A > 0, Xb @ self.V_plus_.T, 0.0).sum(axis=1)
+            total += np.where(A < 0, Xb @ self.V_minus_.T, 0.0).sum(axis=1)
+            out[i : i + _ROWS] = total
+        return out * (scale / S)
+
+
+class NetworkTeacher(_Teacher):
+    """A wide kdfast student trained on hard labels (logistic loss).
+
+    One network of width `width` and seed `seed`, trained by
+    ``StudentBank.fit`` with the labels as targets. The defaults match
+    :class:`KernelTeacher` (same steps and learning rate, no projection), so
+    for large widths the two agree up to the network's random initial
+    function.
+
+    Parameters
+    ----------
+    width : int >= 1
+    steps : int >= 0
+    lr : float > 0
+    radius : float > 0 or None (plain gradient descent)
+    projection : "neuron" or "network", as in ``StudentBank.fit``
+    seed : int, the network's initialisation stream
+    dtype : numpy.float32 or numpy.float64
+    n_threads : None or int, scikit-learn's meaning
+
+    Attributes
+    ----------
+    bank_ : StudentBank holding the trained network
+    history_ : History of the fit
+    n_features_in_ : d
+    """
+
+    def __init__(
+        self, width: int = 4096, steps: int = 1000, lr: float = 4.0, radius=None, *, projection: str = "neuron",
+        seed: int = 0, dtype=np.float32, n_threads=None,
+    ):
+        self.width = width
+        self.steps = steps
+        self.lr = lr
+        self.radius = radius
+        self.projection = projection
+        self.seed = seed
+        self.dtype = dtype
+        self.n_threads = n_threads
+
+    def fit(self, X, y) -> NetworkTeacher:
+        from ._bank import StudentBank
+
+        width = _count(self.width, "width", 1)
+        steps = _count(self.steps, "steps")
+        lr = _positive_real(self.lr, "lr")
+        radius = _positive_real(self.radius, "radius", allow_none=True)
+        X = _check_X(X)
+        y = _check_labels(y, X.shape[0])
+        bank = StudentBank(X.shape[1], [width], seeds=(self.seed,), dtype=self.dtype)
+        self.history_ = bank.fit(
+            X, y, steps=steps, lr=lr, radius=radius, projection=self.projection, y=y, n_threads=self.n_threads,
+        )
+        self.bank_ = bank
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def logits(self, X) -> np.ndarray:
+        """The trained network's output, shape (n,), float64."""
+        X = self._inputs(X)
+        return self.bank_.logits(X, n_threads=self.n_threads)[:, 0].astype(np.float64)
+
+
+def _outputs(logits, proba, name: str):
+    """Logits from exactly one of (logits, proba), as a finite-or-inf float64 vector."""
+    if (logits is None) == (proba is None):
+        raise ValueError(f"{name}: give exactly one of {name} and {name.replace('logits', 'proba')}")
+    which = name if logits is not None else name.replace("logits", "proba")
+    arr = np.asarray(logits if logits is not None else proba)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{which}: expected real numbers, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{which}: expected a vector of shape (n,), got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{which}: contains NaN or infinity")
+    if logits is not None:
+        return arr
+    if ((arr < 0) | (arr > 1)).any():
+        raise ValueError(f"{which}: probabilities must lie in [0, 1], got values in [{arr.min()}, {arr.max()}]")
+    with np.errstate(divide="ignore"):
+        # Probabilities of exactly 0 or 1 become logits of -inf or +inf.
+        return np.log(arr) - np.log1p(-arr)
+
+
+class ArrayTeacher(_Teacher):
+    """Outputs computed elsewhere (e.g. by a PyTorch model), for known inputs.
+
+    Give the training outputs as `logits` or as `proba` (P(y = +1)), and
+    optionally the test outputs as `test_logits` or `test_proba`. The
+    training outputs belong to the inputs later passed to ``fit(X, y)``;
+    the test outputs to `X_test` when it is given, else to the first other
+    input array the teacher is asked about (which it then remembers).
+    Inputs are recognised by exact array equality; any other input raises a
+    ValueError, since the teacher cannot evaluate itself elsewhere.
+    Probabilities of exactly 0 or 1 give logits of -inf or +inf.
+    """
+
+    def __init__(self, logits=None, proba=None, test_logits=None, test_proba=None, X_test=None):
+        self.logits_train = logits
+        self.proba = proba
+        self.test_logits = test_logits
+        self.test_proba = test_proba
+        self.X_test = X_test
+
+    # scikit-learn's get_params convention: `logits` is a method here, so
+    # the parameter of that name is kept as `logits_train`.
+
+    def fit(self, X, y) -> ArrayTeacher:
+        X = _check_X(X)
+        _check_labels(y, X.shape[0])
+        train = _outputs(self.logits_train, self.proba, "logits")
+        if train.shape[0] != X.shape[0]:
+            raise ValueError(f"logits: expected {X.shape[0]} values, one per row of X, got {train.shape[0]}")
+        test = X_test = None
+        if self.test_logits is not None or self.test_proba is not None:
+            test = _outputs(self.test_logits, self.test_proba, "test_logits")
+            if self.X_test is not None:
+                X_test = _check_X(self.X_test, "X_test")
+                if X_test.shape != (test.shape[0], X.shape[1]):
+                    raise ValueError(
+                        f"X_test: expected shape ({test.shape[0]}, {X.shape[1]}) to match the test outputs, "
+                        f"got {X_test.shape}"
+                    )
+        elif self.X_test is not None:
+            raise ValueError("X_test: given without test_logits or test_proba")
+        self.X_train_ = X
+        self.train_logits_ = train
+        self.test_logits_ = test
+        self.X_test_ = X_test
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def logits(self, X) -> np.ndarray:
+        """The stored logits of X, which must equal the training or the test inputs exactly."""
+        X = self._inputs(X)
+        if np.array_equal(X, self.X_train_):
+            return self.train_logits_.copy()
+        if self.test_logits_ is not None:
+            if self.X_test_ is None and X.shape[0] == self.test_logits_.shape[0]:
+                self.X_test_ = X.copy()
+            if self.X_test_ is not None and np.array_equal(X, self.X_test_):
+                return self.test_logits_.copy()
+        known = f"the training inputs {self.X_train_.shape}"
+        if self.test_logits_ is not None:
+            known += f" and the test inputs ({self.test_logits_.shape[0]}, {self.n_features_in_})"
+        raise ValueError(
+            f"X: an ArrayTeacher only knows its outputs for {known}, compared by exact equality; "
+            f"got a different array of shape {X.shape}"
+        )

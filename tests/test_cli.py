@@ -1,0 +1,200 @@
+"""The kdfast command line: commands, outputs, exit codes and one-line errors, Ctrl-C."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import kdfast
+from kdfast import cli
+
+SMALL = ["--data", "xor2:n=40,d=4,n_test=50", "--widths", "1,4", "--seeds", "2", "--steps", "20", "--n-threads", "1"]
+
+
+def run(argv, capsys):
+    """(exit status, stdout, stderr) of `kdfast argv`, run in this process."""
+    try:
+        code = cli.main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_info(capsys):
+    code, out, err = run(["info"], capsys)
+    assert code == 0 and err == ""
+    assert out.startswith(f"kdfast {kdfast.__version__}\n")
+    for field in ("OpenMP: ", "threads: ", "SIMD: ", "optional: "):
+        assert field in out
+
+
+def test_python_dash_m_runs_the_same_cli():
+    done = subprocess.run([sys.executable, "-m", "kdfast", "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == f"kdfast {kdfast.__version__}"
+
+
+def test_compare_prints_a_table_by_width(capsys):
+    code, out, err = run(["compare", *SMALL], capsys)
+    assert code == 0, err
+    assert err == ""  # no progress bar when stderr is not a terminal
+    lines = out.splitlines()
+    assert lines[0].startswith("data: xor2(d=4)")
+    header = next(i for i, line in enumerate(lines) if line.lstrip().startswith("width"))
+    assert [line.split()[0] for line in lines[header + 1 : header + 3]] == ["1", "4"]
+    assert "neurons needed for avg loss <= 0.05" in out
+
+
+def test_compare_out_writes_table_parameters_and_plot(tmp_path, capsys):
+    out_dir = tmp_path / "run"
+    code, out, err = run(["compare", *SMALL, "--temperature", "3", "--out", str(out_dir), "--format", "json"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["plot.png", "run.json", "table.json"]
+    result = kdfast.load(out_dir / "table.json")
+    assert list(result.table["width"].unique()) == [1, 4] and result.curves is not None
+    assert set(result.table.loc[result.table["mode"] == "soft", "temperature"]) == {3.0}
+    run_json = json.loads((out_dir / "run.json").read_text())
+    assert run_json["command"][:2] == ["kdfast", "compare"]
+    assert run_json["params"]["steps"] == 20
+    assert {"kdfast", "numpy", "openmp", "simd", "threads_used"} <= set(run_json["environment"])
+    assert run_json["environment"]["threads_used"] == 1
+    assert (out_dir / "plot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_compare_with_an_array_teacher_and_npz_data(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = np.where(X[:, 0] > 0, 1, -1)
+    np.savez(tmp_path / "mine.npz", X=X, y=y, X_test=X[:10], y_test=y[:10])
+    X_unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    np.save(tmp_path / "logits.npy", 4 * X_unit[:, 0])
+    np.save(tmp_path / "test_logits.npy", 4 * X_unit[:10, 0])
+    argv = ["compare", "--data", f"npz:path={tmp_path / 'mine.npz'}", "--teacher", "array", "--teacher-logits",
+            str(tmp_path / "logits.npy"), "--teacher-test-logits", str(tmp_path / "test_logits.npy"),
+            "--widths", "2,8", "--steps", "10", "--n-threads", "1", "--out", str(tmp_path / "o")]  # fmt: skip
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert out.startswith("data: mine.npz")
+    table = kdfast.load(tmp_path / "o" / "table.csv").table
+    assert table["teacher_agreement"].notna().all()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["compare", "--widths", "0,2"], "argument --widths: not a width grid: '0,2'"),
+        (["compare", "--widths", "1:8:2"], "not a width grid"),
+        (["compare", "--seeds", "x"], "argument --seeds: not a seed count or list"),
+        (["compare", "--lr", "-1"], "argument --lr: must be a finite number > 0"),
+        (["compare", "--radius", "nan"], "argument --radius"),
+        (["compare", "--projection", "layer"], "argument --projection: invalid choice"),
+        (["compare", "--data", "mnist"], "--data: unknown data set 'mnist'"),
+        (["compare", "--data", "xor2:d"], "--data: expected KEY=VALUE, got 'd'"),
+        (["compare", "--data", "xor2:depth=3"], "--data: xor2 has no option 'depth'"),
+        (["compare", "--data", "xor2:d=1"], "d: must be >= 2"),
+        (["compare", "--teacher", "array"], "--teacher array: needs --teacher-logits"),
+        (["compare", "--teacher-logits", "x.npy"], "--teacher-logits: only with --teacher array"),
+        (["compare", "--teacher-param", "no_such=1"], "teacher_params"),
+        (["compare", "--n-threads", "0"], "n_threads: must not be 0"),
+        (["compare", "--format", "xlsx"], "argument --format: invalid choice"),
+        (["sweep", "--vary", "d"], "--vary: expected KEY=V1,V2,..."),
+        (["sweep", "--data", "xor2", "--data", "xor2:d=3", "--vary", "n=10,20"], "--vary: give exactly one --data"),
+        (["sweep", "--data", "xor2:d=4", "--data", "xor2:d=4"], "the same data set is given twice"),
+        (["sweep", "--jobs", "0", "--data", "xor2:n=10,d=3", "--steps", "1"], "--jobs: must be >= 1"),
+        (["sweep", "--jobs", "2", "--dask", "tcp://x:1"], "not allowed with argument"),
+        (["scaling", "--metric", "loss"], "argument --metric: invalid choice"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        ([], "the following arguments are required: command"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("kdfast") and "error: " in err, err
+    assert message in err
+    assert "Traceback" not in err and out == ""
+
+
+def test_missing_file_exits_1(tmp_path, capsys):
+    code, _, err = run(["compare", "--data", f"npz:path={tmp_path / 'nope.npz'}"], capsys)
+    assert code == 1 and err.count("\n") == 1 and "No such file" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "grid"),
+    [("1:1024:x2", [2**k for k in range(11)]), ("3:20:x3", [3, 9]), ("1,2,4", [1, 2, 4]), ("5:5:x2", [5])],
+)
+def test_width_grids(text, grid):
+    assert cli._widths(text) == grid
+
+
+def test_sweep_over_a_varied_option(tmp_path, capsys):
+    argv = ["sweep", "--data", "xor2:n=40,n_test=50", "--vary", "d=3,5", "--widths", "1,4", "--seeds", "1",
+            "--steps", "10", "--n-threads", "1", "--out", str(tmp_path)]  # fmt: skip
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert "== xor2(d=3)" in out and "== xor2(d=5)" in out
+    result = kdfast.load(tmp_path / "table.csv")
+    assert isinstance(result, kdfast.Sweep) and list(result.comparisons) == ["xor2(d=3)", "xor2(d=5)"]
+    assert (tmp_path / "plot.png").exists() and (tmp_path / "widths.png").exists()
+
+
+def test_sweep_in_processes_equals_serial(tmp_path, capsys):
+    base = ["sweep", "--data", "xor2:n=40,n_test=50", "--vary", "d=3,4", "--widths", "2,4", "--seeds", "1",
+            "--steps", "10", "--format", "json"]  # fmt: skip
+    assert run([*base, "--n-threads", "1", "--out", str(tmp_path / "serial")], capsys)[0] == 0
+    code, _, err = run([*base, "--jobs", "2", "--out", str(tmp_path / "jobs")], capsys)
+    assert code == 0, err
+    serial, jobs = (kdfast.load(tmp_path / name / "table.json") for name in ("serial", "jobs"))
+    assert serial.table.equals(jobs.table) and serial.curves.equals(jobs.curves)
+
+
+def test_scaling_and_margin(tmp_path, capsys):
+    argv = ["scaling", "--data", "xor2:n=40,n_test=20", "--vary", "d=3,4,5", "--widths", "1,4,16", "--seeds", "1",
+            "--steps", "30", "--eps", "0.5", "--margin-samples", "256", "--margin-param", "bounds=false",
+            "--n-threads", "1", "--out", str(tmp_path)]  # fmt: skip
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert "gamma" in out and "(theory: p = 2)" in out and "(theory: p = 4)" in out
+    result = kdfast.load(tmp_path / "table.csv")
+    assert isinstance(result, kdfast.Scaling) and len(result.table) == 3
+    assert result.table["gamma_upper_bound"].isna().all()  # bounds=false reached kdfast.margin
+    code, out, err = run(["margin", "--data", "xor2:n=40,d=4", "--n-samples", "256"], capsys)
+    assert code == 0, err
+    assert out.splitlines()[1].startswith("gamma = ")
+
+
+def wait_for(stream, text: bytes, timeout: float) -> None:
+    """Read `stream` (unbuffered) until `text` appears."""
+    seen, deadline = b"", time.monotonic() + timeout
+    while text not in seen:
+        assert time.monotonic() < deadline, f"no {text!r} within {timeout} s: {seen[-200:]!r}"
+        chunk = os.read(stream.fileno(), 256)
+        assert chunk, f"the command ended early: {seen[-500:]!r}"
+        seen += chunk
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is POSIX")
+def test_ctrl_c_during_a_sweep_exits_130_and_writes_nothing(tmp_path):
+    out_dir = tmp_path / "out"
+    argv = [sys.executable, "-m", "kdfast", "sweep", "--data", "xor2:n=400,n_test=10", "--vary", "d=8,9",
+            "--widths", "2000", "--steps", "1000000", "--record-every", "10", "--progress", "--out", str(out_dir)]  # fmt: skip
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(child.stderr, b"sweep", timeout=60)  # the progress bar: the sweep has started
+        time.sleep(1.0)  # well into the first data set
+        sent = time.monotonic()
+        os.kill(child.pid, signal.SIGINT)
+        out, err = child.communicate(timeout=30)
+        elapsed = time.monotonic() - sent
+    finally:
+        child.kill()
+    assert child.returncode == 130, err
+    assert err.decode().strip().splitlines()[-1].endswith("kdfast: interrupted") and b"Traceback" not in err
+    assert not out_dir.exists()
+    assert elapsed < 5.0

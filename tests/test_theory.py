@@ -1,0 +1,143 @@
+"""kdfast.theory: the neuron bounds, their crossover, and power-law fits."""
+
+import math
+
+import numpy as np
+import pytest
+
+import kdfast
+from kdfast import theory
+
+
+def test_neurons_bound_orders():
+    # soft: 1 / (gamma^2 eps); hard: ln(1/eps) / gamma^4 (C = 1).
+    assert theory.neurons_bound(0.1, 0.01, "soft") == pytest.approx(1e4, rel=1e-12)
+    assert theory.neurons_bound(0.1, 0.01, "hard") == pytest.approx(math.log(100) / 1e-4, rel=1e-12)
+    assert theory.neurons_bound(0.1, 0.01, "hard", C=3.0) == pytest.approx(3 * math.log(100) / 1e-4, rel=1e-12)
+    assert isinstance(theory.neurons_bound(0.1, 0.01), float)
+
+
+def test_neurons_bound_broadcasts():
+    gammas = np.array([0.05, 0.1, 0.2])
+    m = theory.neurons_bound(gammas, 0.01, "soft")
+    assert m.shape == (3,)
+    # Halving gamma multiplies the soft bound by 4 and the hard bound by 16.
+    assert m[0] / m[1] == pytest.approx(4.0, rel=1e-12)
+    h = theory.neurons_bound(gammas, 0.01, "hard")
+    assert h[0] / h[1] == pytest.approx(16.0, rel=1e-12)
+    grid = theory.neurons_bound(gammas[:, None], np.array([0.1, 0.01]), "soft")
+    assert grid.shape == (3, 2)
+
+
+@pytest.mark.parametrize("eps", [0.3, 0.01, 1e-4, 1e-8])
+def test_crossover_is_where_the_bounds_meet(eps):
+    g = theory.crossover(eps)
+    assert g == pytest.approx(math.sqrt(eps * math.log(1 / eps)), rel=1e-12)
+    assert theory.neurons_bound(g, eps, "soft") == pytest.approx(theory.neurons_bound(g, eps, "hard"), rel=1e-9)
+    # Below the crossover soft labels need fewer neurons, above it more.
+    assert theory.neurons_bound(0.9 * g, eps, "soft") < theory.neurons_bound(0.9 * g, eps, "hard")
+    assert theory.neurons_bound(1.1 * g, eps, "soft") > theory.neurons_bound(1.1 * g, eps, "hard")
+
+
+def test_crossover_with_constants():
+    eps = 0.01
+    g = theory.crossover(eps, C_soft=2.0, C_hard=5.0)
+    soft = theory.neurons_bound(g, eps, "soft", C=2.0)
+    hard = theory.neurons_bound(g, eps, "hard", C=5.0)
+    assert soft == pytest.approx(hard, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("df", "expected"),
+    # Published two-sided 95% critical values of Student's t.
+    [(1, 12.706204736), (2, 4.302652730), (5, 2.570581836), (10, 2.228138852), (30, 2.042272456), (math.inf, 1.959963985)],
+)
+def test_t_quantile_table(df, expected):
+    assert theory._t_ppf(0.975, df) == pytest.approx(expected, rel=1e-9)
+    assert theory._t_ppf(0.025, df) == pytest.approx(-expected, rel=1e-9)
+
+
+def test_t_quantile_against_scipy():
+    stats = pytest.importorskip("scipy.stats")
+    for df in (1, 1.5, 3, 7, 25, 400):
+        for p in (0.55, 0.9, 0.995, 0.9999):
+            assert theory._t_ppf(p, df) == pytest.approx(stats.t.ppf(p, df), rel=1e-9)
+
+
+def test_fit_scaling_exact_power_law():
+    gammas = np.array([0.02, 0.05, 0.1, 0.2, 0.4])
+    eps = 0.01
+    neurons = 3.0 * np.log(1 / eps) / gammas**4
+    fit = theory.fit_scaling(gammas, neurons, "hard", eps=eps)
+    assert fit.exponent == pytest.approx(4.0, rel=1e-10)
+    assert fit.constant == pytest.approx(3.0, rel=1e-10)
+    assert fit.expected_exponent == 4.0
+    lo, hi = fit.exponent_ci
+    assert hi - lo < 1e-8  # no residuals, no width
+    # Without eps the constant absorbs ln(1/eps).
+    raw = theory.fit_scaling(gammas, neurons, "hard")
+    assert raw.constant == pytest.approx(3.0 * math.log(100), rel=1e-10)
+    assert fit.predict(0.1, eps) == pytest.approx(3.0 * math.log(100) / 1e-4, rel=1e-9)
+
+
+def test_fit_scaling_noisy_covers_truth_and_matches_ols():
+    rng = np.random.default_rng(0)
+    gammas = np.geomspace(0.02, 0.5, 12)
+    neurons = 2.0 / gammas**2 * np.exp(0.1 * rng.standard_normal(12))
+    fit = theory.fit_scaling(gammas, neurons, "soft")
+    slope, intercept = np.polyfit(np.log(1 / gammas), np.log(neurons), 1)
+    assert fit.exponent == pytest.approx(slope, rel=1e-10)
+    assert fit.constant == pytest.approx(math.exp(intercept), rel=1e-10)
+    assert fit.exponent_ci[0] < 2.0 < fit.exponent_ci[1]
+    assert fit.constant_ci[0] < fit.constant < fit.constant_ci[1]
+    assert fit.dof == 10
+
+
+def test_fit_scaling_ci_matches_scipy():
+    stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(1)
+    gammas = np.geomspace(0.05, 0.5, 6)
+    neurons = 5.0 / gammas**2.3 * np.exp(0.2 * rng.standard_normal(6))
+    fit = theory.fit_scaling(gammas, neurons, "soft", confidence=0.9)
+    res = stats.linregress(np.log(1 / gammas), np.log(neurons))
+    half = stats.t.ppf(0.95, 4) * res.stderr
+    assert fit.exponent_ci == pytest.approx((res.slope - half, res.slope + half), rel=1e-9)
+
+
+def test_fit_scaling_fixed_exponent():
+    gammas = np.array([0.05, 0.1, 0.2])
+    neurons = np.array([800.0, 210.0, 49.0])
+    fit = theory.fit_scaling(gammas, neurons, "soft", exponent=2.0)
+    assert fit.fixed_exponent and fit.exponent == 2.0 and fit.exponent_ci == (2.0, 2.0)
+    assert fit.constant == pytest.approx(math.exp(np.mean(np.log(neurons * gammas**2))), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: theory.neurons_bound(0.0, 0.1), ValueError, "gamma"),
+        (lambda: theory.neurons_bound(-0.1, 0.1), ValueError, "gamma"),
+        (lambda: theory.neurons_bound(0.1, 0.0), ValueError, "eps"),
+        (lambda: theory.neurons_bound(0.1, 1.0), ValueError, "eps"),
+        (lambda: theory.neurons_bound(0.1, np.nan), ValueError, "eps"),
+        (lambda: theory.neurons_bound(0.1, 0.1, "medium"), ValueError, "kind"),
+        (lambda: theory.neurons_bound(0.1, 0.1, C=0), ValueError, "C"),
+        (lambda: theory.neurons_bound("a", 0.1), TypeError, "gamma"),
+        (lambda: theory.crossover(1.5), ValueError, "eps"),
+        (lambda: theory.fit_scaling([0.1, 0.2], [10, 5]), ValueError, "at least 3"),
+        (lambda: theory.fit_scaling([0.1, 0.2, 0.3], [10, 5]), ValueError, "same length"),
+        (lambda: theory.fit_scaling([0.1, 0.1, 0.1], [10, 5, 4]), ValueError, "equal"),
+        (lambda: theory.fit_scaling([0.1, 0.2, 0.3], [10, 0, 4]), ValueError, "neurons"),
+        (lambda: theory.fit_scaling([0.1, 0.2, 0.3], [10, 5, 4], eps=2.0), ValueError, "eps"),
+        (lambda: theory.fit_scaling([0.1, 0.2, 0.3], [10, 5, 4], confidence=1.0), ValueError, "confidence"),
+    ],
+)
+def test_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_docstrings_say_constants_are_unknown():
+    for obj in (theory, theory.neurons_bound, theory.fit_scaling):
+        assert "unknown" in obj.__doc__
+    assert kdfast.theory is theory
