@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numbers
-
 from . import _core
+from . import _validation as check
 
 
 def effective_n_threads(n_threads) -> int:
@@ -16,12 +15,9 @@ def effective_n_threads(n_threads) -> int:
     the engine's reductions have a fixed order.
     """
     available = _core.max_threads()
+    n_threads = check.thread_count(n_threads)
     if n_threads is None:
         return available
-    if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral):
-        raise TypeError(f"n_threads: expected None or an integer, got {type(n_threads).__name__}")
-    if n_threads == 0:
-        raise ValueError("n_threads: must not be 0 (None or -1 means all threads)")
     if n_threads < 0:
-        return max(1, available + 1 + int(n_threads))
-    return int(n_threads)
+        return max(1, available + 1 + n_threads)
+    return n_threads

@@ -9,6 +9,7 @@ float32 bank), targets are held in float64, labels as int8.
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 
@@ -26,12 +27,58 @@ def positive_int(value, name: str, *, minimum: int = 1) -> int:
     return int(value)
 
 
+def thread_count(value) -> int | None:
+    """`n_threads` with scikit-learn's meaning: None, or a non-zero integer (-k: all threads but k - 1)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"n_threads: expected None or an integer, got {type(value).__name__}")
+    if value == 0:
+        raise ValueError("n_threads: must not be 0 (None or -1 means all threads)")
+    return int(value)
+
+
+def flag(value, name: str) -> bool:
+    """True or False (NumPy bools included)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {type(value).__name__}")
+    return bool(value)
+
+
+def file_path(value, name: str):
+    """A str or os.PathLike, returned as given."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name}: expected a file path, got {type(value).__name__}")
+    return value
+
+
 def real_array(value, name: str) -> np.ndarray:
     """`value` as an ndarray of real numbers (no copy when it already is one)."""
     arr = np.asarray(value)
     if arr.dtype.kind not in _REAL_KINDS:
         raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
     return arr
+
+
+def real_number(value, name: str, *, minimum=None, maximum=None, exclusive: bool = False) -> float:
+    """A finite real number as float, from a Python or NumPy scalar or a 0-d array (bools count as 0 and 1).
+
+    It must be >= minimum and <= maximum where they are given (> and < when `exclusive`).
+    """
+    arr = real_array(value, name)
+    if arr.ndim != 0:
+        raise ValueError(f"{name}: expected a single number, got shape {arr.shape}")
+    number = float(arr)
+    too_low = minimum is not None and (number <= minimum if exclusive else number < minimum)
+    too_high = maximum is not None and (number >= maximum if exclusive else number > maximum)
+    if math.isfinite(number) and not too_low and not too_high:
+        return number
+    if minimum is not None and maximum is not None:
+        interval = f"the open interval ({minimum:g}, {maximum:g})" if exclusive else f"[{minimum:g}, {maximum:g}]"
+        raise ValueError(f"{name}: must lie in {interval}, got {value!r}")
+    above, below = (">", "<") if exclusive else (">=", "<=")
+    bound = f" {above} {minimum:g}" if minimum is not None else f" {below} {maximum:g}" if maximum is not None else ""
+    raise ValueError(f"{name}: expected a finite number{bound}, got {value!r}")
 
 
 def _check_finite(arr: np.ndarray, name: str) -> None:

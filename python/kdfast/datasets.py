@@ -87,29 +87,6 @@ def _features(X: np.ndarray, normalize: bool, bias: bool) -> np.ndarray:
     return X
 
 
-def _probability(value, name: str, upper: float = 0.5) -> float:
-    value = check.real_array(value, name)
-    if value.ndim != 0:
-        raise ValueError(f"{name}: expected a number, got shape {value.shape}")
-    value = float(value)
-    if not 0.0 <= value <= upper:
-        raise ValueError(f"{name}: must lie in [0, {upper}], got {value}")
-    return value
-
-
-def _non_negative(value, name: str) -> float:
-    value = check.real_array(value, name)
-    if value.ndim != 0 or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def _flag(value, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {type(value).__name__}")
-    return bool(value)
-
-
 def _flip(y: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
     return np.where(rng.random(y.shape[0]) < rate, -y, y)
 
@@ -139,17 +116,6 @@ def _split(X, y, test_fraction: float, rng: np.random.Generator):
     n_test = min(n - 1, max(1, round(test_fraction * n)))
     order = rng.permutation(n)
     return X[order[n_test:]], y[order[n_test:]], X[order[:n_test]], y[order[:n_test]]
-
-
-def _seed(seed) -> int:
-    return check.positive_int(seed, "seed", minimum=0)
-
-
-def _fraction(value, name: str) -> float:
-    value = check.real_array(value, name)
-    if value.ndim != 0 or not 0.0 < float(value) < 1.0:
-        raise ValueError(f"{name}: must lie in the open interval (0, 1), got {value!r}")
-    return float(value)
 
 
 # -- synthetic families ------------------------------------------------------
@@ -183,9 +149,9 @@ def xor2(
     n = check.positive_int(n, "n")
     n_test = check.positive_int(n_test, "n_test")
     d = check.positive_int(d, "d", minimum=2)
-    flip = _probability(flip, "flip")
-    normalize, bias = _flag(normalize, "normalize"), _flag(bias, "bias")
-    rng = np.random.default_rng(_seed(seed))
+    flip = check.real_number(flip, "flip", minimum=0, maximum=0.5)
+    normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
+    rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
     X = rng.choice(np.array([-1.0, 1.0]), size=(n + n_test, d))
     y = _flip(X[:, 0] * X[:, 1], flip, rng)
     X = _features(X, normalize, bias)
@@ -232,12 +198,12 @@ def gaussians(
     n = check.positive_int(n, "n")
     n_test = check.positive_int(n_test, "n_test")
     d = check.positive_int(d, "d", minimum=2)
-    separation = _non_negative(separation, "separation")
+    separation = check.real_number(separation, "separation", minimum=0)
     if clusters not in (2, 4) or isinstance(clusters, bool):
         raise ValueError(f"clusters: must be 2 or 4, got {clusters!r}")
-    flip = _probability(flip, "flip")
-    normalize, bias = _flag(normalize, "normalize"), _flag(bias, "bias")
-    rng = np.random.default_rng(_seed(seed))
+    flip = check.real_number(flip, "flip", minimum=0, maximum=0.5)
+    normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
+    rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
     total = n + n_test
     signs = rng.choice(np.array([-1.0, 1.0]), size=(total, 2))
     X = rng.standard_normal((total, d))
@@ -262,9 +228,9 @@ def gaussians(
 
 def _noisy_pair_dataset(X, labels, *, pair, noise, flip, test_fraction, seed, n, normalize, bias, name, params):
     """Shared tail of the image data sets: pick two classes, subsample, split, add noise and flips."""
-    normalize, bias = _flag(normalize, "normalize"), _flag(bias, "bias")
+    normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
     X, y = _select_pair(X, labels, pair, name)
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
     if n is not None:
         n = check.positive_int(n, "n", minimum=2)
         if n < X.shape[0]:
@@ -317,9 +283,10 @@ def digits(
         raise ValueError(f"pair: digits are 0-9, got {pair!r}")
     bunch = load_digits()
     return _noisy_pair_dataset(
-        bunch.data / 16.0, bunch.target, pair=pair, noise=_non_negative(noise, "noise"),
-        flip=_probability(flip, "flip"), test_fraction=_fraction(test_fraction, "test_fraction"), seed=seed,
-        n=n, normalize=normalize, bias=bias, name="digits", params={},
+        bunch.data / 16.0, bunch.target, pair=pair, noise=check.real_number(noise, "noise", minimum=0),
+        flip=check.real_number(flip, "flip", minimum=0, maximum=0.5),
+        test_fraction=check.real_number(test_fraction, "test_fraction", minimum=0, maximum=1, exclusive=True),
+        seed=seed, n=n, normalize=normalize, bias=bias, name="digits", params={},
     )  # fmt: skip
 
 
@@ -359,7 +326,7 @@ def mnist1d(
     n_per_class = check.positive_int(n_per_class, "n_per_class", minimum=1)
     args = get_dataset_args()
     args.num_samples = 2 * n_per_class
-    args.seed = _seed(seed)
+    args.seed = check.positive_int(seed, "seed", minimum=0)
     # Generate the two classes only: a template set restricted to the pair.
     templates = get_templates()
     templates = {**templates, "x": templates["x"][list(pair)], "y": templates["y"][list(pair)]}
@@ -372,9 +339,10 @@ def mnist1d(
     X = np.concatenate([made["x"], made["x_test"]]).astype(np.float64)
     labels = np.concatenate([made["y"], made["y_test"]])
     return _noisy_pair_dataset(
-        X, labels, pair=pair, noise=_non_negative(noise, "noise"), flip=_probability(flip, "flip"),
-        test_fraction=_fraction(test_fraction, "test_fraction"), seed=seed, n=None, normalize=normalize,
-        bias=bias, name="mnist1d", params={"n_per_class": n_per_class},
+        X, labels, pair=pair, noise=check.real_number(noise, "noise", minimum=0),
+        flip=check.real_number(flip, "flip", minimum=0, maximum=0.5),
+        test_fraction=check.real_number(test_fraction, "test_fraction", minimum=0, maximum=1, exclusive=True),
+        seed=seed, n=None, normalize=normalize, bias=bias, name="mnist1d", params={"n_per_class": n_per_class},
     )  # fmt: skip
 
 
@@ -384,8 +352,7 @@ _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0
 
 def _read_idx(path, name: str) -> np.ndarray:
     """An IDX file (raw or gzip-compressed) as an array of its stated shape."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name}: expected a file path, got {type(path).__name__}")
+    check.file_path(path, name)
     with open(path, "rb") as raw:
         compressed = raw.read(2) == b"\x1f\x8b"
     opener = gzip.open if compressed else open
@@ -456,24 +423,24 @@ def idx(
     scale : pixels are divided by it (255 for 8-bit images).
     """
     pair = _pair(pair)
-    scale = _non_negative(scale, "scale")
-    if scale == 0:
-        raise ValueError("scale: must be > 0")
-    noise, flip = _non_negative(noise, "noise"), _probability(flip, "flip")
+    scale = check.real_number(scale, "scale", minimum=0, exclusive=True)
+    noise = check.real_number(noise, "noise", minimum=0)
+    flip = check.real_number(flip, "flip", minimum=0, maximum=0.5)
     X, y = _idx_pair(images, labels, ("images", "labels"))
     params = {"images": os.path.basename(os.fspath(images)), "scale": scale}
     if (test_images is None) != (test_labels is None):
         raise ValueError("test_images and test_labels: give both or neither")
     if test_images is None:
         return _noisy_pair_dataset(
-            X / scale, y, pair=pair, noise=noise, flip=flip, test_fraction=_fraction(test_fraction, "test_fraction"),
+            X / scale, y, pair=pair, noise=noise, flip=flip,
+            test_fraction=check.real_number(test_fraction, "test_fraction", minimum=0, maximum=1, exclusive=True),
             seed=seed, n=n, normalize=normalize, bias=bias, name="idx", params=params,
         )  # fmt: skip
-    normalize, bias = _flag(normalize, "normalize"), _flag(bias, "bias")
+    normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
     X_test, y_test = _idx_pair(test_images, test_labels, ("test_images", "test_labels"))
     if X_test.shape[1] != X.shape[1]:
         raise ValueError(f"test_images: images of {X_test.shape[1]} pixels, training images have {X.shape[1]}")
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
 
     def prepare(Z, t, size, what, size_name):
         Z, t = _select_pair(Z / scale, t, pair, what)
@@ -511,7 +478,7 @@ def from_arrays(
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name: expected a non-empty string, got {name!r}")
-    normalize, bias = _flag(normalize, "normalize"), _flag(bias, "bias")
+    normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
     X = check.matrix(X, "X", np.float64)
     y = check.labels(y, "y", X.shape[0]).astype(np.float64)
     if np.unique(y).size < 2:

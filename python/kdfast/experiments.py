@@ -98,13 +98,6 @@ def _seeds(seeds) -> list[int]:
     return values
 
 
-def _positive(value, name: str) -> float:
-    arr = check.real_array(value, name)
-    if arr.ndim != 0 or not np.isfinite(arr) or arr <= 0:
-        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
-    return float(arr)
-
-
 def _progress_disabled(progress) -> bool | None:
     """tqdm's `disable`: None hides the bar unless stderr is a terminal."""
     if progress is None:
@@ -274,8 +267,9 @@ def compare(
         raise TypeError(f"data: expected a kdfast Dataset, got {type(data).__name__} (see kdfast.datasets.from_arrays)")
     widths, seeds = _widths(widths), _seeds(seeds)
     steps = check.positive_int(steps, "steps", minimum=0)
-    lr, temperature = _positive(lr, "lr"), _positive(temperature, "temperature")
-    radius = None if radius is None else _positive(radius, "radius")
+    lr = check.real_number(lr, "lr", minimum=0, exclusive=True)
+    temperature = check.real_number(temperature, "temperature", minimum=0, exclusive=True)
+    radius = None if radius is None else check.real_number(radius, "radius", minimum=0, exclusive=True)
     if projection not in ("neuron", "network"):
         raise ValueError(f"projection: must be 'neuron' or 'network', got {projection!r}")
     if record_every is None:
@@ -496,12 +490,8 @@ class Comparison:
             measured width reaches the target.
         """
         metric = _metric(metric)
-        if not isinstance(all_wider, (bool, np.bool_)):
-            raise TypeError(f"all_wider: expected True or False, got {type(all_wider).__name__}")
-        target = check.real_array(target, "target")
-        if target.ndim != 0 or not np.isfinite(target):
-            raise ValueError(f"target: expected a finite number, got {target!r}")
-        target = float(target)
+        all_wider = check.flag(all_wider, "all_wider")
+        target = check.real_number(target, "target")
         lower = metric in LOWER_IS_BETTER
         if not lower and not 0.0 <= target <= 1.0:
             raise ValueError(f"target: an accuracy target must lie in [0, 1], got {target}")

@@ -69,6 +69,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _validation as check
 from .kernel import ntk_kernel
 from .theory import _t_ppf
 
@@ -177,14 +178,6 @@ def _check_labels(y, n: int, name: str = "y") -> np.ndarray:
     return arr
 
 
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name}: must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def _check_tol(tol, name: str = "tol") -> float:
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
         raise TypeError(f"{name}: expected a float, got {type(tol).__name__}")
@@ -202,19 +195,16 @@ def _blas_threads(n_threads):
     -k = all but k - 1. The work here is NumPy's matrix products, whose
     threads only threadpoolctl can change at run time.
     """
+    n_threads = check.thread_count(n_threads)
     if n_threads is None:
         return nullcontext()
-    if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral):
-        raise TypeError(f"n_threads: expected None or an integer, got {type(n_threads).__name__}")
-    if n_threads == 0:
-        raise ValueError("n_threads: must not be 0 (None or -1 means all threads)")
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
         return nullcontext()
     if n_threads < 0:
-        n_threads = max(1, (os.cpu_count() or 1) + 1 + int(n_threads))
-    return threadpool_limits(limits=int(n_threads), user_api="blas")
+        n_threads = max(1, (os.cpu_count() or 1) + 1 + n_threads)
+    return threadpool_limits(limits=n_threads, user_api="blas")
 
 
 # ---------------------------------------------------------------- problems
@@ -507,17 +497,16 @@ def _estimate(X, y, *, n_samples, seed, tol, n_batches, bounds, max_iter, n_thre
     X = _check_X(X)
     n, d = X.shape
     y = _check_labels(y, n)
-    n_samples = _check_int(n_samples, "n_samples", 2)
+    n_samples = check.positive_int(n_samples, "n_samples", minimum=2)
     if n_samples % 2:
         raise ValueError(f"n_samples: must be even (draws are used in pairs z, -z), got {n_samples}")
-    n_batches = _check_int(n_batches, "n_batches", 2)
+    n_batches = check.positive_int(n_batches, "n_batches", minimum=2)
     if n_samples < 4 * n_batches:
         raise ValueError(f"n_samples: need at least 4 * n_batches = {4 * n_batches} draws, got {n_samples}")
-    seed = _check_int(seed, "seed", 0)
+    seed = check.positive_int(seed, "seed", minimum=0)
     tol = _check_tol(tol)
-    max_iter = _check_int(max_iter, "max_iter", 1)
-    if not isinstance(bounds, (bool, np.bool_)):
-        raise TypeError(f"bounds: expected a bool, got {type(bounds).__name__}")
+    max_iter = check.positive_int(max_iter, "max_iter")
+    bounds = check.flag(bounds, "bounds")
 
     with _blas_threads(n_threads):
         degenerate = _inseparable(X, y)

@@ -12,6 +12,8 @@ import os
 import numpy as np
 import pandas as pd
 
+from . import _validation as check
+
 LABELS = {
     "mean_loss": "loss averaged over steps",
     "final_loss": "final training loss",
@@ -38,8 +40,7 @@ def save_figure(figure, path) -> None:
     """Write `figure` to `path` (format from the extension, PNG by default) atomically."""
     from .results import atomic_path
 
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path: expected a file path, got {type(path).__name__}")
+    check.file_path(path, "path")
     fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format=fmt, dpi=120)

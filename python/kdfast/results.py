@@ -27,6 +27,8 @@ import tempfile
 import numpy as np
 import pandas as pd
 
+from . import _validation as check
+
 __all__ = ["atomic_path", "load"]
 
 _FORMAT = "kdfast"
@@ -62,8 +64,7 @@ def atomic_path(path):
 
 
 def _suffix(path) -> str:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path: expected a file path, got {type(path).__name__}")
+    check.file_path(path, "path")
     suffix = os.path.splitext(os.fspath(path))[1].lower()
     if suffix not in _SUFFIXES:
         raise ValueError(f"path: the extension must be one of {', '.join(_SUFFIXES)}, got {os.fspath(path)!r}")

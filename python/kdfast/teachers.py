@@ -21,6 +21,7 @@ import numbers
 
 import numpy as np
 
+from . import _validation as check
 from .kernel import ntk_kernel
 from .margin import _check_labels, _check_tol, _check_X, _estimate
 
@@ -49,14 +50,6 @@ def _positive_real(value, name: str, *, allow_none: bool = False):
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name}: must be a finite number > 0, got {value}")
     return value
-
-
-def _count(value, name: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name}: must be >= {minimum}, got {value}")
-    return int(value)
 
 
 class _Teacher:
@@ -122,7 +115,7 @@ class KernelTeacher(_Teacher):
         self.lr = lr
 
     def fit(self, X, y) -> KernelTeacher:
-        steps = _count(self.steps, "steps")
+        steps = check.positive_int(self.steps, "steps", minimum=0)
         lr = _positive_real(self.lr, "lr")
         X = _check_X(X)
         y = _check_labels(y, X.shape[0])
@@ -260,8 +253,8 @@ class NetworkTeacher(_Teacher):
     def fit(self, X, y) -> NetworkTeacher:
         from ._bank import StudentBank
 
-        width = _count(self.width, "width", 1)
-        steps = _count(self.steps, "steps")
+        width = check.positive_int(self.width, "width")
+        steps = check.positive_int(self.steps, "steps", minimum=0)
         lr = _positive_real(self.lr, "lr")
         radius = _positive_real(self.radius, "radius", allow_none=True)
         X = _check_X(X)
