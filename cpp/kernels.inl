@@ -2,16 +2,19 @@
 // The including file defines:
 //   KDFAST_ISA        namespace and name of the build (baseline, avx2, avx512)
 //   KDFAST_VEC_BYTES  vector width in bytes
-//   KDFAST_FWD_NR     neurons per forward tile (2 * NR accumulators)
-//   KDFAST_BWD_NR     neurons per gradient tile
-//   KDFAST_BWD_NC     input coordinates per gradient tile (NR * NC accumulators)
+//   KDFAST_FWD_NR     neurons per forward and row-path tile (2 * NR accumulators)
+//   KDFAST_BWD_NR     neurons per sample-path gradient tile
+//   KDFAST_BWD_NC     coordinates per sample-path tile (NR * NC accumulators)
 //
 // Forward: a tile is a panel of 2 vectors of samples times NR neurons; its
 // pre-activations stay in registers, where they are turned into activation
 // bits, ReLU'd, signed and summed into the running logit of their network.
-// Backward: a tile is NR neurons times NC coordinates, accumulating
-// sum_i R[k, i] 1[<w, x_i> > 0] x_i over vectors of samples, with the
-// activation bits selecting the residuals; no pre-activation is recomputed.
+// Backward: sum_i R[k, i] 1[<w, x_i> > 0] x_i for every neuron, with the
+// activation bits selecting the residuals, so no pre-activation is
+// recomputed. The sample path (small d) holds NR neurons times NC
+// coordinates, with samples in the lanes and a lane reduction at the end;
+// the row path (d filling whole vectors) is the forward tile's mirror image,
+// with coordinates in the lanes and samples summed in registers.
 // Every output has one writer and a fixed summation order. Loops over a
 // tile's registers are unrolled so that its accumulators stay in registers.
 #include <algorithm>
