@@ -329,5 +329,25 @@ class ShortTeacher(LinearTeacher):
 
 
 def test_teacher_logits_must_fit_the_data(data):
-    with pytest.raises(ValueError, match="teacher: expected 60 finite training logits"):
+    with pytest.raises(ValueError, match="teacher: expected 60 training logits without NaN"):
         kdfast.compare(data, teacher=ShortTeacher(), widths=[1], steps=1)
+
+
+class NanTestTeacher(LinearTeacher):
+    def logits(self, X):
+        f = super().logits(X)
+        return f if len(f) == 60 else np.full(len(f), np.nan)
+
+
+def test_teacher_test_logits_are_checked(data):
+    with pytest.raises(ValueError, match="teacher: expected 40 test logits without NaN, got shape \\(40,\\) with NaN"):
+        kdfast.compare(data, teacher=NanTestTeacher(), widths=[1], steps=1)
+
+
+def test_array_teacher_probabilities_of_0_and_1(data):
+    """Certain probabilities are infinite logits; sigmoid(+-inf) is still a target."""
+    proba = (1 + data.y_train) / 2
+    result = kdfast.compare(data, teacher=kdfast.ArrayTeacher(proba=proba), widths=[2], seeds=1, steps=5)
+    soft, hard = (result.table[result.table["mode"] == m] for m in ("soft", "hard"))
+    # Soft targets equal to the hard labels: the same training, row for row.
+    np.testing.assert_array_equal(soft["mean_loss"].to_numpy(), hard["mean_loss"].to_numpy())

@@ -1,5 +1,7 @@
 """kdfast.scaling: margins and neurons needed per data set, fitted exponents, results, plots."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -113,3 +115,25 @@ def test_margin_warnings_reach_the_caller():
 def test_bad_input(datasets, kwargs, error, match):
     with pytest.raises(error, match=match):
         kdfast.scaling(datasets, **{"steps": 1, **kwargs})
+
+
+class SlowKernelTeacher(kdfast.KernelTeacher):
+    """Fits slowly, so that jobs sharing one teacher object would interleave."""
+
+    def fit(self, X, y):
+        import time
+
+        super().fit(X, y)
+        time.sleep(0.2)
+        return self
+
+
+def test_a_teacher_object_is_copied_for_each_job(datasets):
+    """Jobs in threads never refit each other's teacher: a pool equals the serial run."""
+    settings = {**SETTINGS, "teacher": SlowKernelTeacher(steps=20)}
+    serial = kdfast.scaling(datasets, eps=0.3, margin_params=MARGIN, **settings)
+    with ThreadPoolExecutor(2) as pool:
+        threaded = kdfast.scaling(datasets, eps=0.3, margin_params=MARGIN, executor=pool, **settings)
+    pd.testing.assert_frame_equal(threaded.sweep.table, serial.sweep.table)
+    teachers = [c.teacher for c in serial.sweep.comparisons.values()]
+    assert len({id(t) for t in teachers}) == len(datasets)

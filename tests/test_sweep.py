@@ -123,7 +123,9 @@ def test_plot_widths_has_a_row_per_dataset(serial, tmp_path):
         ({"a": np.zeros((3, 2))}, {}, TypeError, "'a' is a ndarray, not a kdfast Dataset"),
         ({1: ds.xor2(n=5, d=3)}, {}, TypeError, "names must be non-empty strings"),
         ({"a": ds.xor2(n=5, d=3)}, {"executor": "dask"}, TypeError, "executor: expected a concurrent.futures.Executor"),
-        ({"a": ds.xor2(n=5, d=3)}, {"teacher": np.zeros(5)}, ValueError, "teacher: an array of logits"),
+        ({"a": ds.xor2(n=5, d=3)}, {"teacher": np.zeros(5)}, ValueError, "teacher: outputs given as arrays"),
+        ({"a": ds.xor2(n=5, d=3)}, {"teacher": kdfast.ArrayTeacher(logits=np.zeros(5))}, ValueError,
+         "belong to one data set"),
         ({"a": ds.xor2(n=5, d=3)}, {"temperature": -1.0}, ValueError, "temperature"),
     ],
 )
@@ -192,3 +194,12 @@ def test_ctrl_c_stops_a_sweep(executor):
     # at their next piece, a fraction of a second of work; allow for a
     # loaded machine.
     assert elapsed < 8.0
+
+
+def test_csv_keeps_dataset_names_that_look_like_numbers_or_missing(tmp_path):
+    named = {"1": ds.xor2(n=20, d=3, n_test=10), "NA": ds.xor2(n=20, d=4, n_test=10)}
+    result = kdfast.sweep(named, **{**SETTINGS, "steps": 2, "widths": [1]})
+    result.save(tmp_path / "s.csv")
+    back = kdfast.load(tmp_path / "s.csv")
+    assert list(back.comparisons) == ["1", "NA"]
+    pd.testing.assert_frame_equal(back.table, result.table, check_dtype=False)

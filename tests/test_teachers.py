@@ -103,7 +103,8 @@ def test_network_teacher():
     teacher = kdfast.NetworkTeacher(width=512, steps=300, seed=2).fit(X, y)
     assert (teacher.predict(X) == y).mean() >= 0.95
     np.testing.assert_array_equal(teacher.logits(X), teacher.bank_.logits(X)[:, 0].astype(np.float64))
-    assert teacher.bank_.widths.tolist() == [512] and teacher.bank_.seeds.tolist() == [2]
+    # Its stream is disjoint from the students' (seeds below 2**63).
+    assert teacher.bank_.widths.tolist() == [512] and teacher.bank_.seeds.tolist() == [2**63 + 2]
     assert teacher.history_.train_acc is not None
     # A wide student trained on hard labels agrees with its infinite-width limit.
     kernel = kdfast.KernelTeacher(steps=300).fit(X, y)

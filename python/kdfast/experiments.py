@@ -156,7 +156,7 @@ def _test_logits(teacher, X_test: np.ndarray) -> np.ndarray | None:
 
     if isinstance(teacher, teachers.ArrayTeacher) and teacher.test_logits_ is None:
         return None  # it knows its training outputs only
-    return np.asarray(teacher.logits(X_test), dtype=np.float64).reshape(-1)
+    return _checked_logits(teacher.logits(X_test), X_test.shape[0], "test")
 
 
 # -- training ------------------------------------------------------------------
@@ -338,10 +338,17 @@ def compare(
 def _teacher_logits(model, data: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
     """Fit the teacher; its logits on the training inputs and, when it can say, the test inputs."""
     model.fit(data.X_train, data.y_train)
-    f_train = np.asarray(model.logits(data.X_train), dtype=np.float64).reshape(-1)
-    if f_train.shape != (data.n_train,) or not np.isfinite(f_train).all():
-        raise ValueError(f"teacher: expected {data.n_train} finite training logits, got shape {f_train.shape}")
-    return f_train, _test_logits(model, data.X_test)
+    return _checked_logits(model.logits(data.X_train), data.n_train, "training"), _test_logits(model, data.X_test)
+
+
+def _checked_logits(logits, n: int, which: str) -> np.ndarray:
+    """A teacher's logits as (n,) float64. +-inf is allowed (probability 0 or 1, as from an
+    ArrayTeacher given probabilities), NaN is not."""
+    f = np.asarray(logits, dtype=np.float64).reshape(-1)
+    if f.shape != (n,) or np.isnan(f).any():
+        raise ValueError(f"teacher: expected {n} {which} logits without NaN, got shape {f.shape}"
+                         + (" with NaN" if f.shape == (n,) else ""))  # fmt: skip
+    return f
 
 
 def _table(networks: pd.DataFrame, history: History, agreement, settings: dict, *, soft_test_known: bool):

@@ -56,6 +56,8 @@ def atomic_path(path):
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_UMASK)
+        with open(tmp, "rb+") as written:  # on disk before it takes the name
+            os.fsync(written.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -152,7 +154,11 @@ def read(path) -> tuple[str | None, dict, dict[str, pd.DataFrame]]:
     """
     suffix = _suffix(path)
     if suffix == ".csv":
-        return None, {}, {"table": pd.read_csv(path)}
+        # Text columns stay text ("1" is a data set's name, not a number,
+        # and "NA" is a name too); only empty fields, as written for NaN,
+        # are missing values.
+        text = {column: str for column in ("dataset", "mode", "projection")}
+        return None, {}, {"table": pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""])}
     if suffix == ".json":
         with open(path, encoding="utf-8") as f:
             try:
@@ -165,7 +171,10 @@ def read(path) -> tuple[str | None, dict, dict[str, pd.DataFrame]]:
             import pyarrow.parquet as pq
         except ImportError:
             raise ImportError("reading .parquet needs pyarrow: pip install kdfast[parquet]") from None
-        table = pq.read_table(path)
+        # The other tables travel in the file's metadata, which can exceed
+        # pyarrow's default limits for a large sweep's curves (1M rows are
+        # ~250 MB): lift them to what the format allows.
+        table = pq.read_table(path, thrift_string_size_limit=2**31 - 1, thrift_container_size_limit=2**31 - 1)
         stored = json.loads((table.schema.metadata or {}).get(b"kdfast", b"{}"))
         frames = {stored.get("main", "table"): table.to_pandas()}
     if not isinstance(stored, dict) or stored.get("format") != _FORMAT:

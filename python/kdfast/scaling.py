@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .experiments import LOWER_IS_BETTER, MODES, Comparison, _metric, compare
-from .sweep import Sweep, _job_kwargs, _named, _renamed, run_jobs
+from .sweep import Sweep, _job_for, _job_kwargs, _named, _renamed, run_jobs
 
 __all__ = ["Scaling", "scaling"]
 
@@ -82,7 +82,7 @@ def scaling(
         raise TypeError(f"margin_params: expected a dict of keyword arguments, got {type(margin_params).__name__}")
     named = _named(datasets)
     kwargs = _job_kwargs(compare_kwargs, executor, n_threads)
-    jobs = {name: (name, data, margin_params, kwargs) for name, data in named.items()}
+    jobs = {name: (name, data, margin_params, _job_for(kwargs)) for name, data in named.items()}
     results = run_jobs(_scaling_job, jobs, executor=executor, progress=progress, desc="scaling")
     sweep_result = Sweep({name: result for name, (result, _, _) in results.items()})
     rows = []

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from .datasets import Dataset
 from .experiments import MODES, Comparison, _metric, _progress_disabled, cancelled_jobs, compare, job_token
+from .teachers import ArrayTeacher
 
 __all__ = ["Sweep", "sweep"]
 
@@ -106,12 +107,22 @@ def _renamed(result: Comparison, name: str) -> Comparison:
 
 def _job_kwargs(compare_kwargs: dict, executor, n_threads) -> dict:
     kwargs = dict(compare_kwargs)
-    if isinstance(kwargs.get("teacher"), np.ndarray):
-        raise ValueError("teacher: an array of logits belongs to one data set; use kdfast.compare")
+    teacher = kwargs.get("teacher")
+    if isinstance(teacher, (np.ndarray, ArrayTeacher)):
+        raise ValueError("teacher: outputs given as arrays belong to one data set; use kdfast.compare")
     # One job per worker thread: without an explicit count each job gets one
     # thread, so that parallel jobs do not oversubscribe the machine.
     kwargs["n_threads"] = 1 if n_threads is None and executor is not None else n_threads
     return kwargs
+
+
+def _job_for(kwargs: dict) -> dict:
+    """One job's keyword arguments: a teacher object is copied, so that jobs
+    (possibly running at once in threads) never refit each other's teacher."""
+    job = dict(kwargs)
+    if job.get("teacher") is not None and not isinstance(job["teacher"], str):
+        job["teacher"] = copy.deepcopy(job["teacher"])
+    return job
 
 
 def sweep(datasets, *, executor: Executor | None = None, n_threads=None, progress: bool | None = None, **compare_kwargs) -> Sweep:
@@ -138,15 +149,8 @@ def sweep(datasets, *, executor: Executor | None = None, n_threads=None, progres
     -------
     Sweep
     """
-    named = _named(datasets)
     kwargs = _job_kwargs(compare_kwargs, executor, n_threads)
-    teacher = kwargs.get("teacher")
-    jobs = {}
-    for name, data in named.items():
-        job = dict(kwargs)
-        if teacher is not None and not isinstance(teacher, str):
-            job["teacher"] = copy.deepcopy(teacher)
-        jobs[name] = (name, data, job)
+    jobs = {name: (name, data, _job_for(kwargs)) for name, data in _named(datasets).items()}
     results = run_jobs(_compare_job, jobs, executor=executor, progress=progress, desc="sweep")
     return Sweep(results)
 

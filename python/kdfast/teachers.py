@@ -27,6 +27,9 @@ from .margin import _check_labels, _check_tol, _check_X, _estimate
 
 __all__ = ["ArrayTeacher", "KernelTeacher", "MarginTeacher", "NetworkTeacher", "NotFittedError"]
 
+# NetworkTeacher's initialisation streams start here, above every student's.
+TEACHER_STREAMS = 2**63
+
 # Rows per block when evaluating a teacher on many inputs: bounds the
 # (rows, n_train) or (rows, n_samples / 2) temporaries to a few tens of MiB.
 _ROWS = 2048
@@ -226,7 +229,11 @@ class NetworkTeacher(_Teacher):
     lr : float > 0
     radius : float > 0 or None (plain gradient descent)
     projection : "neuron" or "network", as in ``StudentBank.fit``
-    seed : int, the network's initialisation stream
+    seed : int in [0, 2**63)
+        The network starts from initialisation stream 2**63 + seed. Students
+        use streams below 2**63 (``compare`` refuses larger seeds), so a
+        teacher never shares initial weights with a student, which would
+        favour that student's soft labels.
     dtype : numpy.float32 or numpy.float64
     n_threads : None or int, scikit-learn's meaning
 
@@ -259,7 +266,10 @@ class NetworkTeacher(_Teacher):
         radius = _positive_real(self.radius, "radius", allow_none=True)
         X = _check_X(X)
         y = _check_labels(y, X.shape[0])
-        bank = StudentBank(X.shape[1], [width], seeds=(self.seed,), dtype=self.dtype)
+        seed = check.positive_int(self.seed, "seed", minimum=0)
+        if seed >= TEACHER_STREAMS:
+            raise ValueError(f"seed: must be < 2**63, got {seed}")
+        bank = StudentBank(X.shape[1], [width], seeds=(TEACHER_STREAMS + seed,), dtype=self.dtype)
         self.history_ = bank.fit(
             X, y, steps=steps, lr=lr, radius=radius, projection=self.projection, y=y, n_threads=self.n_threads,
         )
