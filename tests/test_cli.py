@@ -1,5 +1,6 @@
 """The kdfast command line: commands, outputs, exit codes and one-line errors, Ctrl-C."""
 
+import argparse
 import json
 import os
 import signal
@@ -198,3 +199,14 @@ def test_ctrl_c_during_a_sweep_exits_130_and_writes_nothing(tmp_path):
     assert err.decode().strip().splitlines()[-1].endswith("kdfast: interrupted") and b"Traceback" not in err
     assert not out_dir.exists()
     assert elapsed < 5.0
+
+
+@pytest.mark.parametrize(("text", "seeds"), [("3", 3), ("0,5,9", [0, 5, 9]), ("5,", [5]), ("0,", [0])])
+def test_seed_counts_and_lists(text, seeds):
+    assert cli._seeds(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["0", "-1,", "x", "3,,4", ","])
+def test_bad_seeds(text):
+    with pytest.raises(argparse.ArgumentTypeError, match="not a seed count or list"):
+        cli._seeds(text)

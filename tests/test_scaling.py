@@ -137,3 +137,9 @@ def test_a_teacher_object_is_copied_for_each_job(datasets):
     pd.testing.assert_frame_equal(threaded.sweep.table, serial.sweep.table)
     teachers = [c.teacher for c in serial.sweep.comparisons.values()]
     assert len({id(t) for t in teachers}) == len(datasets)
+
+
+def test_a_test_metric_needs_test_data_before_any_training():
+    no_test = ds.from_arrays(ds.xor2(n=30, d=3).X_train, ds.xor2(n=30, d=3).y_train, name="no test")
+    with pytest.raises(ValueError, match="metric: test_acc needs test data, which 'no test' lack"):
+        kdfast.scaling({"no test": no_test}, eps=0.9, metric="test_acc", steps=10**9, widths=[1])

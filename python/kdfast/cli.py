@@ -73,14 +73,15 @@ def _widths(text: str) -> list[int]:
 
 
 def _seeds(text: str):
-    """'3' (seeds 0, 1, 2) or '0,5,9' (those seeds)."""
+    """'3' (seeds 0, 1, 2), '0,5,9' (those seeds) or '5,' (seed 5 alone)."""
+    listed = "," in text
     try:
-        values = [int(v) for v in text.split(",")]
+        values = [int(v) for v in (text[:-1] if text.endswith(",") else text).split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a seed count or list: {text!r} (use e.g. 3 or 0,5,9)") from None
-    if min(values) < 0 or (len(values) == 1 and values[0] < 1):
+        raise argparse.ArgumentTypeError(f"not a seed count or list: {text!r} (use e.g. 3, 0,5,9 or 5,)") from None
+    if min(values) < 0 or (not listed and values[0] < 1):
         raise argparse.ArgumentTypeError(f"not a seed count or list: {text!r}")
-    return values[0] if len(values) == 1 else values
+    return values if listed else values[0]
 
 
 def _radius(text: str):
@@ -201,7 +202,7 @@ def _add_training(p: argparse.ArgumentParser, *, teacher_params: str | None) -> 
     g.add_argument("--teacher-logits", metavar="FILE.npy", help="the teacher's logits on the training inputs (--teacher array)")
     g.add_argument("--teacher-test-logits", metavar="FILE.npy", help="and on the test inputs (optional)")
     g.add_argument("--widths", type=_widths, default=list(ex.WIDTHS), help="e.g. 1,2,4 or 1:256:x2 (default 1:256:x2)")
-    g.add_argument("--seeds", type=_seeds, default=ex.SEEDS, help=f"a count or a list, e.g. 3 or 0,5,9 (default {ex.SEEDS})")
+    g.add_argument("--seeds", type=_seeds, default=ex.SEEDS, help=f"a count or a list: 3 (seeds 0-2), 0,5,9, or 5, (seed 5 alone) (default {ex.SEEDS})")
     g.add_argument("--steps", type=int, default=ex.STEPS, help=f"gradient steps (default {ex.STEPS})")
     g.add_argument("--lr", type=_positive_float, default=ex.LR, help=f"learning rate (default {ex.LR:g})")
     g.add_argument("--radius", type=_radius, default=ex.RADIUS,

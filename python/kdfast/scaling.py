@@ -81,6 +81,10 @@ def scaling(
     if not isinstance(margin_params, dict):
         raise TypeError(f"margin_params: expected a dict of keyword arguments, got {type(margin_params).__name__}")
     named = _named(datasets)
+    if metric.startswith("test_"):
+        untested = [name for name, data in named.items() if data.n_test == 0]
+        if untested:
+            raise ValueError(f"metric: {metric} needs test data, which {', '.join(map(repr, untested))} lack(s)")
     kwargs = _job_kwargs(compare_kwargs, executor, n_threads)
     jobs = {name: (name, data, margin_params, _job_for(kwargs)) for name, data in named.items()}
     results = run_jobs(_scaling_job, jobs, executor=executor, progress=progress, desc="scaling")
