@@ -31,7 +31,7 @@ def test_info(capsys):
     code, out, err = run(["info"], capsys)
     assert code == 0 and err == ""
     assert out.startswith(f"kdfast {kdfast.__version__}\n")
-    for field in ("OpenMP: ", "threads: ", "SIMD: ", "optional: "):
+    for field in ("OpenMP: ", "threads: ", "SIMD: ", "optional (extra): "):
         assert field in out
 
 

@@ -461,9 +461,10 @@ def cmd_info(args, argv) -> None:
     print(f"python {env['python']}, numpy {env['numpy']}, pandas {env['pandas']}")
     from importlib.util import find_spec
 
-    extras = (("matplotlib", "plot"), ("sklearn", "data"), ("pyarrow", "parquet"), ("distributed", "dask"),
-              ("mnist1d", "data"))  # fmt: skip
-    print("optional: " + ", ".join(f"{extra}: {'yes' if find_spec(module) else 'no'}" for module, extra in extras))
+    extras = (("matplotlib", "plot"), ("sklearn", "data"), ("mnist1d", "data"), ("pyarrow", "parquet"),
+              ("distributed", "dask"))  # fmt: skip
+    print("optional (extra): " + ", ".join(
+        f"{module} ({extra}): {'yes' if find_spec(module) else 'no'}" for module, extra in extras))  # fmt: skip
 
 
 # -- the parser ----------------------------------------------------------------
