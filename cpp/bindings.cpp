@@ -193,11 +193,8 @@ PYBIND11_MODULE(_core, m) {
     m.def(
         "activation_bytes",
         [](std::int64_t n_neurons, std::int64_t n_samples, bool float32) {
-            auto bytes = [&](const auto& k) {
-                const std::int64_t padded = (n_samples + k.panel - 1) / k.panel * k.panel;
-                return n_neurons * (padded / k.lanes) * k.bits_bytes;
-            };
-            return float32 ? bytes(kdfast::kernels<float>()) : bytes(kdfast::kernels<double>());
+            return float32 ? kdfast::activation_bytes<float>(n_neurons, n_samples)
+                           : kdfast::activation_bytes<double>(n_neurons, n_samples);
         },
         py::arg("n_neurons"), py::arg("n_samples"), py::arg("float32"),
         "Bytes of activation bits a fit keeps between its forward and backward pass.");

@@ -24,7 +24,8 @@ void target_negentropy(double* negentropy,  // (C,) out
 // of the ld columns of F and R:
 //   loss[k]    = (1/n) sum_i l(F[k, i], p_i; tau_k)
 //   correct[k] = #{i : F[k, i] * y_i > 0}          (when y and correct are given)
-//   R[k, i]    = (1/n) dl/df(F[k, i], p_i; tau_k)  (when R is given)
+//   R[k, i]    = dl/df(F[k, i], p_i; tau_k) / n_total  (when R is given)
+// (n_total > n when these n samples are one chunk of a larger set).
 template <class T>
 void loss_and_residual(double* loss,                // (K,) out
                        std::int64_t* correct,       // (K,) out, or nullptr
@@ -35,7 +36,8 @@ void loss_and_residual(double* loss,                // (K,) out
                        const std::int64_t* column,  // (K,) target column of each network
                        const double* tau,           // (K,) temperatures
                        const std::int8_t* y,        // (n,) labels in {-1, +1}, or nullptr
-                       std::int64_t n, std::int64_t ld, std::int64_t C, std::int64_t K, int n_threads);
+                       std::int64_t n, std::int64_t n_total, std::int64_t ld, std::int64_t C, std::int64_t K,
+                       int n_threads);
 
 // Scales network k back onto the Frobenius ball ||Wn_k - W0_k|| <= radius_k.
 template <class T>

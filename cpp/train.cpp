@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -55,29 +56,33 @@ std::vector<std::int64_t> network_groups(const std::int64_t* offsets, std::int64
     return first;
 }
 
-// Scratch for scoring one data set: padded inputs, logits, residuals and
-// activation bits, per-network sums.
+// One data set, or one chunk of the training samples: padded inputs,
+// logits, residuals, per-network sums. Training chunks write their
+// activation bits into a buffer that they share, one chunk at a time.
 template <class T>
 struct Scorer {
-    const Samples<T>& data;
+    Samples<T> data;
     const KernelTable<T>& kernels;
-    std::int64_t np;
-    std::vector<T> Xt;
+    std::int64_t np, n_total;
+    std::vector<T> Xt, Xp;   // (d, np); (dp / row_panel, n, row_panel) for the row path
     std::unique_ptr<T[]> F;  // (K, np), written whole by each forward pass
     std::vector<T> R;        // zero in the padding, which loss_and_residual leaves alone
-    std::unique_ptr<unsigned char[]> bits;
+    unsigned char* bits;     // shared, or nullptr: no backward pass
     std::vector<double> negentropy, loss;
     std::vector<std::int64_t> correct;
 
-    Scorer(const Samples<T>& samples, const BankView<T>& bank, bool for_training)
+    Scorer(const Samples<T>& samples, const BankView<T>& bank, unsigned char* shared_bits, std::int64_t total,
+           std::int64_t dp)
         : data(samples),
           kernels(kdfast::kernels<T>()),
           np(round_up(samples.n, kernels.panel)),
+          n_total(total),
           Xt(transpose_padded(samples.X, samples.n, bank.d, np)),
+          Xp(shared_bits != nullptr ? row_panels(samples.X, samples.n, bank.d, dp, kernels.row_panel)
+                                    : std::vector<T>()),
           F(uninitialized<T>(bank.K * np)),
-          R(for_training ? static_cast<std::size_t>(bank.K * np) : 0, T(0)),
-          bits(for_training ? uninitialized<unsigned char>(bank.M * (np / kernels.lanes) * kernels.bits_bytes)
-                            : nullptr),
+          R(shared_bits != nullptr ? static_cast<std::size_t>(bank.K * np) : 0, T(0)),
+          bits(shared_bits),
           negentropy(static_cast<std::size_t>(samples.C)),
           loss(static_cast<std::size_t>(bank.K)),
           correct(static_cast<std::size_t>(bank.K)) {
@@ -88,22 +93,131 @@ struct Scorer {
     // training) for weights W; false when interrupted.
     bool score(const T* W, const BankView<T>& bank, const Schedule& schedule, const NetworkGroups& groups,
                int n_threads, StopFlag& stop) {
-        const ForwardArgs<T> args{F.get(), bits.get(), Xt.data(), W, bank.a, bank.offsets, np, bank.d, bank.K};
+        const ForwardArgs<T> args{F.get(), bits, Xt.data(), W, bank.a, bank.offsets, np, bank.d, bank.K};
         kernels.forward(args, groups, n_threads, stop);
         if (stop.requested()) return false;
         loss_and_residual(loss.data(), correct.data(), R.empty() ? nullptr : R.data(), F.get(), data.P,
-                          negentropy.data(), schedule.column, schedule.tau, data.y, data.n, np, data.C, bank.K, n_threads);
+                          negentropy.data(), schedule.column, schedule.tau, data.y, data.n, n_total, np, data.C,
+                          bank.K, n_threads);
         return true;
     }
 
-    void record(double* loss_row, double* acc_row, std::int64_t K) const {
-        std::copy(loss.begin(), loss.end(), loss_row);
-        if (acc_row == nullptr) return;
-        for (std::int64_t k = 0; k < K; ++k) acc_row[k] = static_cast<double>(correct[k]) / static_cast<double>(data.n);
+    // The backward pass of this chunk's samples: Wn = W - lr * grad, projected
+    // only when `project` (the last chunk of a step).
+    void backward(T* Wn, const T* W, double* sq, T* scratch, const BankView<T>& bank, const Schedule& schedule,
+                  std::int64_t dp, int n_threads, StopFlag& stop) const {
+        const BackwardArgs<T> args{Wn,       sq,         scratch,  W,  bits, R.data(), Xt.data(),
+                                   dp > 0 ? Xp.data() : nullptr, &bank, &schedule, data.n, np, dp};
+        kernels.backward(args, n_threads, stop);
     }
 };
 
+// The training samples in chunks (see activation_chunk): each step scores
+// and back-propagates one chunk after the other. The first chunk's backward
+// pass writes W - lr * grad_1 into the spare weights, each later one
+// subtracts its own part there in place (the activation bits and residuals
+// carry everything a chunk's gradient needs from W), and only the last one
+// projects, so a step is W <- Proj(W - lr * sum of the chunks' gradients).
+template <class T>
+struct TrainingSet {
+    std::unique_ptr<unsigned char[]> bits;
+    std::vector<Scorer<T>> chunks;
+    std::vector<double> loss;  // (K,) over all samples
+    std::vector<std::int64_t> correct;
+    std::int64_t n;
+
+    TrainingSet(const Samples<T>& data, const BankView<T>& bank, std::int64_t dp)
+        : loss(static_cast<std::size_t>(bank.K)), correct(static_cast<std::size_t>(bank.K)), n(data.n) {
+        const KernelTable<T>& k = kernels<T>();
+        const std::int64_t chunk = activation_chunk<T>(bank.M, data.n);
+        bits = uninitialized<unsigned char>(bank.M * (chunk / k.lanes) * k.bits_bytes);
+        for (std::int64_t begin = 0; begin < data.n; begin += chunk) {
+            const std::int64_t size = std::min(chunk, data.n - begin);
+            const Samples<T> part{data.X + begin * bank.d, data.P + begin * data.C,
+                                  data.y != nullptr ? data.y + begin : nullptr, size, data.C};
+            chunks.emplace_back(part, bank, bits.get(), data.n, dp);
+        }
+    }
+
+    // One step from `current` into `spare`, after `on_scored` has seen the
+    // scores of `current`; false when interrupted.
+    template <class OnScored>
+    bool step(T* spare, const T* current, double* sq, T* scratch, const BankView<T>& bank,
+              const Schedule& schedule, const NetworkGroups& groups, std::int64_t dp, int n_threads, StopFlag& stop,
+              OnScored on_scored) {
+        Schedule unprojected = schedule;
+        unprojected.projection = Projection::none;
+        std::fill(loss.begin(), loss.end(), 0.0);
+        std::fill(correct.begin(), correct.end(), 0);
+        for (std::size_t c = 0; c < chunks.size(); ++c) {
+            Scorer<T>& chunk = chunks[c];
+            if (!chunk.score(current, bank, schedule, groups, n_threads, stop)) return false;
+            const double share = static_cast<double>(chunk.data.n) / static_cast<double>(n);
+            for (std::size_t k = 0; k < loss.size(); ++k) {
+                loss[k] += share * chunk.loss[k];
+                correct[k] += chunk.correct[k];
+            }
+            const bool last = c + 1 == chunks.size();
+            if (last && !on_scored()) return false;
+            chunk.backward(spare, c == 0 ? current : spare, sq, scratch, bank, last ? schedule : unprojected, dp,
+                           n_threads, stop);
+            if (stop.requested()) return false;
+        }
+        if (schedule.projection == Projection::network) project_networks(spare, sq, bank, schedule, n_threads);
+        return true;
+    }
+
+    // Scores `W` without a backward pass (the weights a fit ends with).
+    bool score(const T* W, const BankView<T>& bank, const Schedule& schedule, const NetworkGroups& groups,
+               int n_threads, StopFlag& stop) {
+        std::fill(loss.begin(), loss.end(), 0.0);
+        std::fill(correct.begin(), correct.end(), 0);
+        for (Scorer<T>& chunk : chunks) {
+            if (!chunk.score(W, bank, schedule, groups, n_threads, stop)) return false;
+            const double share = static_cast<double>(chunk.data.n) / static_cast<double>(n);
+            for (std::size_t k = 0; k < loss.size(); ++k) {
+                loss[k] += share * chunk.loss[k];
+                correct[k] += chunk.correct[k];
+            }
+        }
+        return true;
+    }
+};
+
+// Writes one record row from per-network losses and correct counts.
+void record_row(double* loss_row, double* acc_row, const std::vector<double>& loss,
+                const std::vector<std::int64_t>& correct, std::int64_t n) {
+    std::copy(loss.begin(), loss.end(), loss_row);
+    if (acc_row == nullptr) return;
+    for (std::size_t k = 0; k < correct.size(); ++k)
+        acc_row[k] = static_cast<double>(correct[k]) / static_cast<double>(n);
+}
+
+// Bytes of activation bits a fit may keep: KDFAST_ACTIVATION_BUDGET, if set.
+std::int64_t activation_budget() {
+    if (const char* text = std::getenv("KDFAST_ACTIVATION_BUDGET")) {
+        char* end = nullptr;
+        const long long value = std::strtoll(text, &end, 10);
+        if (end != text && *end == '\0' && value > 0) return value;
+    }
+    return std::int64_t(512) << 20;
+}
+
 }  // namespace
+
+template <class T>
+std::int64_t activation_chunk(std::int64_t M, std::int64_t n) {
+    const KernelTable<T>& k = kernels<T>();
+    const std::int64_t per_panel = M * (k.panel / k.lanes) * k.bits_bytes;
+    const std::int64_t panels = std::max<std::int64_t>(1, activation_budget() / std::max<std::int64_t>(per_panel, 1));
+    return std::min(round_up(n, k.panel), panels * k.panel);
+}
+
+template <class T>
+std::int64_t activation_bytes(std::int64_t M, std::int64_t n) {
+    const KernelTable<T>& k = kernels<T>();
+    return M * (activation_chunk<T>(M, n) / k.lanes) * k.bits_bytes;
+}
 
 template <class T>
 bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<T>* test, const Schedule& schedule,
@@ -112,24 +226,25 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
     StopFlag stop(interrupt);
     const std::vector<std::int64_t> first = network_groups(bank.offsets, K, n_threads);
     const NetworkGroups groups{first.data(), static_cast<std::int64_t>(first.size()) - 1};
-    Scorer<T> train_scorer(data, bank, /*for_training=*/true);
-    std::optional<Scorer<T>> test_scorer;
-    if (test != nullptr) test_scorer.emplace(*test, bank, /*for_training=*/false);
-    const std::unique_ptr<T[]> next = uninitialized<T>(M * d);  // written whole by each backward pass
     // The row path of the backward pass reads the inputs in panels of
     // row_panel coordinates, each panel's samples contiguous.
-    const std::int64_t dp = row_path_width(d, train_scorer.kernels.row_panel);
-    const std::vector<T> panels = row_panels(data.X, data.n, d, dp, train_scorer.kernels.row_panel);
+    const std::int64_t dp = row_path_width(d, kernels<T>().row_panel);
+    TrainingSet<T> training(data, bank, dp);
+    std::optional<Scorer<T>> test_scorer;
+    if (test != nullptr) test_scorer.emplace(*test, bank, nullptr, test->n, 0);
+    const std::unique_ptr<T[]> next = uninitialized<T>(M * d);  // written whole by each backward pass
     std::vector<T> scratch(static_cast<std::size_t>(n_threads * backward_scratch(d, dp)));
     std::vector<double> sq(static_cast<std::size_t>(M));
     std::vector<double> loss_sum(static_cast<std::size_t>(K), 0.0);
 
     // Records row `row` for weights `weights`; false when interrupted.
     auto record = [&](std::int64_t row, const T* weights) {
-        train_scorer.record(records.loss + row * K, records.train_acc ? records.train_acc + row * K : nullptr, K);
+        record_row(records.loss + row * K, records.train_acc ? records.train_acc + row * K : nullptr, training.loss,
+                   training.correct, data.n);
         if (!test_scorer) return true;
         if (!test_scorer->score(weights, bank, schedule, groups, n_threads, stop)) return false;
-        test_scorer->record(records.test_loss + row * K, records.test_acc + row * K, K);
+        record_row(records.test_loss + row * K, records.test_acc + row * K, test_scorer->loss, test_scorer->correct,
+                   test->n);
         return true;
     };
 
@@ -139,25 +254,16 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
     T* spare = next.get();
     bool completed = true;
     for (std::int64_t t = 0; completed && t < schedule.steps; ++t) {
-        completed = !stop.requested() && train_scorer.score(current, bank, schedule, groups, n_threads, stop);
-        if (!completed) break;
-        for (std::int64_t k = 0; k < K; ++k) loss_sum[k] += train_scorer.loss[k];
-        if (t % schedule.record_every == 0 && !record(t / schedule.record_every, current)) completed = false;
-        if (!completed) break;
-        const BackwardArgs<T> args{spare,    sq.data(), scratch.data(), current, train_scorer.bits.get(),
-                                   train_scorer.R.data(), train_scorer.Xt.data(),
-                                   dp > 0 ? panels.data() : nullptr, &bank, &schedule,
-                                   data.n,   train_scorer.np, dp};
-        train_scorer.kernels.backward(args, n_threads, stop);
-        if (stop.requested()) {
-            completed = false;
-            break;
-        }
-        if (schedule.projection == Projection::network) project_networks(spare, sq.data(), bank, schedule, n_threads);
-        std::swap(current, spare);
+        const auto on_scored = [&] {
+            for (std::int64_t k = 0; k < K; ++k) loss_sum[k] += training.loss[k];
+            return t % schedule.record_every != 0 || record(t / schedule.record_every, current);
+        };
+        completed = !stop.requested() && training.step(spare, current, sq.data(), scratch.data(), bank, schedule,
+                                                       groups, dp, n_threads, stop, on_scored);
+        if (completed) std::swap(current, spare);
     }
     if (completed) {
-        completed = train_scorer.score(current, bank, schedule, groups, n_threads, stop) &&
+        completed = training.score(current, bank, schedule, groups, n_threads, stop) &&
                     record(recorded_steps(schedule.steps, schedule.record_every) - 1, current);
         for (std::int64_t k = 0; k < K; ++k) records.mean_loss[k] = loss_sum[k] / static_cast<double>(schedule.steps);
     }
@@ -203,6 +309,8 @@ void max_drift(double* drift, const T* W, const BankView<T>& bank, int n_threads
     template bool train<T>(T*, const BankView<T>&, const Samples<T>&, const Samples<T>*, const Schedule&,        \
                            const Records&, int, Interrupt);                                                      \
     template bool logits<T>(T*, const T*, const BankView<T>&, const T*, std::int64_t, int, Interrupt);           \
+    template std::int64_t activation_chunk<T>(std::int64_t, std::int64_t);                                       \
+    template std::int64_t activation_bytes<T>(std::int64_t, std::int64_t);                                       \
     template void max_drift<T>(double*, const T*, const BankView<T>&, int);
 KDFAST_INSTANTIATE(float)
 KDFAST_INSTANTIATE(double)

@@ -64,6 +64,17 @@ bool train(T* W,  // (M, d) in/out
            const BankView<T>& bank, const Samples<T>& data, const Samples<T>* test, const Schedule& schedule,
            const Records& records, int n_threads, Interrupt interrupt);
 
+// Training samples per chunk: a fit keeps the activation bits of one chunk
+// of samples at a time, at most KDFAST_ACTIVATION_BUDGET bytes (512 MiB when
+// unset) but never less than one panel, so memory stays O(M d + n K) however
+// large n * M grows. One chunk holds all samples whenever they fit.
+template <class T>
+std::int64_t activation_chunk(std::int64_t M, std::int64_t n);
+
+// Bytes of activation bits a fit of M neurons on n samples keeps.
+template <class T>
+std::int64_t activation_bytes(std::int64_t M, std::int64_t n);
+
 // F[k, i] = f_k(x_i). Returns false when interrupted.
 template <class T>
 bool logits(T* F,  // (K, n) out
