@@ -147,16 +147,11 @@ struct TrainingSet {
               OnScored on_scored) {
         Schedule unprojected = schedule;
         unprojected.projection = Projection::none;
-        std::fill(loss.begin(), loss.end(), 0.0);
-        std::fill(correct.begin(), correct.end(), 0);
+        clear();
         for (std::size_t c = 0; c < chunks.size(); ++c) {
             Scorer<T>& chunk = chunks[c];
             if (!chunk.score(current, bank, schedule, groups, n_threads, stop)) return false;
-            const double share = static_cast<double>(chunk.data.n) / static_cast<double>(n);
-            for (std::size_t k = 0; k < loss.size(); ++k) {
-                loss[k] += share * chunk.loss[k];
-                correct[k] += chunk.correct[k];
-            }
+            add(chunk);
             const bool last = c + 1 == chunks.size();
             if (last && !on_scored()) return false;
             chunk.backward(spare, c == 0 ? current : spare, sq, scratch, bank, last ? schedule : unprojected, dp,
@@ -170,17 +165,27 @@ struct TrainingSet {
     // Scores `W` without a backward pass (the weights a fit ends with).
     bool score(const T* W, const BankView<T>& bank, const Schedule& schedule, const NetworkGroups& groups,
                int n_threads, StopFlag& stop) {
-        std::fill(loss.begin(), loss.end(), 0.0);
-        std::fill(correct.begin(), correct.end(), 0);
+        clear();
         for (Scorer<T>& chunk : chunks) {
             if (!chunk.score(W, bank, schedule, groups, n_threads, stop)) return false;
-            const double share = static_cast<double>(chunk.data.n) / static_cast<double>(n);
-            for (std::size_t k = 0; k < loss.size(); ++k) {
-                loss[k] += share * chunk.loss[k];
-                correct[k] += chunk.correct[k];
-            }
+            add(chunk);
         }
         return true;
+    }
+
+private:
+    void clear() {
+        std::fill(loss.begin(), loss.end(), 0.0);
+        std::fill(correct.begin(), correct.end(), 0);
+    }
+
+    // Adds a scored chunk's share: its mean loss weighted by its samples.
+    void add(const Scorer<T>& chunk) {
+        const double share = static_cast<double>(chunk.data.n) / static_cast<double>(n);
+        for (std::size_t k = 0; k < loss.size(); ++k) {
+            loss[k] += share * chunk.loss[k];
+            correct[k] += chunk.correct[k];
+        }
     }
 };
 
