@@ -94,7 +94,7 @@ def test_compare_with_an_array_teacher_and_npz_data(tmp_path, capsys):
         (["compare", "--lr", "-1"], "argument --lr: must be a finite number > 0"),
         (["compare", "--radius", "nan"], "argument --radius"),
         (["compare", "--projection", "layer"], "argument --projection: invalid choice"),
-        (["compare", "--data", "mnist"], "--data: unknown data set 'mnist'"),
+        (["compare", "--data", "cifar10"], "--data: unknown data set 'cifar10'"),
         (["compare", "--data", "xor2:d"], "--data: expected KEY=VALUE, got 'd'"),
         (["compare", "--data", "xor2:depth=3"], "--data: xor2 has no option 'depth'"),
         (["compare", "--data", "xor2:d=1"], "d: must be >= 2"),

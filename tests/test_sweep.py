@@ -62,7 +62,7 @@ def test_dask_cluster_equals_serial(datasets, serial):
     # Two single-threaded workers in this process: the jobs still run in
     # parallel (the engine releases the GIL) without the seconds that
     # starting worker processes takes on a small machine.
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         with distributed.Client(cluster) as client:
             parallel = kdfast.sweep(datasets, executor=client.get_executor(), **SETTINGS)
     assert_same_results(parallel, serial)

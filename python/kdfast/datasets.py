@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validation as check
+from ._sampling import stratified
 from ._sources import find_mnist, read_idx_pair
 
 __all__ = ["Dataset", "digits", "from_arrays", "gaussians", "idx", "mnist", "mnist1d", "xor2"]
@@ -267,17 +268,6 @@ def gaussians(
 # -- real data ---------------------------------------------------------------
 
 
-def _stratified(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Sorted indices of a random subset of `size` rows with the classes in their proportions
-    (the remainder of the rounding goes to the classes with the largest fractional shares)."""
-    classes, counts = np.unique(labels, return_counts=True)
-    share = size * counts / counts.sum()
-    quota = np.floor(share).astype(np.int64)
-    quota[np.argsort(quota - share, kind="stable")[: size - int(quota.sum())]] += 1
-    picks = [rng.choice(np.flatnonzero(labels == c), size=q, replace=False) for c, q in zip(classes, quota)]
-    return np.sort(np.concatenate(picks))
-
-
 def _subsample(X, y, size, size_name: str, rng: np.random.Generator, what: str):
     """`size` rows of (X, y), stratified by label (all of them when None); never more than there are."""
     if size is None:
@@ -285,7 +275,7 @@ def _subsample(X, y, size, size_name: str, rng: np.random.Generator, what: str):
     size = check.positive_int(size, size_name, minimum=1)
     if size > X.shape[0]:
         raise ValueError(f"{size_name}: {size} images asked for, {what} holds {X.shape[0]} of the pair")
-    keep = _stratified(y, size, rng)
+    keep = stratified(y, size, rng)
     return X[keep], y[keep]
 
 
@@ -569,9 +559,9 @@ def mnist(
         raise ValueError(f"n, n_test: {n} + {n_test} images asked for, the {images.location} holds {pool} "
                          f"of digits {pair[0]} and {pair[1]}")  # fmt: skip
     rng = np.random.default_rng(seed)
-    held_out = _stratified(y, n_test, rng)
+    held_out = stratified(y, n_test, rng)
     rest = np.setdiff1d(np.arange(pool), held_out)
-    train = rest[_stratified(y[rest], n, rng)]
+    train = rest[stratified(y[rest], n, rng)]
     params.update(n=n, n_test=n_test)
     return _noisy(
         X[train], y[train], X[held_out], y[held_out], noise=noise, flip=flip, flip_test=flip_test, rng=rng,

@@ -165,44 +165,24 @@ def _test_logits(teacher, X_test: np.ndarray) -> np.ndarray | None:
 def _fit_in_pieces(bank: StudentBank, X, target, *, steps: int, record_every: int, disable, desc: str, **fit) -> History:
     """``bank.fit(X, target, steps=steps, ...)`` in a few pieces, so that a progress bar can move.
 
-    A fit continues from the weights the previous one ended with, and each
-    piece is a whole number of record intervals, so the weights, the loss
-    and accuracy records are those of one long fit; only the average loss
-    is put together from the pieces' averages (weighted by their lengths),
-    which changes it by a rounding error.
+    Each piece is a whole number of record intervals, so the result is that
+    of one long fit (see :meth:`History.concatenate`).
     """
     n_records = max(1, math.ceil(steps / record_every))
     work = bank.n_neurons * X.shape[0] * (X.shape[1] + 4) * record_every
     piece = record_every * max(1, min(math.ceil(n_records / _PIECES), int(_PIECE_WORK // work)))
-    histories, lengths = [], []
+    histories = []
     with tqdm(total=steps, desc=desc, unit="step", disable=disable, leave=False) as bar:
         done = 0
         while True:
             _stop_if_cancelled()
             length = min(piece, steps - done)
             histories.append(bank.fit(X, target, steps=length, record_every=record_every, **fit))
-            lengths.append(length)
             done += length
             bar.update(length)
             if done >= steps:
                 break
-    if len(histories) == 1:
-        return histories[0]
-
-    def joined(name):
-        parts = [getattr(h, name) for h in histories]
-        if parts[0] is None:
-            return None
-        return np.concatenate([p[:-1] for p in parts[:-1]] + [parts[-1]])
-
-    starts = np.cumsum([0] + lengths[:-1])
-    step_rows = [h.steps + s for h, s in zip(histories, starts)]
-    mean_loss = sum(h.mean_loss * length for h, length in zip(histories, lengths)) / steps
-    return History(
-        steps=np.concatenate([r[:-1] for r in step_rows[:-1]] + [step_rows[-1]]),
-        loss=joined("loss"), mean_loss=mean_loss, train_acc=joined("train_acc"), test_loss=joined("test_loss"),
-        test_acc=joined("test_acc"), max_drift=histories[-1].max_drift,
-    )  # fmt: skip
+    return History.concatenate(histories)
 
 
 def compare(
@@ -216,7 +196,7 @@ def compare(
     lr: float = LR,
     radius: float | None = RADIUS,
     projection: str = "neuron",
-    temperature: float = TEMPERATURE,
+    temperature: float | None = None,
     record_every: int | None = None,
     dtype=np.float32,
     n_threads=None,
@@ -250,8 +230,10 @@ def compare(
         A count n (seeds 0 .. n-1) or the seeds themselves.
     steps, lr, radius, projection : as in :meth:`StudentBank.fit`
         (radius None: plain gradient descent).
-    temperature : float > 0
+    temperature : None or float > 0
         Temperature of the soft labels and of the soft students' loss.
+        None: the teacher's own `temperature` when it has one (e.g.
+        ``NetworkTeacher(temperature=4)``), else 1.
     record_every : int, optional
         Record the curves every this many steps (default: about 100 points).
     dtype : float32 or float64, the students' precision.
@@ -268,7 +250,6 @@ def compare(
     widths, seeds = _widths(widths), _seeds(seeds)
     steps = check.positive_int(steps, "steps", minimum=0)
     lr = check.real_number(lr, "lr", minimum=0, exclusive=True)
-    temperature = check.real_number(temperature, "temperature", minimum=0, exclusive=True)
     radius = None if radius is None else check.real_number(radius, "radius", minimum=0, exclusive=True)
     if projection not in ("neuron", "network"):
         raise ValueError(f"projection: must be 'neuron' or 'network', got {projection!r}")
@@ -281,6 +262,9 @@ def compare(
 
     started = time.perf_counter()
     model = make_teacher(teacher, teacher_params, n_threads=threads)
+    if temperature is None:
+        temperature = getattr(model, "temperature", TEMPERATURE)
+    temperature = check.real_number(temperature, "temperature", minimum=0, exclusive=True)
     f_train, f_test = _teacher_logits(model, data)
     teacher_seconds = time.perf_counter() - started
 

@@ -1,7 +1,8 @@
 """The theory experiment: neurons needed against the NTK margin gamma.
 
 For data sets of decreasing margin (e.g. ``xor2`` over d), :func:`scaling`
-estimates gamma with :func:`kdfast.margin`, runs a soft-vs-hard comparison,
+estimates gamma with :func:`kdfast.margin` (on the clean training labels),
+runs a soft-vs-hard comparison (a :func:`kdfast.sweep` with ``gamma=True``),
 reads off the neurons needed by soft and by hard students to bring a
 metric (by default the loss averaged over steps) to a target eps, and fits
 m = C gamma^(-p) in log-log space with :func:`kdfast.theory.fit_scaling`.
@@ -11,36 +12,15 @@ those orders are predictions, the constants are unknown.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
-from .experiments import LOWER_IS_BETTER, MODES, Comparison, _metric, compare
-from .sweep import Sweep, _job_for, _job_kwargs, _named, _renamed, run_jobs
+from .experiments import LOWER_IS_BETTER, MODES, _metric
+from .sweep import Sweep, _named, sweep
 
 __all__ = ["Scaling", "scaling"]
 
 EPS = 0.1
-
-
-def _scaling_job(name, data, margin_params: dict, kwargs: dict):
-    from .margin import margin
-
-    # The margin solver warns when it stops early or the data cannot be
-    # separated; a worker's warnings would be lost, so they travel back
-    # with the result and are raised again by scaling().
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        estimate = margin(data.X_train, data.y_train, n_threads=kwargs.get("n_threads"), **margin_params)
-    low, high = estimate.gamma_ci
-    row = {
-        "gamma": estimate.gamma, "gamma_low": low, "gamma_high": high,
-        "gamma_lower_bound": np.nan if estimate.lower is None else estimate.lower,
-        "gamma_upper_bound": np.nan if estimate.upper is None else estimate.upper,
-        "margin_converged": bool(estimate.converged),
-    }  # fmt: skip
-    return _renamed(compare(data, progress=False, **kwargs), name), row, [str(w.message) for w in caught]
 
 
 def scaling(
@@ -85,16 +65,12 @@ def scaling(
         untested = [name for name, data in named.items() if data.n_test == 0]
         if untested:
             raise ValueError(f"metric: {metric} needs test data, which {', '.join(map(repr, untested))} lack(s)")
-    kwargs = _job_kwargs(compare_kwargs, executor, n_threads)
-    jobs = {name: (name, data, margin_params, _job_for(kwargs)) for name, data in named.items()}
-    results = run_jobs(_scaling_job, jobs, executor=executor, progress=progress, desc="scaling")
-    sweep_result = Sweep({name: result for name, (result, _, _) in results.items()})
+    sweep_result = sweep(named, margin_params=margin_params, executor=executor, n_threads=n_threads,
+                         progress=progress, **compare_kwargs)  # fmt: skip
     rows = []
-    for name, (result, row, notes) in results.items():
-        for note in notes:
-            warnings.warn(f"{name}: {note}", UserWarning, stacklevel=2)
-        needed = result.neurons_needed(eps, metric)
-        rows.append({"dataset": name, **row, "eps": eps, "metric": metric,
+    for row in sweep_result.margins.to_dict("records"):
+        needed = sweep_result.comparisons[row["dataset"]].neurons_needed(eps, metric)
+        rows.append({**row, "eps": eps, "metric": metric,
                      **{f"{mode}_neurons": np.nan if needed[mode] is None else float(needed[mode]) for mode in MODES}})  # fmt: skip
     return Scaling(sweep_result, pd.DataFrame(rows), {"margin_params": margin_params})
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import copy
 import uuid
+import warnings
 from concurrent.futures import Executor, as_completed
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from . import _validation as check
 from .datasets import Dataset
 from .experiments import MODES, Comparison, _metric, _progress_disabled, cancelled_jobs, compare, job_token
+from .margin import margin
 from .teachers import ArrayTeacher
 
 __all__ = ["Sweep", "sweep"]
@@ -91,9 +94,38 @@ def run_jobs(function, jobs: dict, *, executor: Executor | None, progress, desc:
     return {name: results[name] for name in jobs}
 
 
-def _compare_job(name: str, data: Dataset, kwargs: dict) -> Comparison:
-    result = compare(data, progress=False, **kwargs)
-    return _renamed(result, name)
+# The margin's columns in a sweep's table (constant within a data set).
+GAMMA_COLUMNS = ("gamma", "gamma_low", "gamma_high", "gamma_lower_bound", "gamma_upper_bound", "margin_converged")
+
+
+def _margin_row(data: Dataset, margin_params: dict, n_threads) -> tuple[dict, list[str]]:
+    """gamma of the data set's clean training labels, its interval and bounds; and the solver's warnings.
+
+    The margin solver warns when it stops early or the data cannot be
+    separated; a worker's warnings would be lost, so they travel back with
+    the result and are raised again by the caller.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimate = margin(data.X_train, data.y_train_clean, n_threads=n_threads, **margin_params)
+    low, high = estimate.gamma_ci
+    row = {
+        "gamma": estimate.gamma, "gamma_low": low, "gamma_high": high,
+        "gamma_lower_bound": np.nan if estimate.lower is None else estimate.lower,
+        "gamma_upper_bound": np.nan if estimate.upper is None else estimate.upper,
+        "margin_converged": bool(estimate.converged),
+    }  # fmt: skip
+    return row, [str(w.message) for w in caught]
+
+
+def _compare_job(name: str, data: Dataset, kwargs: dict, margin_params: dict | None):
+    """One data set's comparison, with its margin's columns when `margin_params` is given; and warnings."""
+    row, notes = _margin_row(data, margin_params, kwargs.get("n_threads")) if margin_params is not None else ({}, [])
+    result = _renamed(compare(data, progress=False, **kwargs), name)
+    if row:
+        result.table = result.table.assign(**row)
+        result.params = {**result.params, "margin": row}
+    return result, notes
 
 
 def _renamed(result: Comparison, name: str) -> Comparison:
@@ -125,12 +157,32 @@ def _job_for(kwargs: dict) -> dict:
     return job
 
 
-def sweep(datasets, *, executor: Executor | None = None, n_threads=None, progress: bool | None = None, **compare_kwargs) -> Sweep:
+def sweep(
+    datasets,
+    *,
+    gamma: bool = False,
+    margin_params: dict | None = None,
+    executor: Executor | None = None,
+    n_threads=None,
+    progress: bool | None = None,
+    **compare_kwargs,
+) -> Sweep:
     """:func:`~kdfast.compare` on each data set, e.g. one per difficulty level.
 
     Parameters
     ----------
     datasets : dict name -> Dataset, or a list of Datasets (named by ``.name``)
+    gamma : bool
+        Also measure each data set's NTK margin gamma with :func:`kdfast.margin`
+        on its clean training labels (``Dataset.y_train_clean``: the
+        difficulty of the noise-free task), in the same job as its
+        comparison. The table then has the columns gamma, gamma_low,
+        gamma_high (the ~95% interval), gamma_lower_bound, gamma_upper_bound
+        (the certified bounds, NaN when not computed) and margin_converged,
+        and ``plot(x="gamma")`` draws the gaps against gamma.
+    margin_params : dict, optional
+        Keyword arguments of :func:`kdfast.margin` (n_samples, seed, tol,
+        bounds, ...); implies ``gamma=True``.
     executor : concurrent.futures.Executor, optional
         Runs the comparisons as parallel jobs: e.g. ``ProcessPoolExecutor``
         or a Dask ``Client.get_executor()`` (``pip install kdfast[dask]``).
@@ -149,10 +201,17 @@ def sweep(datasets, *, executor: Executor | None = None, n_threads=None, progres
     -------
     Sweep
     """
+    gamma = check.flag(gamma, "gamma") or margin_params is not None
+    if margin_params is not None and not isinstance(margin_params, dict):
+        raise TypeError(f"margin_params: expected a dict of keyword arguments, got {type(margin_params).__name__}")
+    margin_params = (margin_params or {}) if gamma else None
     kwargs = _job_kwargs(compare_kwargs, executor, n_threads)
-    jobs = {name: (name, data, _job_for(kwargs)) for name, data in _named(datasets).items()}
+    jobs = {name: (name, data, _job_for(kwargs), margin_params) for name, data in _named(datasets).items()}
     results = run_jobs(_compare_job, jobs, executor=executor, progress=progress, desc="sweep")
-    return Sweep(results)
+    for name, (_, notes) in results.items():
+        for note in notes:
+            warnings.warn(f"{name}: {note}", UserWarning, stacklevel=2)
+    return Sweep({name: result for name, (result, _) in results.items()})
 
 
 def _stack(frames: dict[str, pd.DataFrame | None]) -> pd.DataFrame | None:
@@ -205,8 +264,21 @@ class Sweep:
         frame = pd.DataFrame(rows, columns=["dataset", *MODES])
         return frame.astype({mode: "Int64" for mode in MODES})
 
+    @property
+    def margins(self) -> pd.DataFrame | None:
+        """One row per data set: gamma, its interval and bounds (None unless the sweep measured gamma)."""
+        table = self.table
+        if table is None or "gamma" not in table.columns:
+            return None
+        return table.groupby("dataset", sort=False)[list(GAMMA_COLUMNS)].first().reset_index()
+
     def difficulty(self, x: str) -> dict:
-        """Each data set's value of the data parameter `x` (e.g. "d" or "separation")."""
+        """Each data set's value of the data parameter `x` (e.g. "d" or "separation"), or its "gamma"."""
+        if x == "gamma":
+            margins = self.margins
+            if margins is None:
+                raise ValueError("x: this sweep did not measure gamma (run it with gamma=True)")
+            return dict(zip(margins["dataset"], margins["gamma"].astype(float)))
         values = {}
         for name, result in self.comparisons.items():
             value = result.params.get("data_params", {}).get(x)
@@ -219,7 +291,8 @@ class Sweep:
         """The soft-minus-hard gap of each metric against the data sets, one line per width.
 
         x : a data parameter to put on the horizontal axis (e.g. "d" for
-            xor2, "separation" for gaussians); None: the data sets in order.
+            xor2, "separation" for gaussians), "gamma" for the NTK margin
+            (a sweep run with gamma=True); None: the data sets in order.
         widths : the widths to draw (default: up to four across the grid).
         Saved as PNG when `path` is given. Returns the matplotlib Figure.
         """

@@ -17,11 +17,15 @@ sigmoid(f_T / temperature) (the probability of class +1), and labels
 
 from __future__ import annotations
 
+import copy
 import numbers
 
 import numpy as np
 
 from . import _validation as check
+from ._bank import StudentBank
+from ._history import History
+from ._sampling import holdout
 from .kernel import ntk_kernel
 from .margin import _check_labels, _check_tol, _check_X, _estimate
 
@@ -72,9 +76,16 @@ class _Teacher:
     def logits(self, X) -> np.ndarray:  # pragma: no cover - every teacher overrides it
         raise NotImplementedError
 
-    def predict_proba(self, X, temperature: float = 1.0) -> np.ndarray:
-        """Soft labels sigmoid(f_T(x) / temperature): P(y = +1), shape (n,), float64."""
-        temperature = _positive_real(temperature, "temperature")
+    # The temperature of the soft labels unless one is asked for; a teacher
+    # with a `temperature` parameter (NetworkTeacher) overrides it.
+    temperature = 1.0
+
+    def predict_proba(self, X, temperature: float | None = None) -> np.ndarray:
+        """Soft labels sigmoid(f_T(x) / temperature): P(y = +1), shape (n,), float64.
+
+        temperature : None (the teacher's own, 1 unless it has that parameter) or float > 0
+        """
+        temperature = _positive_real(self.temperature if temperature is None else temperature, "temperature")
         return _sigmoid(self.logits(X) / temperature)
 
     def predict(self, X) -> np.ndarray:
@@ -214,13 +225,20 @@ class MarginTeacher(_Teacher):
 
 
 class NetworkTeacher(_Teacher):
-    """A wide kdfast student trained on hard labels (logistic loss).
+    """A wide kdfast student trained on hard labels (logistic loss): the classic distillation teacher.
 
     One network of width `width` and seed `seed`, trained by
     ``StudentBank.fit`` with the labels as targets. The defaults match
     :class:`KernelTeacher` (same steps and learning rate, no projection), so
     for large widths the two agree up to the network's random initial
     function.
+
+    With `validation`, a stratified random share of the training set is held
+    out (seeded by `seed`), the network trains on the rest, its accuracy on
+    the held-out labels is measured every `validate_every` steps, and the
+    teacher keeps the weights of the first step with the best validation
+    accuracy (early stopping). The held-out labels are as noisy as the
+    training labels: that is all a practitioner has.
 
     Parameters
     ----------
@@ -229,53 +247,102 @@ class NetworkTeacher(_Teacher):
     lr : float > 0
     radius : float > 0 or None (plain gradient descent)
     projection : "neuron" or "network", as in ``StudentBank.fit``
+    temperature : float > 0
+        The temperature of the soft labels ``predict_proba`` gives by
+        default; :func:`kdfast.compare` uses it when its own `temperature`
+        is left at None.
+    validation : None or float in (0, 1)
+        Share of the training set held out for early stopping.
+    validate_every : None or int >= 1
+        Steps between validation checks (default: steps // 50, at least 1).
     seed : int in [0, 2**63)
         The network starts from initialisation stream 2**63 + seed. Students
         use streams below 2**63 (``compare`` refuses larger seeds), so a
         teacher never shares initial weights with a student, which would
-        favour that student's soft labels.
+        favour that student's soft labels. Also seeds the validation split.
     dtype : numpy.float32 or numpy.float64
     n_threads : None or int, scikit-learn's meaning
 
     Attributes
     ----------
-    bank_ : StudentBank holding the trained network
-    history_ : History of the fit
+    bank_ : StudentBank holding the trained network (at the best step, with `validation`)
+    history_ : History of the fit (all `steps`, on the training part)
+    best_step_ : the step whose weights the teacher keeps (`steps` without validation)
+    validation_steps_, validation_acc_ : the validation curve (None without validation)
     n_features_in_ : d
     """
 
     def __init__(
         self, width: int = 4096, steps: int = 1000, lr: float = 4.0, radius=None, *, projection: str = "neuron",
-        seed: int = 0, dtype=np.float32, n_threads=None,
-    ):
+        temperature: float = 1.0, validation=None, validate_every=None, seed: int = 0, dtype=np.float32,
+        n_threads=None,
+    ):  # fmt: skip
         self.width = width
         self.steps = steps
         self.lr = lr
         self.radius = radius
         self.projection = projection
+        self.temperature = temperature
+        self.validation = validation
+        self.validate_every = validate_every
         self.seed = seed
         self.dtype = dtype
         self.n_threads = n_threads
 
     def fit(self, X, y) -> NetworkTeacher:
-        from ._bank import StudentBank
-
         width = check.positive_int(self.width, "width")
         steps = check.positive_int(self.steps, "steps", minimum=0)
         lr = _positive_real(self.lr, "lr")
         radius = _positive_real(self.radius, "radius", allow_none=True)
+        _positive_real(self.temperature, "temperature")
         X = _check_X(X)
         y = _check_labels(y, X.shape[0])
         seed = check.positive_int(self.seed, "seed", minimum=0)
         if seed >= TEACHER_STREAMS:
             raise ValueError(f"seed: must be < 2**63, got {seed}")
+        every = max(1, steps // 50) if self.validate_every is None else check.positive_int(self.validate_every, "validate_every")
         bank = StudentBank(X.shape[1], [width], seeds=(TEACHER_STREAMS + seed,), dtype=self.dtype)
-        self.history_ = bank.fit(
-            X, y, steps=steps, lr=lr, radius=radius, projection=self.projection, y=y, n_threads=self.n_threads,
-        )
-        self.bank_ = bank
+        fit = dict(lr=lr, radius=radius, projection=self.projection, n_threads=self.n_threads)
+        self.validation_steps_ = self.validation_acc_ = None
+        if self.validation is None:
+            self.history_ = bank.fit(X, y, steps=steps, y=y, **fit)
+            self.bank_, self.best_step_ = bank, steps
+        else:
+            share = check.real_number(self.validation, "validation", minimum=0, maximum=1, exclusive=True)
+            held = holdout(y, share, np.random.default_rng(seed))
+            train = np.setdiff1d(np.arange(X.shape[0]), held)
+            self._fit_early_stopped(bank, X[train], y[train], X[held], y[held], steps, every, fit)
         self.n_features_in_ = X.shape[1]
         return self
+
+    def _fit_early_stopped(self, bank, X, y, X_val, y_val, steps: int, every: int, fit: dict) -> None:
+        """Train in pieces of `every` steps, scoring the validation set after each; keep the best.
+
+        A bank's weights are never changed in place (every fit installs a new
+        array), so a shallow copy of the bank is a snapshot of its weights.
+        """
+        histories, checked, accuracy = [], [0], []
+        best, best_acc, best_step = copy.copy(bank), -1.0, 0
+        done = 0
+        while True:
+            length = min(every, steps - done)
+            history = bank.fit(X, y, steps=length, y=y, X_test=X_val, y_test=y_val, record_every=max(1, length), **fit)
+            histories.append(history)
+            if done == 0:
+                accuracy.append(float(history.test_acc[0, 0]))
+                best_acc = accuracy[0]
+            done += length
+            if length == 0:
+                break
+            checked.append(done)
+            accuracy.append(float(history.test_acc[-1, 0]))
+            if accuracy[-1] > best_acc:
+                best, best_acc, best_step = copy.copy(bank), accuracy[-1], done
+            if done >= steps:
+                break
+        self.history_ = History.concatenate(histories)
+        self.bank_, self.best_step_ = best, best_step
+        self.validation_steps_, self.validation_acc_ = np.array(checked), np.array(accuracy)
 
     def logits(self, X) -> np.ndarray:
         """The trained network's output, shape (n,), float64."""
