@@ -304,6 +304,17 @@ def environment(n_threads) -> dict:
     }  # fmt: skip
 
 
+def _check_out(args) -> None:
+    """Fail now if --out cannot hold the results, or --format needs what is not installed."""
+    from importlib.util import find_spec
+
+    from .results import check_output_directory
+
+    check_output_directory(args.out, "--out")
+    if args.format == "parquet" and find_spec("pyarrow") is None:
+        raise ImportError("--format parquet needs pyarrow: pip install kdfast[parquet]")
+
+
 def _write_outputs(result, args, params: dict, argv: list[str], plots: dict | None = None) -> None:
     """--out DIR: table.<format>, run.json and the plots (file name -> function), each written atomically."""
     from .results import _jsonable, atomic_path
@@ -534,6 +545,8 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
     try:
+        if getattr(args, "out", None) is not None:
+            _check_out(args)  # before any training, not after it
         args.run(args, argv)
     except (ValueError, TypeError) as err:
         print(f"kdfast {args.command}: error: {err}", file=sys.stderr)
