@@ -43,8 +43,12 @@ DEFAULT_EPS = 0.05
 OUTPUT_FORMATS = ("csv", "json", "parquet")
 
 
-class UsageError(ValueError):
-    """A bad command-line argument: reported in one line, exit status 2."""
+class UsageError(ValueError, argparse.ArgumentTypeError):
+    """A bad command-line argument: reported in one line, exit status 2.
+
+    Also argparse's error for a bad value, so that it reports this message
+    for an option's type function.
+    """
 
 
 # -- parsing values ------------------------------------------------------------
@@ -69,7 +73,7 @@ def _widths(text: str) -> list[int]:
             raise ValueError
         return values
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a width grid: {text!r} (use e.g. 1,2,4 or 1:256:x2)") from None
+        raise UsageError(f"not a width grid: {text!r} (use e.g. 1,2,4 or 1:256:x2)") from None
 
 
 def _seeds(text: str):
@@ -78,9 +82,9 @@ def _seeds(text: str):
     try:
         values = [int(v) for v in (text[:-1] if text.endswith(",") else text).split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a seed count or list: {text!r} (use e.g. 3, 0,5,9 or 5,)") from None
+        raise UsageError(f"not a seed count or list: {text!r} (use e.g. 3, 0,5,9 or 5,)") from None
     if min(values) < 0 or (not listed and values[0] < 1):
-        raise argparse.ArgumentTypeError(f"not a seed count or list: {text!r}")
+        raise UsageError(f"not a seed count or list: {text!r}")
     return values if listed else values[0]
 
 
@@ -94,9 +98,9 @@ def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        raise UsageError(f"not a number: {text!r}") from None
     if not np.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+        raise UsageError(f"must be a finite number > 0, got {text!r}")
     return value
 
 
@@ -112,7 +116,7 @@ def _value(text: str):
             return convert(text)
         except ValueError:
             pass
-    if "/" in text and all(part.isdigit() for part in text.split("/")):
+    if "/" in text and all(part.isdecimal() for part in text.split("/")):  # the digits int() reads
         return tuple(int(part) for part in text.split("/"))
     return text
 
