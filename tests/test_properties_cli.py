@@ -15,11 +15,14 @@ pieces = st.sampled_from([":", ",", "=", "/", "x", "-", "+", " ", ".", "e", "_",
 texts = st.one_of(st.text(), st.lists(pieces, max_size=12).map("".join))
 
 
-def assert_clear(err, *words):
-    """A one-line message that says what was wrong."""
-    message = str(err)
-    assert message and "\n" not in message
-    assert any(word in message for word in words), message
+def parsed(parse, text, words):
+    """parse(text), or None once its ValueError is one line that says what was wrong."""
+    try:
+        return parse(text)
+    except ValueError as err:
+        message = str(err)
+        assert message and "\n" not in message and words in message, message
+        return None
 
 
 @settings(max_examples=500)
@@ -30,10 +33,8 @@ def assert_clear(err, *words):
 @example("1:" + "9" * 5000 + ":x2")
 @example("²")
 def test_width_grids(text):
-    try:
-        widths = cli._widths(text)
-    except ValueError as err:
-        assert_clear(err, "not a width grid")
+    widths = parsed(cli._widths, text, "not a width grid")
+    if widths is None:
         return
     assert widths and all(isinstance(w, int) and w >= 1 for w in widths)
     if ":" in text:  # a geometric grid: START, then each times FACTOR, up to STOP
@@ -57,11 +58,10 @@ def test_width_grids_as_written(start, extra, factor):
 @settings(max_examples=500)
 @given(texts)
 def test_data_set_specs(text):
-    try:
-        name, options = cli._spec(text)
-    except ValueError as err:
-        assert_clear(err, "--data:")
+    spec = parsed(cli._spec, text, "--data:")
+    if spec is None:
         return
+    name, options = spec
     assert name in cli.FAMILIES and text.startswith(name)
     assert all(isinstance(key, str) for key in options)
 
@@ -96,10 +96,8 @@ def test_data_set_specs_as_written(family, options):
 @settings(max_examples=300)
 @given(texts)
 def test_seed_lists(text):
-    try:
-        seeds = cli._seeds(text)
-    except ValueError as err:
-        assert_clear(err, "not a seed count or list")
+    seeds = parsed(cli._seeds, text, "not a seed count or list")
+    if seeds is None:
         return
     if isinstance(seeds, list):
         assert "," in text and all(isinstance(s, int) and s >= 0 for s in seeds)
