@@ -45,8 +45,12 @@ DEFAULT_EPS = 0.05
 OUTPUT_FORMATS = ("csv", "json", "parquet")
 
 
-class UsageError(ValueError):
-    """A bad command-line argument: reported in one line, exit status 2."""
+class UsageError(ValueError, argparse.ArgumentTypeError):
+    """A bad command-line argument: reported in one line, exit status 2.
+
+    Also argparse's error for a bad value, so that it reports this message
+    for an option's type function.
+    """
 
 
 # -- parsing values ------------------------------------------------------------
@@ -71,7 +75,7 @@ def _widths(text: str) -> list[int]:
             raise ValueError
         return values
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a width grid: {text!r} (use e.g. 1,2,4 or 1:256:x2)") from None
+        raise UsageError(f"not a width grid: {text!r} (use e.g. 1,2,4 or 1:256:x2)") from None
 
 
 def _seeds(text: str):
@@ -80,9 +84,9 @@ def _seeds(text: str):
     try:
         values = [int(v) for v in (text[:-1] if text.endswith(",") else text).split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a seed count or list: {text!r} (use e.g. 3, 0,5,9 or 5,)") from None
+        raise UsageError(f"not a seed count or list: {text!r} (use e.g. 3, 0,5,9 or 5,)") from None
     if min(values) < 0 or (not listed and values[0] < 1):
-        raise argparse.ArgumentTypeError(f"not a seed count or list: {text!r}")
+        raise UsageError(f"not a seed count or list: {text!r}")
     return values if listed else values[0]
 
 
@@ -96,9 +100,9 @@ def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        raise UsageError(f"not a number: {text!r}") from None
     if not np.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+        raise UsageError(f"must be a finite number > 0, got {text!r}")
     return value
 
 
@@ -114,7 +118,7 @@ def _value(text: str):
             return convert(text)
         except ValueError:
             pass
-    if "/" in text and all(part.isdigit() for part in text.split("/")):
+    if "/" in text and all(part.isdecimal() for part in text.split("/")):  # the digits int() reads
         return tuple(int(part) for part in text.split("/"))
     return text
 
@@ -313,6 +317,17 @@ def environment(n_threads) -> dict:
         "simd": _core.simd_level(), "threads_available": _core.max_threads(),
         "threads_used": effective_n_threads(n_threads), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
     }  # fmt: skip
+
+
+def _check_out(args) -> None:
+    """Fail now if --out cannot hold the results, or --format needs what is not installed."""
+    from importlib.util import find_spec
+
+    from .results import check_output_directory
+
+    check_output_directory(args.out, "--out")
+    if args.format == "parquet" and find_spec("pyarrow") is None:
+        raise ImportError("--format parquet needs pyarrow: pip install kdfast[parquet]")
 
 
 def _write_outputs(result, args, params: dict, argv: list[str], plots: dict | None = None) -> None:
@@ -559,6 +574,8 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
     try:
+        if getattr(args, "out", None) is not None:
+            _check_out(args)  # before any training, not after it
         args.run(args, argv)
     except (ValueError, TypeError) as err:
         print(f"kdfast {args.command}: error: {err}", file=sys.stderr)

@@ -23,23 +23,70 @@ import json
 import math
 import os
 import tempfile
+import uuid
 
 import numpy as np
 import pandas as pd
 
 from . import _validation as check
 
-__all__ = ["atomic_path", "load"]
+__all__ = ["atomic_path", "check_output_directory", "load"]
 
 _FORMAT = "kdfast"
 _VERSION = 1
 _SUFFIXES = (".json", ".parquet", ".csv")
 
-# mkstemp creates files readable by the owner only; results should get the
-# permissions any new file would. Reading the umask means setting it, so do
-# it once, at import.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
+
+def _new_file_mode(directory: str) -> int:
+    """The permissions a new file in `directory` gets (0o666 less the umask).
+
+    mkstemp creates files readable by the owner only; results should get the
+    permissions any new file would. os.umask can only read the mask by
+    setting it, for the whole process and all its threads, so read it from
+    /proc where the kernel reports it, and otherwise create a file with
+    open()'s default mode and look at what it got.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    probe = os.path.join(directory, f".kdfast-umask.{uuid.uuid4().hex}.tmp")
+    fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+    try:
+        return os.fstat(fd).st_mode & 0o777
+    finally:
+        os.close(fd)
+        os.remove(probe)
+
+
+def check_output_directory(path, name: str) -> None:
+    """Raise OSError, naming `name`, unless `path` is or can be made a directory to write files in.
+
+    For the start of a long run that writes there at the end: the check
+    creates what is missing and a file in it, then removes all it made, so
+    a run that fails or is interrupted later leaves nothing behind.
+    """
+    path = os.path.abspath(os.fspath(check.file_path(path, name)))
+    missing = []
+    head = path
+    while not os.path.lexists(head):
+        missing.append(head)
+        head = os.path.dirname(head)
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, f".kdfast-probe.{uuid.uuid4().hex}.tmp")
+        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        os.remove(probe)
+    except OSError as err:
+        reason = "not a directory" if isinstance(err, (FileExistsError, NotADirectoryError)) else err.strerror or err
+        raise OSError(f"{name}: cannot write files in {path!r}: {reason}") from None
+    finally:
+        for folder in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
 
 
 @contextlib.contextmanager
@@ -55,7 +102,7 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.chmod(tmp, _new_file_mode(directory))
         with open(tmp, "rb+") as written:  # on disk before it takes the name
             os.fsync(written.fileno())
         os.replace(tmp, path)

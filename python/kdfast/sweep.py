@@ -9,7 +9,10 @@ to a serial run (the engine's results do not depend on thread counts).
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import sys
+import threading
 import uuid
 import warnings
 from concurrent.futures import Executor, as_completed
@@ -55,9 +58,62 @@ def _named(datasets) -> dict[str, Dataset]:
     return dict(items)
 
 
+# How often a job on a Dask worker looks whether Dask still wants it.
+_WATCH_SECONDS = 0.1
+
+
 def _run_job(token: str, function, args):
     job_token.set(token)
-    return function(*args)
+    worker, key = _dask_task()
+    if worker is None:
+        return function(*args)
+    with _cancelled_when_dropped(token, worker, key):
+        try:
+            return function(*args)
+        except KeyboardInterrupt:
+            # The worker itself was not interrupted: an ordinary error for Dask.
+            raise RuntimeError(f"kdfast job {key} cancelled") from None
+
+
+def _dask_task():
+    """(worker, task key) when this runs as a task on a Dask worker, else (None, None)."""
+    distributed = sys.modules.get("distributed")  # on a worker it is imported already
+    if distributed is None:
+        return None, None
+    try:
+        worker = distributed.get_worker()
+        key = distributed.worker.thread_state.key
+        worker.state.tasks.get(key)
+    except (ValueError, AttributeError):  # not a worker, or a Dask without these
+        return None, None
+    return worker, key
+
+
+@contextlib.contextmanager
+def _cancelled_when_dropped(token: str, worker, key):
+    """Cancel the job's token once its Dask worker drops the task.
+
+    Dask cannot stop a running task: when the client cancels it (Ctrl-C in
+    the sweep) or goes away, the worker forgets it and its thread runs on.
+    A job polls its token between pieces of training, so a watcher cancels
+    the token when the task is no longer wanted, and the job stops soon.
+    """
+    done = threading.Event()
+
+    def watch():
+        while not done.wait(_WATCH_SECONDS):
+            task = worker.state.tasks.get(key)
+            if task is None or task.state in ("cancelled", "released", "forgotten"):
+                cancelled_jobs.add(token)
+                return
+
+    watcher = threading.Thread(target=watch, name="kdfast-cancel-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 def run_jobs(function, jobs: dict, *, executor: Executor | None, progress, desc: str) -> dict:
