@@ -1,12 +1,12 @@
 """Built-in data sets: shapes, labels, norms, seeds, difficulty knobs, file formats, bad input."""
 
-import gzip
 import math
-import struct
 import sys
 
 import numpy as np
 import pytest
+
+from datafiles import four_sigma, write_idx
 
 from kdfast import datasets as ds
 
@@ -17,11 +17,6 @@ def assert_well_formed(data, d):
     for X in (data.X_train, data.X_test):
         np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0, rtol=1e-12)
     assert set(np.unique(data.y_train)) == {-1.0, 1.0}
-
-
-def four_sigma(p, n):
-    """Four standard errors of a proportion p estimated from n draws."""
-    return 4 * math.sqrt(p * (1 - p) / n)
 
 
 def normal_cdf(x):
@@ -144,16 +139,6 @@ def test_mnist1d_missing_names_the_package(monkeypatch):
 
 
 # -- IDX files ---------------------------------------------------------------
-
-
-def write_idx(path, array, code=0x08, compress=False):
-    array = np.asarray(array)
-    dtype = {0x08: ">u1", 0x0D: ">f4"}[code]
-    payload = struct.pack(">BBBB", 0, 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    payload += array.astype(dtype).tobytes()
-    with (gzip.open if compress else open)(path, "wb") as f:
-        f.write(payload)
-    return path
 
 
 @pytest.fixture

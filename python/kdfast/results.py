@@ -236,14 +236,14 @@ def load(path):
     """A saved :class:`Comparison`, :class:`Sweep` or :class:`Scaling`.
 
     ``.json`` and ``.parquet`` files restore everything that was saved. A
-    ``.csv`` file holds only the main table: a table with a ``gamma``
-    column loads as a Scaling, one with several data sets as a Sweep, any
-    other as a Comparison; per-step curves are then unavailable.
+    ``.csv`` file holds only the main table: a table of neurons needed
+    (``soft_neurons``) loads as a Scaling, one with several data sets as a
+    Sweep, any other as a Comparison; per-step curves are then unavailable.
     """
     kind, params, frames = read(path)
     if kind is None:
         table = frames["table"]
-        if "gamma" in table.columns:
+        if "soft_neurons" in table.columns:
             kind = "scaling"
         elif "dataset" in table.columns and table["dataset"].nunique() > 1:
             kind = "sweep"
