@@ -2,6 +2,7 @@
 and sweeps that measure the margin gamma of each data set's clean labels."""
 
 import copy
+import sys
 
 import numpy as np
 import pytest
@@ -179,3 +180,21 @@ def test_cli_sweep_prints_gamma(capsys, tmp_path):
     data = ds.xor2(n=60, n_test=40, flip=0.2, d=8)
     expected = kdfast.margin(data.X_train, data.y_train_clean, n_samples=256, bounds=False)
     assert f"gamma = {expected.gamma:.5f}" in out
+
+
+def test_noisy_versions_of_one_task_share_its_margin(monkeypatch):
+    sweep_module = sys.modules["kdfast.sweep"]  # kdfast.sweep is the function
+    calls = []
+    real = sweep_module.margin
+
+    def counting(X, y, **kwargs):
+        calls.append(len(y))
+        return real(X, y, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "margin", counting)
+    levels = {f"flip={f}": ds.xor2(n=50, d=4, flip=f, n_test=20, seed=0) for f in (0.0, 0.1, 0.3)}
+    levels["other"] = ds.xor2(n=50, d=5, n_test=20, seed=0)
+    result = kdfast.sweep(levels, margin_params=MARGIN, **{**SETTINGS, "steps": 2})
+    assert len(calls) == 2
+    gammas = result.difficulty("gamma")
+    assert gammas["flip=0.0"] == gammas["flip=0.1"] == gammas["flip=0.3"] != gammas["other"]

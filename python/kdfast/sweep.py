@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import sys
 import threading
 import uuid
@@ -174,14 +175,32 @@ def _margin_row(data: Dataset, margin_params: dict, n_threads) -> tuple[dict, li
     return row, [str(w.message) for w in caught]
 
 
-def _compare_job(name: str, data: Dataset, kwargs: dict, margin_params: dict | None):
-    """One data set's comparison, with its margin's columns when `margin_params` is given; and warnings."""
-    row, notes = _margin_row(data, margin_params, kwargs.get("n_threads")) if margin_params is not None else ({}, [])
-    result = _renamed(compare(data, progress=False, **kwargs), name)
-    if row:
-        result.table = result.table.assign(**row)
-        result.params = {**result.params, "margin": row}
-    return result, notes
+def _compare_job(name: str, data: Dataset, kwargs: dict) -> Comparison:
+    return _renamed(compare(data, progress=False, **kwargs), name)
+
+
+def _task(data: Dataset) -> str:
+    """A fingerprint of the clean task (training inputs and clean labels): noisy copies of one task share it."""
+    digest = hashlib.sha256()
+    for arr in (data.X_train, data.y_train_clean):
+        arr = np.ascontiguousarray(arr, dtype=np.float64)
+        digest.update(str(arr.shape).encode())
+        digest.update(arr.tobytes())
+    return digest.hexdigest()
+
+
+def _margins(named: dict, margin_params: dict, *, executor, n_threads, progress) -> dict[str, dict]:
+    """Each data set's margin row, computed once per clean task (its noisy versions share gamma)."""
+    tasks = {name: _task(data) for name, data in named.items()}
+    first = {}
+    for name, task in tasks.items():
+        first.setdefault(task, name)
+    jobs = {name: (named[name], margin_params, n_threads) for name in first.values()}
+    rows = run_jobs(_margin_row, jobs, executor=executor, progress=progress, desc="margins")
+    for name, (_, notes) in rows.items():
+        for note in notes:
+            warnings.warn(f"{name}: {note}", UserWarning, stacklevel=3)
+    return {name: rows[first[task]][0] for name, task in tasks.items()}
 
 
 def _renamed(result: Comparison, name: str) -> Comparison:
@@ -231,11 +250,12 @@ def sweep(
     gamma : bool
         Also measure each data set's NTK margin gamma with :func:`kdfast.margin`
         on its clean training labels (``Dataset.y_train_clean``: the
-        difficulty of the noise-free task), in the same job as its
-        comparison. The table then has the columns gamma, gamma_low,
-        gamma_high (the ~95% interval), gamma_lower_bound, gamma_upper_bound
-        (the certified bounds, NaN when not computed) and margin_converged,
-        and ``plot(x="gamma")`` draws the gaps against gamma.
+        difficulty of the noise-free task), as jobs on the same executor,
+        once per clean task (noisy versions of one data set share it). The
+        table then has the columns gamma, gamma_low, gamma_high (the ~95%
+        interval), gamma_lower_bound, gamma_upper_bound (the certified
+        bounds, NaN when not computed) and margin_converged, and
+        ``plot(x="gamma")`` draws the gaps against gamma.
     margin_params : dict, optional
         Keyword arguments of :func:`kdfast.margin` (n_samples, seed, tol,
         bounds, ...); implies ``gamma=True``.
@@ -262,12 +282,16 @@ def sweep(
         raise TypeError(f"margin_params: expected a dict of keyword arguments, got {type(margin_params).__name__}")
     margin_params = (margin_params or {}) if gamma else None
     kwargs = _job_kwargs(compare_kwargs, executor, n_threads)
-    jobs = {name: (name, data, _job_for(kwargs), margin_params) for name, data in _named(datasets).items()}
+    named = _named(datasets)
+    margins = {} if margin_params is None else _margins(
+        named, margin_params, executor=executor, n_threads=kwargs["n_threads"], progress=progress)  # fmt: skip
+    jobs = {name: (name, data, _job_for(kwargs)) for name, data in named.items()}
     results = run_jobs(_compare_job, jobs, executor=executor, progress=progress, desc="sweep")
-    for name, (_, notes) in results.items():
-        for note in notes:
-            warnings.warn(f"{name}: {note}", UserWarning, stacklevel=2)
-    return Sweep({name: result for name, (result, _) in results.items()})
+    for name, row in margins.items():
+        result = results[name]
+        result.table = result.table.assign(**row)
+        result.params = {**result.params, "margin": row}
+    return Sweep(results)
 
 
 def _stack(frames: dict[str, pd.DataFrame | None]) -> pd.DataFrame | None:
