@@ -17,10 +17,10 @@ the predicted orders can be checked against experiment.
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 __all__ = ["ScalingFit", "crossover", "expected_exponent", "fit_scaling", "neurons_bound"]
 
@@ -121,82 +121,6 @@ def crossover(eps, C_soft: float = 1.0, C_hard: float = 1.0):
     ch = _positive(C_hard, "C_hard")
     g = np.sqrt(ch / cs * e * np.log(1.0 / e))
     return _scalar_or_array(g, eps, C_soft, C_hard)
-
-
-# ---------------------------------------------------------------- t quantile
-# Student's t quantile without SciPy: the CDF through the regularised
-# incomplete beta function (continued fraction, modified Lentz), inverted
-# by bisection. Accurate to ~1e-12, which is far below what OLS on a
-# handful of measurements needs.
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 1000):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-15:
-            break
-    return h
-
-
-def _betainc(a: float, b: float, x: float) -> float:
-    """Regularised incomplete beta I_x(a, b)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(log_front) * _betacf(a, b, x) / a
-    return 1.0 - math.exp(log_front) * _betacf(b, a, 1.0 - x) / b
-
-
-def _t_cdf(t: float, df: float) -> float:
-    tail = 0.5 * _betainc(df / 2.0, 0.5, df / (df + t * t))
-    return 1.0 - tail if t >= 0 else tail
-
-
-def _t_ppf(p: float, df: float) -> float:
-    """Quantile of Student's t with `df` degrees of freedom (df = inf: normal)."""
-    if not 0.0 < p < 1.0:
-        raise ValueError(f"p: must lie in (0, 1), got {p}")
-    if not df > 0:
-        raise ValueError(f"df: must be > 0, got {df}")
-    if math.isinf(df) or df > 1e7:
-        return statistics.NormalDist().inv_cdf(p)
-    if p < 0.5:
-        return -_t_ppf(1.0 - p, df)
-    if p == 0.5:
-        return 0.0
-    lo, hi = 0.0, 1.0
-    while _t_cdf(hi, df) < p:
-        lo, hi = hi, 2.0 * hi
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if _t_cdf(mid, df) < p:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-13 * hi:
-            break
-    return 0.5 * (lo + hi)
 
 
 # ------------------------------------------------------------------- fitting
@@ -306,7 +230,7 @@ def fit_scaling(gammas, neurons, kind: str = "soft", *, eps=None, exponent=None,
         resid = v - p * u
         log_c = resid.mean()
         s = resid.std(ddof=1)
-        half_c = _t_ppf(1 - alpha / 2, dof) * s / math.sqrt(n)
+        half_c = stats.t.ppf(1 - alpha / 2, dof) * s / math.sqrt(n)
         exponent_ci = (p, p)
     else:
         u_mean = u.mean()
@@ -318,7 +242,7 @@ def fit_scaling(gammas, neurons, kind: str = "soft", *, eps=None, exponent=None,
         dof = n - 2
         resid = v - (log_c + p * u)
         s = math.sqrt(float((resid**2).sum()) / dof)
-        t = _t_ppf(1 - alpha / 2, dof)
+        t = stats.t.ppf(1 - alpha / 2, dof)
         half_p = t * s / math.sqrt(sxx)
         half_c = t * s * math.sqrt(1.0 / n + u_mean**2 / sxx)
         exponent_ci = (p - half_p, p + half_p)
