@@ -167,9 +167,9 @@ class MarginTeacher(_Teacher):
     where v(z) (|v(z)| <= 1) is the primal solution of :func:`kdfast.margin`
     built from its dual weights, and E_z is the average over the margin
     solver's own draws of z. On the training points
-    y_i f_T(x_i) >= scale * (gamma - gap) with gamma and gap those of
-    ``margin_``: the function has margin about scale * gamma there (gamma of
-    the Monte-Carlo sample problem; the true margin is within ``gamma_ci``).
+    y_i f_T(x_i) >= scale * (sample_gamma - gap) with sample_gamma and gap
+    those of ``margin_``: the function has margin about scale * gamma there
+    (the sample problem's value; the true margin is within ``gamma_ci``).
 
     `scale` sets the teacher's confidence: a training logit is at least
     scale * gamma in the right direction, so e.g. scale = ln(1/eps) / gamma
