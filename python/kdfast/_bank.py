@@ -31,9 +31,13 @@ def _dtype(value) -> np.dtype:
     return dtype
 
 
-def check_init(init) -> str:
+def check_init(init, widths=()) -> str:
+    """`init` checked, and the widths it allows (odd ones cannot be paired under "symmetric")."""
     if not isinstance(init, str) or init not in INITS:
         raise ValueError(f"init: expected 'gaussian' or 'symmetric', got {init!r}")
+    odd = [int(w) for w in widths if w % 2]
+    if init == "symmetric" and odd:
+        raise ValueError(f"widths: init='symmetric' needs even widths (neurons come in pairs), got {odd}")
     return init
 
 
@@ -98,9 +102,7 @@ class StudentBank:
         if max(seeds) >= 2**64:
             raise ValueError(f"seeds: every value must be < 2**64, got {max(seeds)}")
         dtype = _dtype(dtype)
-        init = check_init(init)
-        if init == "symmetric" and (widths % 2).any():
-            raise ValueError(f"widths: init='symmetric' needs even widths (neurons come in pairs), got {widths[widths % 2 == 1].tolist()}")
+        init = check_init(init, widths)
         net_widths = np.tile(widths, len(seeds))
         net_seeds = np.repeat(np.array(seeds, dtype=np.uint64), len(widths))
         offsets = np.concatenate(([0], np.cumsum(net_widths))).astype(np.int64)

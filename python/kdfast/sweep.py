@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import sys
 import threading
 import uuid
@@ -177,6 +178,9 @@ def _margin_row(data: Dataset, margin_params: dict, n_threads) -> tuple[dict, li
 def _compare_job(name: str, data: Dataset, kwargs: dict, margin_params: dict | None):
     """One data set's comparison, with its margin's columns when `margin_params` is given; and warnings."""
     row, notes = _margin_row(data, margin_params, kwargs.get("n_threads")) if margin_params is not None else ({}, [])
+    protocol = kwargs.get("protocol")
+    if row and protocol is not None and protocol.gamma is None:  # the protocol's radii from the gamma just measured
+        kwargs = {**kwargs, "protocol": dataclasses.replace(protocol, gamma=row["gamma"])}
     result = _renamed(compare(data, progress=False, **kwargs), name)
     if row:
         result.table = result.table.assign(**row)
