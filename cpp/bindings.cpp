@@ -73,13 +73,18 @@ kdfast::BankView<T> bank_view(const py::array& W0, const py::array& a, const py:
 }
 
 template <class T>
-void init_bank(py::array W0, py::array a, const py::array& seeds, const py::array& offsets, int n_threads) {
+void init_bank(py::array W0, py::array a, const py::array& seeds, const py::array& offsets, bool symmetric,
+               int n_threads) {
     const auto bank = bank_view<T>(W0, a, offsets);
     T* w0 = checked<T>(W0, "W0", {bank.M, bank.d}, true);
     T* signs = checked<T>(a, "a", {bank.M}, true);
     const auto* s = checked<std::uint64_t>(seeds, "seeds", {bank.K});
+    if (symmetric)
+        for (py::ssize_t k = 0; k < bank.K; ++k)
+            if ((bank.offsets[k + 1] - bank.offsets[k]) % 2)
+                throw py::value_error("offsets: a symmetric initialisation needs even widths");
     py::gil_scoped_release release;
-    kdfast::init_bank(w0, signs, s, bank.offsets, bank.K, bank.d, n_threads);
+    kdfast::init_bank(w0, signs, s, bank.offsets, bank.K, bank.d, symmetric, n_threads);
 }
 
 template <class T>
@@ -201,11 +206,11 @@ PYBIND11_MODULE(_core, m) {
 
     m.def(
         "init_bank",
-        [](py::array W0, py::array a, const py::array& seeds, const py::array& offsets, int n_threads) {
-            if (is_float32(W0)) return init_bank<float>(W0, a, seeds, offsets, n_threads);
-            return init_bank<double>(W0, a, seeds, offsets, n_threads);
+        [](py::array W0, py::array a, const py::array& seeds, const py::array& offsets, bool symmetric, int n_threads) {
+            if (is_float32(W0)) return init_bank<float>(W0, a, seeds, offsets, symmetric, n_threads);
+            return init_bank<double>(W0, a, seeds, offsets, symmetric, n_threads);
         },
-        py::arg("W0"), py::arg("a"), py::arg("seeds"), py::arg("offsets"), py::arg("n_threads"));
+        py::arg("W0"), py::arg("a"), py::arg("seeds"), py::arg("offsets"), py::arg("symmetric"), py::arg("n_threads"));
 
     m.def(
         "logits",

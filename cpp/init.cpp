@@ -7,25 +7,28 @@ namespace kdfast {
 
 template <class T>
 void init_bank(T* W0, T* a, const std::uint64_t* seeds, const std::int64_t* offsets, std::int64_t K, std::int64_t d,
-               int n_threads) {
+               bool symmetric, int n_threads) {
     for (std::int64_t k = 0; k < K; ++k) {
         const std::int64_t begin = offsets[k], end = offsets[k + 1];
         const std::uint64_t seed = seeds[k];
 #pragma omp parallel for schedule(static) num_threads(n_threads)
         for (std::int64_t j = begin; j < end; ++j) {
-            const auto neuron = static_cast<std::uint64_t>(j - begin);
+            const auto index = static_cast<std::uint64_t>(j - begin);
+            const std::uint64_t neuron = symmetric ? index / 2 : index;
             T* w = W0 + j * d;  // (d,)
             for (std::int64_t c = 0; c < d; c += 4) {
                 const auto z = normal_block(seed, neuron, static_cast<std::uint64_t>(c / 4));
                 for (std::int64_t t = 0; t < 4 && c + t < d; ++t) w[c + t] = static_cast<T>(z[t]);
             }
-            a[j] = static_cast<T>(sign_draw(seed, neuron));
+            const int flip = symmetric && (index & 1) ? -1 : 1;
+            a[j] = static_cast<T>(flip * sign_draw(seed, neuron));
         }
     }
 }
 
-template void init_bank<float>(float*, float*, const std::uint64_t*, const std::int64_t*, std::int64_t, std::int64_t, int);
+template void init_bank<float>(float*, float*, const std::uint64_t*, const std::int64_t*, std::int64_t, std::int64_t, bool,
+                               int);
 template void init_bank<double>(double*, double*, const std::uint64_t*, const std::int64_t*, std::int64_t, std::int64_t,
-                                int);
+                                bool, int);
 
 }  // namespace kdfast

@@ -55,15 +55,24 @@ def init_neuron(d, seed, neuron):
     return z.reshape(-1)[:d], a
 
 
-def init_network(d, width, seed):
-    """(W0 (width, d), a (width,)) of a width-`width` network with seed `seed`."""
-    rows = [init_neuron(d, seed, j) for j in range(width)]
+def init_network(d, width, seed, symmetric=False):
+    """(W0 (width, d), a (width,)) of a width-`width` network with seed `seed`.
+
+    symmetric: draws p = 0 .. width/2 - 1 each give the pair of neurons
+    (w_p, a_p), (w_p, -a_p), in that order.
+    """
+    if symmetric:
+        assert width % 2 == 0
+        half = [init_neuron(d, seed, p) for p in range(width // 2)]
+        rows = [(w, sign * a) for w, a in half for sign in (1.0, -1.0)]
+    else:
+        rows = [init_neuron(d, seed, j) for j in range(width)]
     return np.array([w for w, _ in rows]).reshape(width, d), np.array([a for _, a in rows])
 
 
-def init_bank(d, widths, seeds):
+def init_bank(d, widths, seeds, symmetric=False):
     """(W0 (M,d), a (M,), net_widths (K,), offsets (K+1,)) for seeds outer, widths inner."""
-    parts = [init_network(d, m, s) for s in seeds for m in widths]
+    parts = [init_network(d, m, s, symmetric) for s in seeds for m in widths]
     net_widths = np.array([m for _ in seeds for m in widths], dtype=np.int64)
     W0 = np.concatenate([w for w, _ in parts], axis=0)
     a = np.concatenate([a for _, a in parts])

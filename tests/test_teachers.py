@@ -79,10 +79,10 @@ def test_margin_teacher_realises_the_margin():
     # The teacher's v(z) is the certified primal solution of the sample
     # problem, evaluated on the same draws: its margins are >= gamma - gap
     # (up to float64 rounding).
-    assert np.min(y * f) >= 3.0 * (m.gamma - m.gap) - 1e-9
-    assert m.gap <= 1e-2 * m.gamma
+    assert np.min(y * f) >= 3.0 * (m.sample_gamma - m.gap) - 1e-9
+    assert m.gap <= 1e-2 * m.sample_gamma
     # The hardest examples sit at the margin.
-    np.testing.assert_allclose(y[m.hardest(3)] * f[m.hardest(3)], 3.0 * m.gamma, rtol=0.05)
+    np.testing.assert_allclose(y[m.hardest(3)] * f[m.hardest(3)], 3.0 * m.sample_gamma, rtol=0.05)
     # Scale is a plain factor; outputs on new inputs are bounded by scale |x|.
     teacher.scale = 6.0
     np.testing.assert_allclose(teacher.logits(X), 2 * f, rtol=1e-12)

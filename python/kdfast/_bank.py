@@ -12,6 +12,7 @@ from ._history import History
 from ._threads import effective_n_threads
 
 _PROJECTIONS = {"neuron": 1, "network": 2}
+INITS = ("gaussian", "symmetric")
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -28,6 +29,16 @@ def _dtype(value) -> np.dtype:
     if dtype not in _DTYPES:
         raise TypeError(f"dtype: must be float32 or float64, got {dtype}")
     return dtype
+
+
+def check_init(init, widths=()) -> str:
+    """`init` checked, and the widths it allows (odd ones cannot be paired under "symmetric")."""
+    if not isinstance(init, str) or init not in INITS:
+        raise ValueError(f"init: expected 'gaussian' or 'symmetric', got {init!r}")
+    odd = [int(w) for w in widths if w % 2]
+    if init == "symmetric" and odd:
+        raise ValueError(f"widths: init='symmetric' needs even widths (neurons come in pairs), got {odd}")
+    return init
 
 
 def _int_vector(value, name: str, *, minimum: int) -> list[int]:
@@ -62,6 +73,14 @@ class StudentBank:
     hard students of one seed start from the same weights, and a network's
     start does not depend on the rest of the bank or on the thread count.
 
+    With ``init="symmetric"`` neurons come in pairs: neurons 2p and 2p + 1
+    are (w, a) and (w, -a), with (w, a) draw p of the seed's stream. Every
+    network then starts from the zero function, f(x; W0) = 0 exactly, the
+    device NTK analyses use to remove the random initial function (which a
+    student would otherwise have to cancel inside its projection ball).
+    Widths must be even; nesting, pairing and thread independence hold as
+    for the Gaussian start.
+
     Parameters
     ----------
     d : int
@@ -72,15 +91,18 @@ class StudentBank:
         Seeds in [0, 2**64).
     dtype : float32 or float64, default float32
         Precision of weights and arithmetic.
+    init : "gaussian" (default) or "symmetric"
+        Independent neurons, or pairs (w, a), (w, -a) starting at f = 0.
     """
 
-    def __init__(self, d, widths, seeds=(0,), dtype=np.float32):
+    def __init__(self, d, widths, seeds=(0,), dtype=np.float32, *, init="gaussian"):
         d = check.positive_int(d, "d")
         widths = np.array(_int_vector(widths, "widths", minimum=1), dtype=np.int64)
         seeds = _int_vector(seeds, "seeds", minimum=0)
         if max(seeds) >= 2**64:
             raise ValueError(f"seeds: every value must be < 2**64, got {max(seeds)}")
         dtype = _dtype(dtype)
+        init = check_init(init, widths)
         net_widths = np.tile(widths, len(seeds))
         net_seeds = np.repeat(np.array(seeds, dtype=np.uint64), len(widths))
         offsets = np.concatenate(([0], np.cumsum(net_widths))).astype(np.int64)
@@ -88,8 +110,9 @@ class StudentBank:
         check.ensure_memory(2 * M * d * dtype.itemsize, f"a bank of {M} neurons x {d} inputs ({dtype})")
         W0 = np.empty((M, d), dtype=dtype)
         a = np.empty(M, dtype=dtype)
-        _core.init_bank(W0, a, net_seeds, offsets, effective_n_threads(None))
+        _core.init_bank(W0, a, net_seeds, offsets, init == "symmetric", effective_n_threads(None))
         self._setup(W0, a, offsets, net_seeds)
+        self._init = init
 
     @classmethod
     def from_arrays(cls, W0, a, widths) -> StudentBank:
@@ -115,6 +138,7 @@ class StudentBank:
         bank = cls.__new__(cls)
         offsets = np.concatenate(([0], np.cumsum(widths))).astype(np.int64)
         bank._setup(W0.copy(), signs.astype(W0.dtype), offsets, None)
+        bank._init = None
         return bank
 
     def _setup(self, W0, a, offsets, seeds) -> None:
@@ -152,6 +176,11 @@ class StudentBank:
     def seeds(self) -> np.ndarray | None:
         """(K,) seed of each network (uint64), or None for `from_arrays` banks."""
         return self._seeds
+
+    @property
+    def init(self) -> str | None:
+        """"gaussian" or "symmetric"; None for `from_arrays` banks."""
+        return self._init
 
     @property
     def offsets(self) -> np.ndarray:

@@ -219,6 +219,8 @@ def _add_training(p: argparse.ArgumentParser, *, teacher_params: str | None) -> 
                         f"{ex.TEMPERATURE:g} unless --teacher-param temperature=T)")  # fmt: skip
     g.add_argument("--record-every", type=int, default=None, help="record curves every this many steps (default: ~100 points)")
     g.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="students' precision (default float32)")
+    g.add_argument("--init", choices=("gaussian", "symmetric"), default="gaussian",
+                   help="students' start: gaussian, or symmetric pairs (w, a), (w, -a) with f = 0 (even widths)")  # fmt: skip
     p.set_defaults(default_teacher_params=teacher_params)
 
 
@@ -268,7 +270,8 @@ def _compare_kwargs(args) -> dict:
     return dict(
         teacher=teacher, teacher_params=teacher_params, widths=args.widths, seeds=args.seeds, steps=args.steps,
         lr=args.lr, radius=args.radius, projection=args.projection, temperature=args.temperature,
-        record_every=args.record_every, dtype=args.dtype, n_threads=args.n_threads, progress=args.progress,
+        record_every=args.record_every, dtype=args.dtype, init=args.init, n_threads=args.n_threads,
+        progress=args.progress,
     )  # fmt: skip
 
 
@@ -490,6 +493,20 @@ def cmd_margin(args, argv) -> None:
         soft, hard = (neurons_bound(estimate.gamma, args.eps, kind=k) for k in ("soft", "hard"))
         print(f"theory's orders at eps = {args.eps:g} (constants unknown, C = 1): soft 1/(gamma^2 eps) = {soft:.3g}, "
               f"hard ln(1/eps)/gamma^4 = {hard:.3g}; soft is smaller below gamma = {crossover(args.eps):.3g}")  # fmt: skip
+        if args.eps < 1:
+            _print_theorems(estimate.gamma, args.eps, data.n_train, args.delta)
+
+
+def _print_theorems(gamma: float, eps: float, n: int, delta: float) -> None:
+    """What the hard-label theorem prescribes at this gamma (step size 1), and the soft-label orders."""
+    from .theory import hard_label_theorem, soft_label_theorem
+
+    for init in ("gaussian", "symmetric"):
+        p = hard_label_theorem(gamma, eps, n, delta, init=init)
+        print(f"{p.source}, {init} start, eps = {eps:g}, delta = {delta:g}, lr = 1: lambda = {p.lam:.3g}, "
+              f"width >= {p.width:.3g}, steps T = {p.steps:.3g}, radius = {p.radius:.3g}")  # fmt: skip
+    p = soft_label_theorem(gamma, eps)
+    print(f"soft labels ({p.source}; constants 1): width {p.width:.3g}, steps {p.steps:.3g}, radius {p.radius:.3g}")
 
 
 def cmd_info(args, argv) -> None:
@@ -563,6 +580,8 @@ def parser() -> argparse.ArgumentParser:
     mar.add_argument("--tol", type=_positive_float, default=1e-3, help="relative duality gap (default 1e-3)")
     mar.add_argument("--no-bounds", action="store_true", help="skip the certified bounds (the kernel one needs n x n memory)")
     mar.add_argument("--eps", type=_positive_float, default=DEFAULT_EPS, help=f"loss target for the bounds (default {DEFAULT_EPS:g})")
+    mar.add_argument("--delta", type=_positive_float, default=0.1,
+                     help="the hard-label theorem's failure probability is 3 delta, delta < 1/3 (default 0.1)")  # fmt: skip
     mar.add_argument("--n-threads", type=int, default=None)
     mar.set_defaults(run=cmd_margin)
 

@@ -11,6 +11,7 @@ difference is a paired comparison.
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import inspect
 import math
 import numbers
@@ -21,7 +22,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from . import _validation as check
-from ._bank import StudentBank
+from ._bank import StudentBank, check_init
 from ._history import History
 from ._threads import effective_n_threads
 from .datasets import Dataset
@@ -199,6 +200,8 @@ def compare(
     temperature: float | None = None,
     record_every: int | None = None,
     dtype=np.float32,
+    init: str = "gaussian",
+    protocol=None,
     n_threads=None,
     progress: bool | None = None,
 ) -> Comparison:
@@ -237,6 +240,17 @@ def compare(
     record_every : int, optional
         Record the curves every this many steps (default: about 100 points).
     dtype : float32 or float64, the students' precision.
+    init : "gaussian" or "symmetric"
+        The students' start (see :class:`~kdfast.StudentBank`); "symmetric"
+        starts every student at f = 0 and needs even widths.
+    protocol : kdfast.theory.Protocol, optional
+        Each student's radius and number of steps from the data's margin
+        gamma and the protocol's eps, with the theorems' dependence (see
+        :class:`~kdfast.theory.Protocol`); replaces `radius` (which must
+        then be None) and `steps`. gamma is the protocol's, else measured
+        with :func:`kdfast.margin` on the clean training labels. Soft and
+        hard students train in one bank; those with fewer steps are
+        recorded when they reach them, the rest train on.
     n_threads : None or int, scikit-learn's meaning; results do not depend on it.
     progress : None, True or False
         Show a progress bar; None: only when stderr is a terminal.
@@ -251,6 +265,14 @@ def compare(
     steps = check.positive_int(steps, "steps", minimum=0)
     lr = check.real_number(lr, "lr", minimum=0, exclusive=True)
     radius = None if radius is None else check.real_number(radius, "radius", minimum=0, exclusive=True)
+    init = check_init(init, widths)
+    if protocol is not None:
+        from .theory import Protocol
+
+        if not isinstance(protocol, Protocol):
+            raise TypeError(f"protocol: expected a kdfast.theory.Protocol, got {type(protocol).__name__}")
+        if radius is not None:
+            raise ValueError("radius: set by the protocol; leave it None")
     if projection not in ("neuron", "network"):
         raise ValueError(f"projection: must be 'neuron' or 'network', got {projection!r}")
     if record_every is None:
@@ -271,8 +293,17 @@ def compare(
     # Per seed: the soft students of every width, then the hard ones. The
     # target matrix has the soft labels in column 0 and the hard ones in 1.
     W, S = len(widths), len(seeds)
-    bank = StudentBank(data.d, widths + widths, seeds=seeds, dtype=dtype)
+    bank = StudentBank(data.d, widths + widths, seeds=seeds, dtype=dtype, init=init)
     column = np.tile(np.repeat([0, 1], W), S)
+    gamma = None
+    if protocol is not None:
+        gamma = protocol.gamma if protocol.gamma is not None else _clean_margin(data, threads)
+        radii = {mode: protocol.radius(mode, gamma) for mode in MODES}
+        mode_steps = {mode: protocol.steps(mode, lr, gamma) for mode in MODES}
+        radius = np.array([radii[MODES[c]] for c in column])
+        steps = max(mode_steps.values())
+        if record_every is None:
+            record_every = max(1, steps // _CURVE_POINTS)
     hard = (1.0 + y) / 2.0
     fit = dict(
         target_index=column, y=y, lr=lr, radius=radius, projection=projection,
@@ -283,16 +314,17 @@ def compare(
         soft_test = hard_test if f_test is None else _sigmoid(f_test / temperature)
         fit.update(X_test=X_test, y_test=y_test, target_test=np.stack([soft_test, hard_test], axis=1))
     started = time.perf_counter()
-    history = _fit_in_pieces(
-        bank, X, np.stack([_sigmoid(f_train / temperature), hard], axis=1), steps=steps,
-        record_every=record_every, disable=disable, desc=f"{data.name}: {bank.n_networks} students", **fit,
-    )  # fmt: skip
+    target = np.stack([_sigmoid(f_train / temperature), hard], axis=1)
+    desc = f"{data.name}: {bank.n_networks} students"
+    if protocol is None:
+        history = _fit_in_pieces(bank, X, target, steps=steps, record_every=record_every, disable=disable, desc=desc, **fit)
+        agreement = _agreement(bank, X_test, f_test, threads)
+        net_steps = steps
+    else:
+        net_steps = np.array([mode_steps[MODES[c]] for c in column], dtype=np.int64)
+        history, agreement, curves_end = _fit_until(bank, X, target, X_test, f_test, net_steps, record_every,
+                                                    disable, desc, threads, fit)  # fmt: skip
     student_seconds = time.perf_counter() - started
-
-    agreement = np.full(bank.n_networks, np.nan)
-    if f_test is not None:
-        F = bank.logits(X_test, n_threads=threads)
-        agreement = np.mean(np.sign(F) == np.sign(f_test)[:, None], axis=0)
     networks = pd.DataFrame({
         "dataset": data.name,
         "mode": np.array(MODES)[column],
@@ -301,10 +333,16 @@ def compare(
     })  # fmt: skip
     settings = dict(
         temperature=np.where(column == 0, temperature, 1.0), lr=lr, radius=np.nan if radius is None else radius,
-        projection=projection if radius is not None else "none", steps=steps,
+        projection=projection if radius is not None else "none", steps=net_steps, init=init,
     )  # fmt: skip
-    table = _table(networks, history, agreement, settings, soft_test_known=f_test is not None)
-    curves = _curves(networks, history, soft_test_known=f_test is not None)
+    if protocol is None:
+        table = _table(networks, history, agreement, settings, soft_test_known=f_test is not None)
+        curves = _curves(networks, history, soft_test_known=f_test is not None)
+    else:
+        table = _table(networks, curves_end, agreement, settings, soft_test_known=f_test is not None)
+        curves = _curves(networks, history, soft_test_known=f_test is not None)
+        curves = curves[curves["step"] <= np.where(curves["mode"] == "soft", mode_steps["soft"], mode_steps["hard"])]
+        curves = curves.reset_index(drop=True)
     from . import __version__
 
     params = {
@@ -312,11 +350,63 @@ def compare(
         "n_test": int(X_test.shape[0]), "d": int(data.d), "teacher": _describe(model),
         "teacher_train_acc": float(np.mean(np.sign(f_train) == y)),
         "teacher_test_acc": None if f_test is None else float(np.mean(np.sign(f_test) == y_test)),
-        "temperature": temperature, "widths": widths, "seeds": seeds, "steps": steps, "lr": lr, "radius": radius,
+        "temperature": temperature, "widths": widths, "seeds": seeds, "steps": steps, "lr": lr,
+        "radius": radius if protocol is None else {mode: radii[mode] for mode in MODES}, "init": init,
+        "protocol": None if protocol is None else {**dataclasses.asdict(protocol), "gamma": gamma, "steps": mode_steps},
         "projection": projection, "record_every": record_every, "dtype": np.dtype(dtype).name, "n_threads": threads,
         "seconds_teacher": teacher_seconds, "seconds_students": student_seconds, "kdfast": __version__,
     }  # fmt: skip
     return Comparison(table, curves, params, teacher=model)
+
+
+def _agreement(bank: StudentBank, X_test, f_test, threads) -> np.ndarray:
+    """Per network, the share of test inputs where its sign matches the teacher's (NaN: no teacher on them)."""
+    if f_test is None:
+        return np.full(bank.n_networks, np.nan)
+    F = bank.logits(X_test, n_threads=threads)
+    return np.mean(np.sign(F) == np.sign(f_test)[:, None], axis=0)
+
+
+def _clean_margin(data: Dataset, threads) -> float:
+    """gamma of the data set's clean training labels, for a protocol without one."""
+    from .margin import margin
+
+    return margin(data.X_train, data.y_train_clean, n_threads=threads).gamma
+
+
+def _fit_until(bank, X, target, X_test, f_test, net_steps, record_every, disable, desc, threads, fit):
+    """Train every network k for net_steps[k] steps in one bank.
+
+    The bank trains in stages up to each distinct step count; after a stage
+    the networks that stop there are read off (their records and their
+    agreement with the teacher), the others train on. Returns the history of
+    the whole fit (for the curves), the agreement, and a one-row-per-stop
+    History whose final rows and averages are each network's own at its
+    step count (for the table).
+    """
+    stops = sorted(set(net_steps.tolist()))
+    pieces, agreement, done = [], np.full(bank.n_networks, np.nan), 0
+    mean_loss, max_drift = np.full(bank.n_networks, np.nan), np.full(bank.n_networks, np.nan)
+    last = {}
+    for stop in stops:
+        pieces.append(_fit_in_pieces(bank, X, target, steps=stop - done, record_every=record_every,
+                                     disable=disable, desc=desc, **fit))  # fmt: skip
+        done = stop
+        so_far = History.concatenate(pieces)
+        here = net_steps == stop
+        mean_loss[here] = so_far.mean_loss[here]
+        max_drift[here] = so_far.max_drift[here]
+        agreement[here] = _agreement(bank, X_test, f_test, threads)[here]
+        for name in ("loss", "train_acc", "test_loss", "test_acc"):
+            record = getattr(so_far, name)
+            if record is not None:
+                last.setdefault(name, np.full(bank.n_networks, np.nan))[here] = record[-1, here]
+    end = History(
+        steps=np.array([done]), loss=last["loss"][None], mean_loss=mean_loss,
+        **{name: last[name][None] if name in last else None for name in ("train_acc", "test_loss", "test_acc")},
+        max_drift=max_drift,
+    )  # fmt: skip
+    return History.concatenate(pieces), agreement, end
 
 
 def _teacher_logits(model, data: Dataset) -> tuple[np.ndarray, np.ndarray | None]:

@@ -41,7 +41,11 @@ Uncertainty (`gamma_ci`, about 95%) follows Mak, Morton & Wood (1999):
     as many as the fit used) estimate
     F(q) >= gamma without bias, giving the upper confidence limit
     (normal, the pairs being independent).
-The interval is then intersected with the certified bounds below.
+The interval is then intersected with the certified bounds below. The
+point estimate `gamma` is the fresh draws' mean of F(q), moved into the
+interval if it lies outside; the sample problem's own value, which reuses
+the fit's draws and so carries their noise twice, is kept as
+`sample_gamma`.
 
 Certified bounds (no Monte Carlo)
 ---------------------------------
@@ -63,16 +67,15 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import statistics
 import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 from . import _validation as check
 from .kernel import ntk_kernel
-from .theory import _t_ppf
 
 __all__ = ["Margin", "margin"]
 
@@ -96,11 +99,20 @@ class Margin:
     Attributes
     ----------
     gamma : float
-        Value of the Monte-Carlo sample problem (its dual objective at `q`,
-        within `gap` of the optimum). Slightly biased low for few samples.
+        Point estimate of the true gamma: the dual objective at the solver's
+        weights `q` averaged over the fresh draws of the upper confidence
+        limit (an unbiased estimate of F(q) >= gamma, so biased high by the
+        suboptimality of `q` only), moved into `gamma_ci` when it falls
+        outside (the certified bounds or the batches' lower limit can cut
+        it). It always lies in `gamma_ci`.
     gamma_ci : (float, float)
         About 95% confidence interval for the true gamma, from independent
         z draws (see the module notes), clipped to [lower, upper].
+    sample_gamma : float
+        Value of the Monte-Carlo sample problem the solver minimised (its
+        dual objective at `q` on the fit's own draws, within `gap` of that
+        problem's optimum). Not an estimate to report: on structured data
+        its draws' noise can put it outside `gamma_ci`.
     q : ndarray (n,)
         Dual weights on the simplex; the examples with the largest weights
         are the hardest ones (their margin is gamma). Read-only.
@@ -113,8 +125,8 @@ class Margin:
         when not computed (bounds=False).
     gap : float
         Certified duality gap of the sample problem: a feasible v(z) with
-        margin gamma - gap on every training example was found (it is the
-        function MarginTeacher uses).
+        margin sample_gamma - gap on every training example of the fit's
+        draws was found (it is the function MarginTeacher uses).
     n_iter : int
         Solver iterations.
     converged : bool
@@ -130,6 +142,11 @@ class Margin:
     gap: float = 0.0
     n_iter: int = 0
     converged: bool = True
+    sample_gamma: float | None = None
+
+    def __post_init__(self):
+        if self.sample_gamma is None:
+            object.__setattr__(self, "sample_gamma", self.gamma)
 
     def hardest(self, k: int = 10) -> np.ndarray:
         """Indices of the k examples with the largest dual weight, largest first."""
@@ -539,7 +556,7 @@ def _estimate(X, y, *, n_samples, seed, tol, n_batches, bounds, max_iter, n_thre
             b = _minimise(_SampleProblem(P, X, Zh[idx]), sol.q, max(tol, _BATCH_TOL), max_iter)
             batch_lowers.append(b.lower)
         batch_lowers = np.array(batch_lowers)
-        t = _t_ppf(0.5 + _CONFIDENCE / 2, n_batches - 1)
+        t = stats.t.ppf(0.5 + _CONFIDENCE / 2, n_batches - 1)
         ci_low = batch_lowers.mean() - t * batch_lowers.std(ddof=1) / math.sqrt(n_batches)
 
         # Upper confidence limit: F(q) >= gamma estimated on fresh draws,
@@ -549,8 +566,9 @@ def _estimate(X, y, *, n_samples, seed, tol, n_batches, bounds, max_iter, n_thre
             fresh.pair_values(fresh.embed(sol.q))
             for fresh in (_SampleProblem(P, X, block) for block in np.split(Zf, _FRESH_FACTOR))
         ])  # fmt: skip
-        z = statistics.NormalDist().inv_cdf(0.5 + _CONFIDENCE / 2)
-        ci_high = values.mean() + z * values.std(ddof=1) / math.sqrt(values.size)
+        z = stats.norm.ppf(0.5 + _CONFIDENCE / 2)
+        fresh_gamma = float(values.mean())
+        ci_high = fresh_gamma + z * values.std(ddof=1) / math.sqrt(values.size)
 
         lower = upper = None
         if bounds:
@@ -569,7 +587,7 @@ def _estimate(X, y, *, n_samples, seed, tol, n_batches, bounds, max_iter, n_thre
         q = sol.q.copy()
         q.flags.writeable = False
         result = Margin(
-            gamma=float(sol.upper),
+            gamma=float(min(max(fresh_gamma, ci_low), ci_high)),
             gamma_ci=(float(ci_low), float(ci_high)),
             q=q,
             n_samples=n_samples,
@@ -578,6 +596,7 @@ def _estimate(X, y, *, n_samples, seed, tol, n_batches, bounds, max_iter, n_thre
             gap=float(sol.upper - sol.lower),
             n_iter=sol.n_iter,
             converged=sol.converged,
+            sample_gamma=float(sol.upper),
         )
         Dp, Dm, _, _ = problem.directions(*sol.primal)
         return result, (Zh, Dp.astype(np.float64), Dm.astype(np.float64))

@@ -28,6 +28,7 @@ def scaling(
     *,
     eps: float = EPS,
     metric: str = "mean_loss",
+    all_wider: bool = False,
     margin_params: dict | None = None,
     executor=None,
     n_threads=None,
@@ -44,6 +45,9 @@ def scaling(
         Target of `metric`: the loss (averaged over steps, by default) to
         reach, or an accuracy for accuracy metrics.
     metric : a column of the comparison table ("mean_loss", "test_acc", ...)
+    all_wider : bool
+        Neurons needed as the width from which on every wider student
+        reaches eps (see :meth:`kdfast.Comparison.neurons_needed`).
     margin_params : dict, optional
         Keyword arguments of :func:`kdfast.margin` (n_samples, seed, tol, ...).
     executor, n_threads, progress : as in :func:`kdfast.sweep`
@@ -69,10 +73,10 @@ def scaling(
                          progress=progress, **compare_kwargs)  # fmt: skip
     rows = []
     for row in sweep_result.margins.to_dict("records"):
-        needed = sweep_result.comparisons[row["dataset"]].neurons_needed(eps, metric)
+        needed = sweep_result.comparisons[row["dataset"]].neurons_needed(eps, metric, all_wider=all_wider)
         rows.append({**row, "eps": eps, "metric": metric,
                      **{f"{mode}_neurons": np.nan if needed[mode] is None else float(needed[mode]) for mode in MODES}})  # fmt: skip
-    return Scaling(sweep_result, pd.DataFrame(rows), {"margin_params": margin_params})
+    return Scaling(sweep_result, pd.DataFrame(rows), {"margin_params": margin_params, "all_wider": bool(all_wider)})
 
 
 class Scaling:

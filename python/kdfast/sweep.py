@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import hashlib
 import sys
 import threading
@@ -179,6 +180,14 @@ def _compare_job(name: str, data: Dataset, kwargs: dict) -> Comparison:
     return _renamed(compare(data, progress=False, **kwargs), name)
 
 
+def _with_margin(kwargs: dict, row: dict | None) -> dict:
+    """A job's keyword arguments; a protocol without a gamma of its own takes the one the sweep measured."""
+    protocol = kwargs.get("protocol")
+    if row and protocol is not None and protocol.gamma is None:
+        kwargs = {**kwargs, "protocol": dataclasses.replace(protocol, gamma=row["gamma"])}
+    return kwargs
+
+
 def _task(data: Dataset) -> str:
     """A fingerprint of the clean task (training inputs and clean labels): noisy copies of one task share it."""
     digest = hashlib.sha256()
@@ -285,7 +294,7 @@ def sweep(
     named = _named(datasets)
     margins = {} if margin_params is None else _margins(
         named, margin_params, executor=executor, n_threads=kwargs["n_threads"], progress=progress)  # fmt: skip
-    jobs = {name: (name, data, _job_for(kwargs)) for name, data in named.items()}
+    jobs = {name: (name, data, _with_margin(_job_for(kwargs), margins.get(name))) for name, data in named.items()}
     results = run_jobs(_compare_job, jobs, executor=executor, progress=progress, desc="sweep")
     for name, row in margins.items():
         result = results[name]

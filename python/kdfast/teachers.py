@@ -167,9 +167,9 @@ class MarginTeacher(_Teacher):
     where v(z) (|v(z)| <= 1) is the primal solution of :func:`kdfast.margin`
     built from its dual weights, and E_z is the average over the margin
     solver's own draws of z. On the training points
-    y_i f_T(x_i) >= scale * (gamma - gap) with gamma and gap those of
-    ``margin_``: the function has margin about scale * gamma there (gamma of
-    the Monte-Carlo sample problem; the true margin is within ``gamma_ci``).
+    y_i f_T(x_i) >= scale * (sample_gamma - gap) with sample_gamma and gap
+    those of ``margin_``: the function has margin about scale * gamma there
+    (the sample problem's value; the true margin is within ``gamma_ci``).
 
     `scale` sets the teacher's confidence: a training logit is at least
     scale * gamma in the right direction, so e.g. scale = ln(1/eps) / gamma
@@ -262,6 +262,7 @@ class NetworkTeacher(_Teacher):
         favour that student's soft labels. Also seeds the validation split.
     dtype : numpy.float32 or numpy.float64
     n_threads : None or int, scikit-learn's meaning
+    init : "gaussian" or "symmetric", the network's start (see StudentBank)
 
     Attributes
     ----------
@@ -275,7 +276,7 @@ class NetworkTeacher(_Teacher):
     def __init__(
         self, width: int = 4096, steps: int = 1000, lr: float = 4.0, radius=None, *, projection: str = "neuron",
         temperature: float = 1.0, validation=None, validate_every=None, seed: int = 0, dtype=np.float32,
-        n_threads=None,
+        n_threads=None, init: str = "gaussian",
     ):  # fmt: skip
         self.width = width
         self.steps = steps
@@ -288,6 +289,7 @@ class NetworkTeacher(_Teacher):
         self.seed = seed
         self.dtype = dtype
         self.n_threads = n_threads
+        self.init = init
 
     def fit(self, X, y) -> NetworkTeacher:
         width = check.positive_int(self.width, "width")
@@ -301,7 +303,7 @@ class NetworkTeacher(_Teacher):
         if seed >= TEACHER_STREAMS:
             raise ValueError(f"seed: must be < 2**63, got {seed}")
         every = max(1, steps // 50) if self.validate_every is None else check.positive_int(self.validate_every, "validate_every")
-        bank = StudentBank(X.shape[1], [width], seeds=(TEACHER_STREAMS + seed,), dtype=self.dtype)
+        bank = StudentBank(X.shape[1], [width], seeds=(TEACHER_STREAMS + seed,), dtype=self.dtype, init=self.init)
         fit = dict(lr=lr, radius=radius, projection=self.projection, n_threads=self.n_threads)
         self.validation_steps_ = self.validation_acc_ = None
         if self.validation is None:

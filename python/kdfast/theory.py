@@ -12,17 +12,28 @@ separation margin gamma of the data (see :func:`kdfast.margin`):
 functions here report the orders with a constant C (1 by default), compare
 them, and fit exponent and constant to neurons-needed measurements so that
 the predicted orders can be checked against experiment.
+
+The theorems' own parameters: :func:`hard_label_theorem` gives what Ji &
+Telgarsky's Theorem 2.2 prescribes for a measured gamma (its lambda, the
+width it requires, the steps and the distance from initialisation, as
+kdfast's `radius`), :func:`soft_label_theorem` the soft-label counterpart
+in the orders the seed paper states, and :class:`Protocol` runs students
+with the theorems' dependence of radius and steps on gamma and eps, with
+chosen constants (``kdfast.compare(..., protocol=...)``).
 """
 
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
-__all__ = ["ScalingFit", "crossover", "expected_exponent", "fit_scaling", "neurons_bound"]
+__all__ = [
+    "Protocol", "ScalingFit", "TheoremParameters", "crossover", "expected_exponent", "fit_scaling",
+    "hard_label_theorem", "neurons_bound", "soft_label_theorem",
+]  # fmt: skip
 
 _KINDS = ("soft", "hard")
 _EXPONENTS = {"soft": 2.0, "hard": 4.0}
@@ -121,82 +132,6 @@ def crossover(eps, C_soft: float = 1.0, C_hard: float = 1.0):
     ch = _positive(C_hard, "C_hard")
     g = np.sqrt(ch / cs * e * np.log(1.0 / e))
     return _scalar_or_array(g, eps, C_soft, C_hard)
-
-
-# ---------------------------------------------------------------- t quantile
-# Student's t quantile without SciPy: the CDF through the regularised
-# incomplete beta function (continued fraction, modified Lentz), inverted
-# by bisection. Accurate to ~1e-12, which is far below what OLS on a
-# handful of measurements needs.
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 1000):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-15:
-            break
-    return h
-
-
-def _betainc(a: float, b: float, x: float) -> float:
-    """Regularised incomplete beta I_x(a, b)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(log_front) * _betacf(a, b, x) / a
-    return 1.0 - math.exp(log_front) * _betacf(b, a, 1.0 - x) / b
-
-
-def _t_cdf(t: float, df: float) -> float:
-    tail = 0.5 * _betainc(df / 2.0, 0.5, df / (df + t * t))
-    return 1.0 - tail if t >= 0 else tail
-
-
-def _t_ppf(p: float, df: float) -> float:
-    """Quantile of Student's t with `df` degrees of freedom (df = inf: normal)."""
-    if not 0.0 < p < 1.0:
-        raise ValueError(f"p: must lie in (0, 1), got {p}")
-    if not df > 0:
-        raise ValueError(f"df: must be > 0, got {df}")
-    if math.isinf(df) or df > 1e7:
-        return statistics.NormalDist().inv_cdf(p)
-    if p < 0.5:
-        return -_t_ppf(1.0 - p, df)
-    if p == 0.5:
-        return 0.0
-    lo, hi = 0.0, 1.0
-    while _t_cdf(hi, df) < p:
-        lo, hi = hi, 2.0 * hi
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if _t_cdf(mid, df) < p:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-13 * hi:
-            break
-    return 0.5 * (lo + hi)
 
 
 # ------------------------------------------------------------------- fitting
@@ -306,7 +241,7 @@ def fit_scaling(gammas, neurons, kind: str = "soft", *, eps=None, exponent=None,
         resid = v - p * u
         log_c = resid.mean()
         s = resid.std(ddof=1)
-        half_c = _t_ppf(1 - alpha / 2, dof) * s / math.sqrt(n)
+        half_c = stats.t.ppf(1 - alpha / 2, dof) * s / math.sqrt(n)
         exponent_ci = (p, p)
     else:
         u_mean = u.mean()
@@ -318,7 +253,7 @@ def fit_scaling(gammas, neurons, kind: str = "soft", *, eps=None, exponent=None,
         dof = n - 2
         resid = v - (log_c + p * u)
         s = math.sqrt(float((resid**2).sum()) / dof)
-        t = _t_ppf(1 - alpha / 2, dof)
+        t = stats.t.ppf(1 - alpha / 2, dof)
         half_p = t * s / math.sqrt(sxx)
         half_c = t * s * math.sqrt(1.0 / n + u_mean**2 / sxx)
         exponent_ci = (p - half_p, p + half_p)
@@ -335,3 +270,231 @@ def fit_scaling(gammas, neurons, kind: str = "soft", *, eps=None, exponent=None,
         residual_std=float(s),
         fixed_exponent=fixed,
     )
+
+
+# ------------------------------------------------------- the theorems' parameters
+
+
+@dataclass(frozen=True)
+class TheoremParameters:
+    """What a width theorem prescribes for one data set: see :func:`hard_label_theorem`.
+
+    Attributes
+    ----------
+    kind : "soft" or "hard"
+    lam : the distance ||W_ref - W0||_F of the theorem's reference network
+        (Ji & Telgarsky's lambda)
+    width : the width from which on the theorem holds (a float: it can
+        exceed any integer type)
+    steps : gradient steps T (an integer, as a float for the same reason)
+    radius : kdfast's `radius` under neuron projection: every neuron stays
+        within radius / sqrt(m) of its start
+    lr : the step size eta the steps were computed for
+    source : where the formulas come from
+    """
+
+    kind: str
+    lam: float
+    width: float
+    steps: float
+    radius: float
+    lr: float
+    source: str
+
+
+def _unit_interval(value, name: str, high: float = 1.0) -> float:
+    v = float(_real(value, name))
+    if not 0.0 < v < high:
+        raise ValueError(f"{name}: must lie in the open interval (0, {high:g}), got {v}")
+    return v
+
+
+def _positive_scalar(value, name: str) -> float:
+    v = _positive(value, name)
+    if v.ndim != 0:
+        raise ValueError(f"{name}: expected a scalar, got shape {v.shape}")
+    return float(v)
+
+
+def hard_label_theorem(
+    gamma, eps, n, delta=0.1, lr=1.0, *, init="gaussian",
+    lam_constant=4.0, width_constant=4096.0, steps_constant=2.0, radius_constant=4.0,
+) -> TheoremParameters:  # fmt: skip
+    """Ji & Telgarsky's hard-label theorem for a measured margin gamma.
+
+    Ji & Telgarsky, "Polylogarithmic width suffices for gradient descent to
+    achieve arbitrarily small test error with shallow ReLU networks", ICLR
+    2020 (arXiv:1909.12292), Theorem 2.2, for exactly kdfast's student
+    f(x) = (1/sqrt(m)) sum_s a_s relu(<w_s, x>), |x| <= 1, w_s(0) ~ N(0, I),
+    a_s uniform on {-1, +1}, first layer trained by full-batch gradient
+    descent on the logistic loss with step eta <= 1. Under the margin
+    assumption with margin gamma, for eps in (0, 1) and delta in (0, 1/3),
+    with probability at least 1 - 3 delta over the initialisation:
+
+        lambda = (sqrt(2 ln(4n/delta)) + ln(4/eps)) / (gamma / 4)
+        width  m >= M = 4096 lambda^2 / gamma^6
+        steps  T = ceil(2 lambda^2 / (eta eps))   gives   (1/T) sum_{t<T} R(W_t) <= eps
+        drift  ||w_s(t) - w_s(0)|| <= 4 lambda / (gamma sqrt(m))   for all t < T, s
+
+    so the theorem's iterates never leave kdfast's neuron ball of radius
+    4 lambda / gamma (projecting there changes nothing), and T uses the
+    theorem's own lambda. lambda is the Frobenius distance of the
+    reference network W0 + lambda v(w_s) / sqrt(m) from the start:
+    sqrt(2 ln(4n/delta)) bounds the initial outputs |f(x_i; W0)|, ln(4/eps)
+    is the logit the reference adds, and 4 / gamma the distance per unit of
+    logit.
+
+    **Constants.** The defaults are the theorem's constants as stated in
+    the arXiv version above; they are parameters so that a reader can match
+    them to the version at hand (the printed and the arXiv versions of
+    such theorems differ in constants), and so that an adapted analysis
+    can be evaluated: lam_constant is the 4 in gamma / 4, width_constant
+    the 4096, steps_constant the 2 and radius_constant the 4 of the drift.
+
+    **init="symmetric"** (not in the paper): the symmetric start has
+    f(x; W0) = 0, so the sqrt(2 ln(4n/delta)) term, which only bounds the
+    initial outputs, is dropped from lambda. This is kdfast's reading of
+    the proof, not a statement of the paper.
+
+    Parameters
+    ----------
+    gamma : float > 0, the NTK margin (e.g. ``kdfast.margin(X, y).gamma``)
+    eps : float in (0, 1), the target average training loss
+    n : int >= 1, the number of training examples
+    delta : float in (0, 1/3), the failure probability is 3 delta
+    lr : float in (0, 1], the step size eta
+    init : "gaussian" or "symmetric"
+
+    Returns
+    -------
+    TheoremParameters
+    """
+    g = _positive_scalar(gamma, "gamma")
+    e = _unit_interval(eps, "eps")
+    if isinstance(n, bool) or not float(n).is_integer() or n < 1:
+        raise ValueError(f"n: expected a positive number of examples, got {n!r}")
+    d = _unit_interval(delta, "delta", 1.0 / 3.0)
+    eta = _positive_scalar(lr, "lr")
+    if eta > 1.0:
+        raise ValueError(f"lr: the theorem needs a step size eta <= 1, got {eta}")
+    if init not in ("gaussian", "symmetric"):
+        raise ValueError(f"init: expected 'gaussian' or 'symmetric', got {init!r}")
+    c_lam, c_width, c_steps, c_radius = (
+        _positive_scalar(v, name) for v, name in ((lam_constant, "lam_constant"), (width_constant, "width_constant"),
+                                                  (steps_constant, "steps_constant"), (radius_constant, "radius_constant"))
+    )  # fmt: skip
+    initial = 0.0 if init == "symmetric" else math.sqrt(2.0 * math.log(4.0 * n / d))
+    lam = (initial + math.log(4.0 / e)) * c_lam / g
+    return TheoremParameters(
+        kind="hard", lam=lam, width=c_width * lam**2 / g**6, steps=float(math.ceil(c_steps * lam**2 / (eta * e))),
+        radius=c_radius * lam / g, lr=eta, source="Ji & Telgarsky (ICLR 2020), Theorem 2.2",
+    )  # fmt: skip
+
+
+def soft_label_theorem(gamma, eps, lr=1.0, *, C=1.0, radius_constant=1.0, steps_constant=1.0) -> TheoremParameters:
+    """The soft-label counterpart, in the orders Mandal, Lin & Srikant state.
+
+    Mandal, Lin & Srikant, "A Theoretical Analysis of Soft-Label vs
+    Hard-Label Training in Neural Networks", L4DC 2025 (arXiv:2412.09579):
+    projected gradient descent on soft labels from the kernel teacher
+    reaches an average KL loss below eps with O(1 / (gamma^2 eps)) neurons.
+    The paper states orders; its constants are not reproduced here, so each
+    is a parameter (1 by default):
+
+        width  m = C / (gamma^2 eps)                         (the paper's order)
+        radius R = radius_constant / gamma                   (kdfast's reading)
+        steps  T = ceil(steps_constant R^2 / (eta eps))      (kdfast's reading)
+
+    The radius and steps are kdfast's counterpart of the hard-label
+    theorem's, not statements of the paper: a teacher's logits are bounded,
+    so the reference network needs a distance of order 1 / gamma (no
+    ln(1/eps) factor, which the hard labels need to drive their logits to
+    infinity), and T has the same R^2 / (eta eps) form as the hard-label
+    analysis. `lam` is R here.
+    """
+    g = _positive_scalar(gamma, "gamma")
+    e = _unit_interval(eps, "eps")
+    eta = _positive_scalar(lr, "lr")
+    c, c_radius, c_steps = (_positive_scalar(v, name) for v, name in
+                            ((C, "C"), (radius_constant, "radius_constant"), (steps_constant, "steps_constant")))  # fmt: skip
+    radius = c_radius / g
+    return TheoremParameters(
+        kind="soft", lam=radius, width=c / (g**2 * e), steps=float(math.ceil(c_steps * radius**2 / (eta * e))),
+        radius=radius, lr=eta, source="Mandal, Lin & Srikant (L4DC 2025), orders; radius and steps: kdfast's reading",
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Radius and steps of each student from gamma and eps, with the theorems' dependence.
+
+    For a data set of margin gamma, target loss eps and step size eta:
+
+        hard labels:  R = radius_constant * ln(1/eps) / gamma
+        soft labels:  R = soft_radius_constant / gamma
+        both:         T = ceil(steps_constant * R^2 / (eta * eps)), at most max_steps
+
+    R is kdfast's `radius` (neuron projection: each neuron within R/sqrt(m)
+    of its start; network projection: ||W - W0||_F <= R). The hard-label R
+    is the order of Ji & Telgarsky's lambda, the distance of the reference
+    network the analysis compares with, which lies inside either ball, and
+    T = 2 lambda^2 / (eta eps) is their step count (see
+    :func:`hard_label_theorem`; the theorem's own constants are
+    radius_constant ~ 4 ln(4/eps)/ln(1/eps) plus an initialisation term,
+    steps_constant = 2); the soft-label R is the counterpart of
+    :func:`soft_label_theorem`. Small constants give "the theorem's regime
+    with smaller constants": the same dependence on gamma and eps, at
+    budgets that run.
+
+    Parameters
+    ----------
+    eps : float in (0, 1)
+        The target average loss the radii and steps are set for.
+    radius_constant, soft_radius_constant, steps_constant : float > 0
+        soft_radius_constant defaults to radius_constant.
+    gamma : float > 0 or None
+        The margin; None: measured by :func:`kdfast.margin` on the data set's
+        clean training labels (a sweep with ``gamma=True`` passes its own).
+    max_steps : int or None
+        A cap on T, so that a small gamma cannot ask for days of training.
+    """
+
+    eps: float
+    radius_constant: float = 1.0
+    soft_radius_constant: float | None = None
+    steps_constant: float = 1.0
+    gamma: float | None = None
+    max_steps: int | None = None
+
+    def __post_init__(self):
+        _unit_interval(self.eps, "eps")
+        for name in ("radius_constant", "steps_constant"):
+            _positive_scalar(getattr(self, name), name)
+        if self.soft_radius_constant is not None:
+            _positive_scalar(self.soft_radius_constant, "soft_radius_constant")
+        if self.gamma is not None:
+            _positive_scalar(self.gamma, "gamma")
+        if self.max_steps is not None and (isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int)
+                                           or self.max_steps < 1):  # fmt: skip
+            raise ValueError(f"max_steps: expected None or an integer >= 1, got {self.max_steps!r}")
+
+    def _gamma(self, gamma) -> float:
+        if gamma is None:
+            gamma = self.gamma
+        if gamma is None:
+            raise ValueError("gamma: the protocol has no margin; give one or let compare measure it")
+        return _positive_scalar(gamma, "gamma")
+
+    def radius(self, kind: str, gamma=None) -> float:
+        """R for soft or hard labels at margin gamma (default: the protocol's own)."""
+        g = self._gamma(gamma)
+        if _check_kind(kind) == "hard":
+            return self.radius_constant * math.log(1.0 / self.eps) / g
+        soft = self.radius_constant if self.soft_radius_constant is None else self.soft_radius_constant
+        return soft / g
+
+    def steps(self, kind: str, lr: float, gamma=None) -> int:
+        """T = ceil(steps_constant R^2 / (lr eps)), capped at max_steps."""
+        eta = _positive_scalar(lr, "lr")
+        T = math.ceil(self.steps_constant * self.radius(kind, gamma) ** 2 / (eta * self.eps))
+        return max(1, T if self.max_steps is None else min(T, self.max_steps))
