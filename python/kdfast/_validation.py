@@ -116,12 +116,12 @@ def real_number(value, name: str, *, minimum=None, maximum=None, exclusive: bool
         return number
     if minimum is not None and maximum is not None:
         interval = f"the open interval ({minimum:g}, {maximum:g})" if exclusive else f"[{minimum:g}, {maximum:g}]"
-        raise InputValueError(f"{name}: must lie in {interval}, got {value!r}")
+        raise InputValueError(f"{name}: must lie in {interval}, got {number}")
     if not math.isfinite(number):
-        raise InputValueError(f"{name}: must be finite, got {value!r}")
+        raise InputValueError(f"{name}: must be finite, got {number}")
     above, below = (">", "<") if exclusive else (">=", "<=")
     bound = f"{above} {minimum:g}" if minimum is not None else f"{below} {maximum:g}"
-    raise InputValueError(f"{name}: must be {bound}, got {value!r}")
+    raise InputValueError(f"{name}: must be {bound}, got {number}")
 
 
 def positive_number(value, name: str, *, allow_none: bool = False) -> float | None:
@@ -215,7 +215,7 @@ def labels(value, name: str, n: int, *, both_classes: bool = False) -> np.ndarra
     else:
         raise InputValueError(f"{name}: labels must be in {{-1, +1}} or {{0, 1}}, got values {values[:5].tolist()}")
     if both_classes and np.unique(signs).size < 2:
-        raise InputValueError(f"{name}: all labels are {signs[0]:+d}; need both classes")
+        raise InputValueError(f"{name}: all labels are {signs[0]:+d}; the training labels must contain both classes")
     return signs
 
 
@@ -255,8 +255,9 @@ def per_network(value, name: str, K: int, *, allow_inf: bool = False) -> np.ndar
     elif arr.shape != (K,):
         raise InputValueError(f"{name}: expected a scalar or shape ({K},) (one per network), got {arr.shape}")
     arr = np.asarray(arr, dtype=np.float64)
-    if np.isnan(arr).any() or (not allow_inf and np.isinf(arr).any()):
-        raise InputValueError(f"{name}: must be finite" + (" or inf" if allow_inf else ""))
+    bad = np.isnan(arr) | (np.isinf(arr) & (not allow_inf))
+    if bad.any():
+        raise InputValueError(f"{name}: must be finite{' or inf' if allow_inf else ''}, got {arr[bad][0]}")
     if (arr <= 0).any():
         raise InputValueError(f"{name}: must be > 0, got {arr.min()}")
     return arr

@@ -594,9 +594,7 @@ def from_arrays(
         raise check.InputTypeError(f"name: expected a non-empty string, got {name!r}")
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
     X = check.matrix(X, "X", np.float64)
-    y = check.labels(y, "y", X.shape[0]).astype(np.float64)
-    if np.unique(y).size < 2:
-        raise check.InputValueError("y: the training labels must contain both classes")
+    y = check.labels(y, "y", X.shape[0], both_classes=True).astype(np.float64)
     if (X_test is None) != (y_test is None):
         raise check.InputValueError("X_test and y_test: give both or neither")
     if X_test is None:
