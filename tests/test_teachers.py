@@ -190,7 +190,7 @@ def test_not_fitted(teacher):
     [
         (kdfast.KernelTeacher(steps=-1), ValueError, "steps"),
         (kdfast.KernelTeacher(lr=0.0), ValueError, "lr"),
-        (kdfast.KernelTeacher(steps=1.5), TypeError, "steps"),
+        (kdfast.KernelTeacher(steps=1.5), TypeError, "steps"),  # type: ignore[arg-type]
         (kdfast.MarginTeacher(scale=-1.0), ValueError, "scale"),
         (kdfast.MarginTeacher(tol=3.0), ValueError, "tol"),
         (kdfast.MarginTeacher(n_samples=7), ValueError, "n_samples"),

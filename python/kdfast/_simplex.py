@@ -92,6 +92,16 @@ class SampleProblem:
 class _NormProblem:
     """F(q) = |E(q)| for a linear E: the linear or the kernel SVM margin."""
 
+    n: int  # the number of weights q
+
+    def _square(self, E) -> float:
+        """|E|^2."""
+        raise NotImplementedError
+
+    def _gradient_direction(self, E) -> np.ndarray:
+        """The gradient of |E|^2 / 2 with respect to q."""
+        raise NotImplementedError
+
     def value(self, E, mu: float = 0.0):
         sq = max(self._square(E), 0.0)
         F = math.sqrt(sq)

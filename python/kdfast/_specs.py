@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
+from typing import Callable
 
 import numpy as np
 
@@ -34,10 +35,10 @@ def widths(text: str) -> list[int]:
     """'1,2,4' or 'START:STOP:xFACTOR' (a geometric grid, STOP included when on it)."""
     try:
         if ":" in text:
-            start, stop, factor = text.split(":")
-            if not factor.startswith("x"):
+            first, last, times = text.split(":")
+            if not times.startswith("x"):
                 raise ValueError
-            start, stop, factor = int(start), int(stop), int(factor[1:])
+            start, stop, factor = int(first), int(last), int(times[1:])
             if start < 1 or factor < 2 or stop < start:
                 raise ValueError
             grid = [start]
@@ -135,7 +136,7 @@ def npz(path, *, name=None, normalize=True, bias=False) -> ds.Dataset:
                               normalize=normalize, bias=bias)  # fmt: skip
 
 
-FAMILIES = {"xor2": ds.xor2, "gaussians": ds.gaussians, "digits": ds.digits, "mnist": ds.mnist, "mnist1d": ds.mnist1d,
+FAMILIES: dict[str, Callable[..., ds.Dataset]] = {"xor2": ds.xor2, "gaussians": ds.gaussians, "digits": ds.digits, "mnist": ds.mnist, "mnist1d": ds.mnist1d,
             "idx": ds.idx, "npz": npz}  # fmt: skip
 
 

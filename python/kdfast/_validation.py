@@ -124,10 +124,8 @@ def real_number(value, name: str, *, minimum=None, maximum=None, exclusive: bool
     raise InputValueError(f"{name}: must be {bound}, got {number}")
 
 
-def positive_number(value, name: str, *, allow_none: bool = False) -> float | None:
-    """A finite real number > 0 (None passes through when `allow_none`)."""
-    if value is None and allow_none:
-        return None
+def positive_number(value, name: str) -> float:
+    """A finite real number > 0."""
     return real_number(value, name, minimum=0, exclusive=True)
 
 

@@ -118,7 +118,7 @@ def _flip(y: np.ndarray, rate: float, rng: np.random.Generator, *, apply: bool =
 def _flip_rows(y: np.ndarray, n: int, rate: float, rng: np.random.Generator, flip_test: bool) -> np.ndarray:
     """Labels whose first n rows are the training set, each flipped with probability `rate`;
     the test rows only when `flip_test` (one draw per row either way)."""
-    flipped = rng.random(y.shape[0]) < rate
+    flipped = rng.random((y.shape[0],)) < rate  # a shape, so that type checkers see an array
     if not flip_test:
         flipped[n:] = False
     return np.where(flipped, -y, y)

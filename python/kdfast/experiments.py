@@ -206,7 +206,7 @@ def compare(
         gamma = protocol.gamma if protocol.gamma is not None else _clean_margin(data, threads)
         radii = {mode: protocol.radius(mode, gamma) for mode in MODES}
         mode_steps = {mode: protocol.steps(mode, lr, gamma) for mode in MODES}
-        radius = np.array([radii[MODES[c]] for c in column])
+        radius = np.array([radii[MODES[c]] for c in column])  # type: ignore[assignment]  # one per network
         steps = max(mode_steps.values())
         if record_every is None:
             record_every = max(1, steps // _CURVE_POINTS)
@@ -227,7 +227,7 @@ def compare(
         agreement = _agreement(bank, X_test, f_test, threads)
         net_steps = steps
     else:
-        net_steps = np.array([mode_steps[MODES[c]] for c in column], dtype=np.int64)
+        net_steps = np.array([mode_steps[MODES[c]] for c in column], dtype=np.int64)  # type: ignore[assignment]
         history, agreement, curves_end = _fit_until(bank, X, target, X_test, f_test, net_steps, record_every,
                                                     disable, desc, threads, fit)  # fmt: skip
     student_seconds = time.perf_counter() - started
@@ -348,9 +348,9 @@ def _table(networks: pd.DataFrame, history: History, agreement, settings: dict, 
 def _describe(teacher) -> str:
     """ClassName(param=value, ...) from the scalar parameters of the teacher's constructor."""
     try:
-        names = inspect.signature(type(teacher)).parameters
+        names = list(inspect.signature(type(teacher)).parameters)
     except (TypeError, ValueError):
-        names = {}
+        names = []
     shown = []
     for name in names:
         value = getattr(teacher, name, None)

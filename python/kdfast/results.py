@@ -186,6 +186,9 @@ def write(path, kind: str, params: dict, frames: dict[str, pd.DataFrame | None])
     """Write `frames` (the first is the main table) and `params` to `path`."""
     suffix = _suffix(path)
     main, *_ = frames
+    main_table = frames[main]
+    if main_table is None:
+        raise check.InputValueError(f"frames: the main table {main!r} is missing")
     header = {"format": _FORMAT, "version": _VERSION, "kind": kind, "params": jsonable(params)}
     others = {name: _encode_frame(f) for name, f in frames.items() if name != main and f is not None}
     if suffix == ".parquet":
@@ -194,16 +197,16 @@ def write(path, kind: str, params: dict, frames: dict[str, pd.DataFrame | None])
             import pyarrow.parquet as pq
         except ImportError:
             raise ImportError("saving .parquet needs pyarrow: pip install kdfast[parquet]") from None
-        table = pa.Table.from_pandas(frames[main], preserve_index=False)
+        table = pa.Table.from_pandas(main_table, preserve_index=False)
         meta = dict(table.schema.metadata or {})
         meta[b"kdfast"] = json.dumps({**header, "main": main, "frames": others}).encode()
         table = table.replace_schema_metadata(meta)
     with atomic_path(path) as tmp:
         if suffix == ".json":
             with open(tmp, "w", encoding="utf-8") as f:
-                json.dump({**header, "main": main, "frames": {main: _encode_frame(frames[main]), **others}}, f)
+                json.dump({**header, "main": main, "frames": {main: _encode_frame(main_table), **others}}, f)
         elif suffix == ".csv":
-            frames[main].to_csv(tmp, index=False)
+            main_table.to_csv(tmp, index=False)
         else:
             pq.write_table(table, tmp)
 

@@ -73,9 +73,11 @@ def scaling(
             raise check.InputValueError(f"metric: {metric} needs test data, which {', '.join(map(repr, untested))} lack(s)")
     sweep_result = sweep(named, margin_params=margin_params, executor=executor, n_threads=n_threads,
                          progress=progress, **compare_kwargs)  # fmt: skip
-    rows = []
-    for row in sweep_result.margins.to_dict("records"):
-        needed = sweep_result.comparisons[row["dataset"]].neurons_needed(eps, metric, all_wider=all_wider)
+    rows: list[dict] = []
+    margins = sweep_result.margins
+    assert margins is not None  # the sweep measured gamma
+    for row in margins.to_dict("records"):
+        needed = sweep_result.comparisons[str(row["dataset"])].neurons_needed(eps, metric, all_wider=all_wider)
         rows.append({**row, "eps": eps, "metric": metric,
                      **{f"{mode}_neurons": np.nan if needed[mode] is None else float(needed[mode]) for mode in MODES}})  # fmt: skip
     return Scaling(sweep_result, pd.DataFrame(rows), {"margin_params": margin_params, "all_wider": bool(all_wider)})
@@ -144,10 +146,10 @@ class Scaling:
             f"neurons needed for {metric} {'<=' if metric in LOWER_IS_BETTER else '>='} {eps:g}:",
             f"{'data set':>24}  {'gamma':>9}  {'95% interval':>21}  {'soft':>6}  {'hard':>6}",
         ]
-        for row in self.table.itertuples():
-            interval = f"[{row.gamma_low:.4f}, {row.gamma_high:.4f}]"
-            soft, hard = (("-" if np.isnan(v) else f"{v:.0f}") for v in (row.soft_neurons, row.hard_neurons))
-            lines.append(f"{row.dataset:>24}  {row.gamma:>9.4f}  {interval:>21}  {soft:>6}  {hard:>6}")
+        for row in self.table.to_dict("records"):
+            interval = f"[{row['gamma_low']:.4f}, {row['gamma_high']:.4f}]"
+            soft, hard = (("-" if np.isnan(v) else f"{v:.0f}") for v in (row["soft_neurons"], row["hard_neurons"]))
+            lines.append(f"{row['dataset']:>24}  {row['gamma']:>9.4f}  {interval:>21}  {soft:>6}  {hard:>6}")
         for mode in MODES:
             fit, expected = self.fits[mode], f"theory: p = {expected_exponent(mode):g}"
             if fit is None:

@@ -109,7 +109,7 @@ def _task(data: Dataset) -> str:
 def _margins(named: dict, margin_params: dict, *, executor, n_threads, progress) -> dict[str, dict]:
     """Each data set's margin row, computed once per clean task (its noisy versions share gamma)."""
     tasks = {name: _task(data) for name, data in named.items()}
-    first = {}
+    first: dict[str, str] = {}
     for name, task in tasks.items():
         first.setdefault(task, name)
     jobs = {name: (named[name], margin_params, n_threads) for name in first.values()}
@@ -210,8 +210,8 @@ def sweep(
 
 
 def _stack(frames: dict[str, pd.DataFrame | None]) -> pd.DataFrame | None:
-    frames = [f for f in frames.values() if f is not None]
-    return pd.concat(frames, ignore_index=True) if frames else None
+    present = [f for f in frames.values() if f is not None]
+    return pd.concat(present, ignore_index=True) if present else None
 
 
 class Sweep:
@@ -234,7 +234,8 @@ class Sweep:
         return f"Sweep({len(self.comparisons)} data sets: {', '.join(self.comparisons)})"
 
     @property
-    def table(self) -> pd.DataFrame:
+    def table(self) -> pd.DataFrame | None:
+        """All comparisons' tables stacked (None for a sweep of no data sets)."""
         return _stack({n: c.table for n, c in self.comparisons.items()})
 
     @property
@@ -307,7 +308,7 @@ class Sweep:
             metrics = (metrics,)
         metrics = [check_metric(m) for m in metrics]
         names = list(self.comparisons)
-        grid = sorted(set(self.table["width"].tolist()))
+        grid = sorted({w for c in self.comparisons.values() for w in c.table["width"].tolist()})
         if widths is None:
             picks = np.unique(np.round(np.linspace(0, len(grid) - 1, min(_PLOT_LINES, len(grid)))).astype(int))
             widths = [grid[i] for i in picks]

@@ -51,6 +51,8 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 class _Teacher:
     """Shared parameters (scikit-learn's ``get_params`` / ``set_params``), and probabilities and labels from ``logits``."""
 
+    n_features_in_: int  # set by fit
+
     @classmethod
     def _parameter_names(cls) -> list[str]:
         return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
@@ -206,6 +208,7 @@ class MarginTeacher(_Teacher):
             X, y, n_samples=self.n_samples, seed=self.seed, tol=self.tol, bounds=False, n_threads=self.n_threads,
             inseparable="raise",
         )  # fmt: skip
+        assert transport is not None  # inseparable data raised
         self.margin_ = result
         self.Z_ = transport.Z
         self.V_plus_ = transport.V_plus
@@ -299,7 +302,7 @@ class NetworkTeacher(_Teacher):
         width = check.positive_int(self.width, "width")
         steps = check.positive_int(self.steps, "steps", minimum=0)
         lr = check.positive_number(self.lr, "lr")
-        radius = check.positive_number(self.radius, "radius", allow_none=True)
+        radius = None if self.radius is None else check.positive_number(self.radius, "radius")
         check.positive_number(self.temperature, "temperature")
         X, y = _training_set(X, y)
         seed = check.positive_int(self.seed, "seed", minimum=0)
@@ -308,7 +311,8 @@ class NetworkTeacher(_Teacher):
         every = max(1, steps // 50) if self.validate_every is None else check.positive_int(self.validate_every, "validate_every")
         bank = StudentBank(X.shape[1], [width], seeds=(TEACHER_STREAMS + seed,), dtype=self.dtype, init=self.init)
         fit = dict(lr=lr, radius=radius, projection=self.projection, n_threads=self.n_threads)
-        self.validation_steps_ = self.validation_acc_ = None
+        self.validation_steps_: np.ndarray | None = None
+        self.validation_acc_: np.ndarray | None = None
         if self.validation is None:
             self.history_ = bank.fit(X, y, steps=steps, y=y, **fit)
             self.bank_, self.best_step_ = bank, steps
@@ -415,7 +419,8 @@ class ArrayTeacher(_Teacher):
         train = _outputs(self.train_logits, self.train_proba, "train_logits")
         if train.shape[0] != X.shape[0]:
             raise check.InputValueError(f"train_logits: expected {X.shape[0]} values, one per row of X, got {train.shape[0]}")
-        test = X_test = None
+        test: np.ndarray | None = None
+        X_test: np.ndarray | None = None
         if self.test_logits is not None or self.test_proba is not None:
             test = _outputs(self.test_logits, self.test_proba, "test_logits")
             if self.X_test is not None:
@@ -439,7 +444,7 @@ class ArrayTeacher(_Teacher):
         X = self._inputs(X)
         if np.array_equal(X, self.X_train_):
             return self.train_logits_.copy()
-        if self.X_test_ is not None and np.array_equal(X, self.X_test_):
+        if self.X_test_ is not None and self.test_logits_ is not None and np.array_equal(X, self.X_test_):
             return self.test_logits_.copy()
         known = f"the training inputs {self.X_train_.shape}"
         if self.X_test_ is not None:
