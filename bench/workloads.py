@@ -1,4 +1,4 @@
-"""The reference workloads of the design (section 4), as data and banks.
+"""The reference workloads of the contract (docs/contract.md, section 3), as data and banks.
 
 Inputs are random unit-norm rows and random soft targets: speed does not
 depend on the values, and about half the ReLUs are active, as in training.

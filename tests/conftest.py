@@ -15,7 +15,7 @@ except ImportError:  # the property tests skip themselves
 else:
     # Examples are small fits; what they cost varies with the machine's load,
     # so no per-example deadline.
-    common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+    common: dict = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
     settings.register_profile("ci", derandomize=True, database=None, **common)
     settings.register_profile("explore", max_examples=1000, **common)
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

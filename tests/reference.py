@@ -1,4 +1,4 @@
-"""Plain-NumPy float64 reference for the kdfast student contract (DESIGN.md section 1).
+"""Plain-NumPy float64 reference for the kdfast student contract (docs/contract.md, section 1).
 
 Written from the specification only, independently of the C++ engine, so the
 tests can compare the two. Everything here is float64 and vectorised over all

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import kdfast
-from kdfast import cli
+from kdfast import _specs, cli
 
 SMALL = ["--data", "xor2:n=40,d=4,n_test=50", "--widths", "1,4", "--seeds", "2", "--steps", "20", "--n-threads", "1"]
 
@@ -91,8 +91,9 @@ def test_compare_with_an_array_teacher_and_npz_data(tmp_path, capsys):
         (["compare", "--widths", "0,2"], "argument --widths: not a width grid: '0,2'"),
         (["compare", "--widths", "1:8:2"], "not a width grid"),
         (["compare", "--seeds", "x"], "argument --seeds: not a seed count or list"),
-        (["compare", "--lr", "-1"], "argument --lr: must be a finite number > 0"),
-        (["compare", "--radius", "nan"], "argument --radius"),
+        (["compare", "--lr", "-1"], "lr: must be > 0, got -1.0"),
+        (["compare", "--lr", "x"], "argument --lr: not a number: 'x'"),
+        (["compare", "--radius", "nan"], "radius: must be finite"),
         (["compare", "--projection", "layer"], "argument --projection: invalid choice"),
         (["compare", "--data", "cifar10"], "--data: unknown data set 'cifar10'"),
         (["compare", "--data", "xor2:d"], "--data: expected KEY=VALUE, got 'd'"),
@@ -131,7 +132,7 @@ def test_missing_file_exits_1(tmp_path, capsys):
     [("1:1024:x2", [2**k for k in range(11)]), ("3:20:x3", [3, 9]), ("1,2,4", [1, 2, 4]), ("5:5:x2", [5])],
 )
 def test_width_grids(text, grid):
-    assert cli._widths(text) == grid
+    assert _specs.widths(text) == grid
 
 
 def test_sweep_over_a_varied_option(tmp_path, capsys):
@@ -203,10 +204,10 @@ def test_ctrl_c_during_a_sweep_exits_130_and_writes_nothing(tmp_path):
 
 @pytest.mark.parametrize(("text", "seeds"), [("3", 3), ("0,5,9", [0, 5, 9]), ("5,", [5]), ("0,", [0])])
 def test_seed_counts_and_lists(text, seeds):
-    assert cli._seeds(text) == seeds
+    assert _specs.seeds(text) == seeds
 
 
 @pytest.mark.parametrize("text", ["0", "-1,", "x", "3,,4", ","])
 def test_bad_seeds(text):
     with pytest.raises(argparse.ArgumentTypeError, match="not a seed count or list"):
-        cli._seeds(text)
+        _specs.seeds(text)

@@ -290,12 +290,12 @@ def test_plot_writes_a_png(result, tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"widths": [2, 2]}, ValueError, "widths: every width must appear once"),
-        ({"widths": [0, 2]}, ValueError, "widths: must be >= 1"),
+        ({"widths": [2, 2]}, ValueError, "widths: every value must appear once"),
+        ({"widths": [0, 2]}, ValueError, "widths: every value must be >= 1"),
         ({"widths": []}, ValueError, "widths: expected a non-empty"),
         ({"seeds": 0}, ValueError, "seeds: must be >= 1"),
-        ({"seeds": [1, 1]}, ValueError, "seeds: every seed must appear once"),
-        ({"seeds": [2**63]}, ValueError, "seeds: every seed must be < 2\\*\\*63"),
+        ({"seeds": [1, 1]}, ValueError, "seeds: every value must appear once"),
+        ({"seeds": [2**63]}, ValueError, "seeds: every value must be < 2\\*\\*63"),
         ({"temperature": 0.0}, ValueError, "temperature"),
         ({"lr": -1.0}, ValueError, "lr"),
         ({"radius": 0.0}, ValueError, "radius"),
@@ -347,7 +347,7 @@ def test_teacher_test_logits_are_checked(data):
 def test_array_teacher_probabilities_of_0_and_1(data):
     """Certain probabilities are infinite logits; sigmoid(+-inf) is still a target."""
     proba = (1 + data.y_train) / 2
-    result = kdfast.compare(data, teacher=kdfast.ArrayTeacher(proba=proba), widths=[2], seeds=1, steps=5)
+    result = kdfast.compare(data, teacher=kdfast.ArrayTeacher(train_proba=proba), widths=[2], seeds=1, steps=5)
     soft, hard = (result.table[result.table["mode"] == m] for m in ("soft", "hard"))
     # Soft targets equal to the hard labels: the same training, row for row.
     np.testing.assert_array_equal(soft["mean_loss"].to_numpy(), hard["mean_loss"].to_numpy())

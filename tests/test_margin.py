@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import kdfast
-from kdfast.margin import _minimise, _SampleProblem
+from kdfast._simplex import SampleProblem, minimise
 
 
 def cube_xor(d):
@@ -124,7 +124,7 @@ def test_bounds_on_linearly_separable_data():
     # gamma <= gamma_K: the sample optimum is biased low (E min <= min E), so
     # only Monte-Carlo noise can push it up; 3 standard errors of F at q.
     Zh = np.random.default_rng(123).standard_normal((50_000, 3))
-    problem = _SampleProblem(y[:, None] * X, X, Zh)
+    problem = SampleProblem(y[:, None] * X, X, Zh)
     pairs = problem.pair_values(problem.embed(np.asarray(m.q)))
     se = pairs.std() / np.sqrt(m.n_samples / 2)
     assert m.gamma <= m.upper + 3 * se
@@ -137,7 +137,7 @@ def test_estimate_converges_with_n_samples():
     # q = uniform is optimal and gamma = E_z |V_z(uniform)|, computed here
     # with 2^19 draws (standard error 5e-5).
     X, y = cube_xor(6)
-    problem = _SampleProblem(y[:, None] * X, X, np.random.default_rng(7).standard_normal((1 << 18, 6)))
+    problem = SampleProblem(y[:, None] * X, X, np.random.default_rng(7).standard_normal((1 << 18, 6)))
     truth = problem.value(problem.embed(np.full(64, 1 / 64)))[1]
     results = {S: kdfast.margin(X, y, n_samples=S, tol=1e-3) for S in (256, 2048, 16_384)}
     errors = {S: abs(m.gamma - truth) for S, m in results.items()}
@@ -168,8 +168,8 @@ def test_against_second_order_cone_program():
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     y = np.where(X[:, 0] * X[:, 1] > 0, 1.0, -1.0)
     Zh = rng.standard_normal((30, 3))
-    problem = _SampleProblem(y[:, None] * X, X, Zh)
-    sol = _minimise(problem, np.full(10, 0.1), 1e-5, 20_000)
+    problem = SampleProblem(y[:, None] * X, X, Zh)
+    sol = minimise(problem, np.full(10, 0.1), 1e-5, 20_000)
     mask = (Zh @ X.T > 0).astype(float)  # (30, 10)
     Vp, Vm, t = cp.Variable((30, 3)), cp.Variable((30, 3)), cp.Variable()
     margins = cp.sum(cp.multiply(mask.T, X @ Vp.T) + cp.multiply(1 - mask.T, X @ Vm.T), axis=1)
@@ -227,12 +227,12 @@ def test_warns_when_the_solver_stops_early():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"y": np.array([0, 1, 0, 1])}, ValueError, "y: labels must be -1 or \\+1"),
+        ({"y": np.array([0, 2, 0, 2])}, ValueError, "y: labels must be in \\{-1, \\+1\\} or \\{0, 1\\}"),
         ({"y": np.ones(4)}, ValueError, "y: all labels are \\+1"),
         ({"y": np.array([1, -1, 1])}, ValueError, "y: expected shape \\(4,\\)"),
         ({"y": np.array(["a", "b", "a", "b"])}, TypeError, "y"),
         ({"y": np.array([1.0, -1.0, np.nan, 1.0])}, ValueError, "y: contains NaN"),
-        ({"X": np.ones(4)}, ValueError, "X: expected a 2-D array"),
+        ({"X": np.ones(4)}, ValueError, "X: expected shape \\(n, d\\), a 2-D array"),
         ({"X": np.array([[1.0, np.inf]] * 4)}, ValueError, "X: contains NaN or infinity"),
         ({"n_samples": 101}, ValueError, "n_samples: must be even"),
         ({"n_samples": 8}, ValueError, "n_samples: need at least"),
@@ -269,7 +269,7 @@ def test_interval_coverage_and_point_estimate_inside():
     is what used to be reported, and it does fall outside for some seeds.
     """
     X, y = cube_xor(4)
-    problem = _SampleProblem(y[:, None] * X, X, np.random.default_rng(7).standard_normal((1 << 17, 4)))
+    problem = SampleProblem(y[:, None] * X, X, np.random.default_rng(7).standard_normal((1 << 17, 4)))
     truth = problem.value(problem.embed(np.full(16, 1 / 16)))[1]
     assert truth == pytest.approx(0.1553, abs=5e-4)
     covered, sample_outside = 0, 0

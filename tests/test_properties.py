@@ -182,7 +182,7 @@ def test_soft_and_hard_students_of_a_seed_are_paired(dtype, widths, n_seeds, ste
     """
     data = kdfast.datasets.xor2(n=40, d=4, n_test=20, seed=n_seeds)
     # sigmoid(100) is 1 exactly in float64 (1 - 4e-44 rounds to 1)
-    certain = kdfast.ArrayTeacher(logits=100.0 * data.y_train, test_logits=100.0 * data.y_test)
+    certain = kdfast.ArrayTeacher(train_logits=100.0 * data.y_train, test_logits=100.0 * data.y_test)
     result = kdfast.compare(data, teacher=certain, widths=widths, seeds=n_seeds, steps=steps, lr=2.0,
                             radius=None if projection is None else radius, projection=projection or "neuron",
                             temperature=1.0, dtype=dtype, n_threads=1, progress=False)  # fmt: skip

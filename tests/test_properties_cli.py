@@ -6,7 +6,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from kdfast import cli  # noqa: E402
+from kdfast import _specs  # noqa: E402
 
 # Text built from the parsers' own punctuation and digits is far more likely
 # to get past their first checks than arbitrary Unicode; both are tried.
@@ -33,7 +33,7 @@ def parsed(parse, text, words):
 @example("1:" + "9" * 5000 + ":x2")
 @example("²")
 def test_width_grids(text):
-    widths = parsed(cli._widths, text, "not a width grid")
+    widths = parsed(_specs.widths, text, "not a width grid")
     if widths is None:
         return
     assert widths and all(isinstance(w, int) and w >= 1 for w in widths)
@@ -48,7 +48,7 @@ def test_width_grids(text):
 @settings(max_examples=100)
 @given(st.integers(1, 10**6), st.integers(0, 10**9), st.integers(2, 10))
 def test_width_grids_as_written(start, extra, factor):
-    grid = cli._widths(f"{start}:{start + extra}:x{factor}")
+    grid = _specs.widths(f"{start}:{start + extra}:x{factor}")
     expected = [start]
     while expected[-1] * factor <= start + extra:
         expected.append(expected[-1] * factor)
@@ -58,11 +58,11 @@ def test_width_grids_as_written(start, extra, factor):
 @settings(max_examples=500)
 @given(texts)
 def test_data_set_specs(text):
-    spec = parsed(cli._spec, text, "--data:")
+    spec = parsed(_specs.spec, text, "--data:")
     if spec is None:
         return
     name, options = spec
-    assert name in cli.FAMILIES and text.startswith(name)
+    assert name in _specs.FAMILIES and text.startswith(name)
     assert all(isinstance(key, str) for key in options)
 
 
@@ -83,10 +83,10 @@ def written(value) -> str:
 
 
 @settings(max_examples=300)
-@given(st.sampled_from(sorted(cli.FAMILIES)), st.dictionaries(names, values, max_size=4))
+@given(st.sampled_from(sorted(_specs.FAMILIES)), st.dictionaries(names, values, max_size=4))
 def test_data_set_specs_as_written(family, options):
     text = family + (":" + ",".join(f"{key}={written(value)}" for key, value in options.items()) if options else "")
-    name, parsed = cli._spec(text)
+    name, parsed = _specs.spec(text)
     assert name == family
     assert parsed.keys() == options.keys()
     for key, value in options.items():
@@ -96,7 +96,7 @@ def test_data_set_specs_as_written(family, options):
 @settings(max_examples=300)
 @given(texts)
 def test_seed_lists(text):
-    seeds = parsed(cli._seeds, text, "not a seed count or list")
+    seeds = parsed(_specs.seeds, text, "not a seed count or list")
     if seeds is None:
         return
     if isinstance(seeds, list):

@@ -107,7 +107,7 @@ def test_margin_warnings_reach_the_caller():
     [
         ({"eps": 0.0}, ValueError, "eps"),
         ({"eps": 2.0, "metric": "test_acc"}, ValueError, "eps"),
-        ({"eps": "0.1"}, ValueError, "eps"),
+        ({"eps": "0.1"}, TypeError, "eps"),
         ({"metric": "accuracy"}, ValueError, "metric: expected one of"),
         ({"margin_params": 3}, TypeError, "margin_params"),
     ],

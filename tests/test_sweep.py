@@ -124,7 +124,7 @@ def test_plot_widths_has_a_row_per_dataset(serial, tmp_path):
         ({1: ds.xor2(n=5, d=3)}, {}, TypeError, "names must be non-empty strings"),
         ({"a": ds.xor2(n=5, d=3)}, {"executor": "dask"}, TypeError, "executor: expected a concurrent.futures.Executor"),
         ({"a": ds.xor2(n=5, d=3)}, {"teacher": np.zeros(5)}, ValueError, "teacher: outputs given as arrays"),
-        ({"a": ds.xor2(n=5, d=3)}, {"teacher": kdfast.ArrayTeacher(logits=np.zeros(5))}, ValueError,
+        ({"a": ds.xor2(n=5, d=3)}, {"teacher": kdfast.ArrayTeacher(train_logits=np.zeros(5))}, ValueError,
          "belong to one data set"),
         ({"a": ds.xor2(n=5, d=3)}, {"temperature": -1.0}, ValueError, "temperature"),
     ],

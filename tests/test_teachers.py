@@ -119,22 +119,23 @@ def test_array_teacher_logits_and_test_inputs():
     rng = np.random.default_rng(0)
     train, test = rng.standard_normal(40), rng.standard_normal(15)
 
-    teacher = kdfast.ArrayTeacher(logits=train, test_logits=test, X_test=X_test).fit(X, y)
+    teacher = kdfast.ArrayTeacher(train_logits=train, test_logits=test, X_test=X_test).fit(X, y)
     np.testing.assert_array_equal(teacher.logits(X), train)
     np.testing.assert_array_equal(teacher.logits(X_test), test)
     np.testing.assert_allclose(teacher.predict_proba(X_test, temperature=2.0), sigmoid(test / 2), rtol=1e-12)
     with pytest.raises(ValueError, match="only knows its outputs"):
         teacher.logits(X_test + 1e-12)  # exact equality, not closeness
 
-    # Without X_test, the first other array of the right length is the test set.
-    teacher = kdfast.ArrayTeacher(logits=train, test_logits=test).fit(X, y)
-    np.testing.assert_array_equal(teacher.logits(X_test), test)
-    np.testing.assert_array_equal(teacher.logits(X_test.copy()), test)
-    with pytest.raises(ValueError, match="only knows its outputs"):
-        teacher.logits(X_test[::-1])
+    # Without X_test the test outputs belong to no inputs (compare gives it the data set's);
+    # asking never changes what the teacher knows.
+    teacher = kdfast.ArrayTeacher(train_logits=train, test_logits=test).fit(X, y)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="its test outputs have no X_test"):
+            teacher.logits(X_test)
+    assert teacher.X_test_ is None
 
     # Training outputs only: any other input is an error.
-    teacher = kdfast.ArrayTeacher(logits=train).fit(X, y)
+    teacher = kdfast.ArrayTeacher(train_logits=train).fit(X, y)
     with pytest.raises(ValueError, match="only knows its outputs"):
         teacher.logits(X_test)
 
@@ -142,7 +143,7 @@ def test_array_teacher_logits_and_test_inputs():
 def test_array_teacher_from_probabilities():
     X, y = clusters(5, 2, seed=8)
     proba = np.array([0.0, 0.2, 0.5, 0.9, 1.0])
-    teacher = kdfast.ArrayTeacher(proba=proba).fit(X, y)
+    teacher = kdfast.ArrayTeacher(train_proba=proba).fit(X, y)
     np.testing.assert_allclose(teacher.predict_proba(X), proba, rtol=1e-12, atol=0)
     f = teacher.logits(X)
     assert f[0] == -np.inf and f[-1] == np.inf and f[2] == 0.0
@@ -154,15 +155,15 @@ def test_array_teacher_from_probabilities():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({}, ValueError, "exactly one of logits and proba"),
-        ({"logits": np.zeros(6), "proba": np.zeros(6)}, ValueError, "exactly one"),
-        ({"logits": np.zeros(5)}, ValueError, "logits: expected 6 values"),
-        ({"logits": np.full(6, np.nan)}, ValueError, "logits: contains NaN"),
-        ({"proba": np.full(6, 1.5)}, ValueError, "proba: probabilities must lie in \\[0, 1\\]"),
-        ({"logits": np.zeros(6), "test_logits": np.zeros(2), "test_proba": np.zeros(2)}, ValueError, "exactly one"),
-        ({"logits": np.zeros(6), "test_logits": np.zeros(3), "X_test": np.zeros((2, 2))}, ValueError, "X_test"),
-        ({"logits": np.zeros(6), "X_test": np.zeros((2, 2))}, ValueError, "X_test: given without"),
-        ({"logits": np.zeros((6, 2))}, ValueError, "logits: expected a vector"),
+        ({}, ValueError, "exactly one of train_logits and train_proba"),
+        ({"train_logits": np.zeros(6), "train_proba": np.zeros(6)}, ValueError, "exactly one"),
+        ({"train_logits": np.zeros(5)}, ValueError, "logits: expected 6 values"),
+        ({"train_logits": np.full(6, np.nan)}, ValueError, "logits: contains NaN"),
+        ({"train_proba": np.full(6, 1.5)}, ValueError, "proba: probabilities must lie in \\[0, 1\\]"),
+        ({"train_logits": np.zeros(6), "test_logits": np.zeros(2), "test_proba": np.zeros(2)}, ValueError, "exactly one"),
+        ({"train_logits": np.zeros(6), "test_logits": np.zeros(3), "X_test": np.zeros((2, 2))}, ValueError, "X_test"),
+        ({"train_logits": np.zeros(6), "X_test": np.zeros((2, 2))}, ValueError, "X_test: given without"),
+        ({"train_logits": np.zeros((6, 2))}, ValueError, "logits: expected a vector"),
     ],
 )
 def test_array_teacher_bad_input(kwargs, error, match):
@@ -174,7 +175,7 @@ def test_array_teacher_bad_input(kwargs, error, match):
 
 @pytest.mark.parametrize(
     "teacher",
-    [kdfast.KernelTeacher(), kdfast.MarginTeacher(), kdfast.NetworkTeacher(width=8), kdfast.ArrayTeacher(logits=[0.0])],
+    [kdfast.KernelTeacher(), kdfast.MarginTeacher(), kdfast.NetworkTeacher(width=8), kdfast.ArrayTeacher(train_logits=[0.0])],
     ids=lambda t: type(t).__name__,
 )
 def test_not_fitted(teacher):
@@ -189,7 +190,7 @@ def test_not_fitted(teacher):
     [
         (kdfast.KernelTeacher(steps=-1), ValueError, "steps"),
         (kdfast.KernelTeacher(lr=0.0), ValueError, "lr"),
-        (kdfast.KernelTeacher(steps=1.5), TypeError, "steps"),
+        (kdfast.KernelTeacher(steps=1.5), TypeError, "steps"),  # type: ignore[arg-type]
         (kdfast.MarginTeacher(scale=-1.0), ValueError, "scale"),
         (kdfast.MarginTeacher(tol=3.0), ValueError, "tol"),
         (kdfast.MarginTeacher(n_samples=7), ValueError, "n_samples"),
@@ -206,8 +207,8 @@ def test_bad_parameters(teacher, error, match):
 @pytest.mark.parametrize("make", [kdfast.KernelTeacher, kdfast.MarginTeacher, lambda: kdfast.NetworkTeacher(width=8, steps=2)])
 def test_bad_data(make):
     X, y = clusters(20, 3, seed=11)
-    with pytest.raises(ValueError, match="labels must be -1 or \\+1"):
-        make().fit(X, (y + 1) / 2)
+    with pytest.raises(ValueError, match="labels must be in \\{-1, \\+1\\} or \\{0, 1\\}"):
+        make().fit(X, 2 * y)
     with pytest.raises(ValueError, match="all labels"):
         make().fit(X, np.ones(20))
     with pytest.raises(ValueError, match="expected shape \\(20,\\)"):

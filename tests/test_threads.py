@@ -1,15 +1,27 @@
 """Results are bitwise identical for any thread count."""
 
+import sys
+
 import numpy as np
 import pytest
 
 import kdfast
+from kdfast import _core
+
+
+@pytest.mark.skipif(sys.platform not in ("linux", "darwin"), reason="builds elsewhere need not have OpenMP")
+def test_openmp_is_enabled():
+    """The wheels and CI build with OpenMP on Linux and macOS: without it the tests below would prove nothing."""
+    assert _core.openmp_enabled()
+    assert _core.max_threads() >= 1
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("radius", "projection"), [(None, "neuron"), (0.5, "neuron"), (2.0, "network")])
 @pytest.mark.parametrize("d", [7, 64])  # the two layouts of the backward pass
 def test_fit_is_bitwise_identical_for_1_and_2_threads(dtype, radius, projection, d):
+    if not _core.openmp_enabled():
+        pytest.skip("built without OpenMP: every count runs on one thread")
     rng = np.random.default_rng(1)
     # n spans several sample tiles and M several neuron blocks, so that two
     # threads really split both passes.
@@ -33,7 +45,6 @@ def test_fit_is_bitwise_identical_for_1_and_2_threads(dtype, radius, projection,
 
 
 def test_n_threads_semantics(monkeypatch):
-    from kdfast import _core
     from kdfast._threads import effective_n_threads
 
     available = _core.max_threads()

@@ -12,19 +12,36 @@ seeds and targets in one call, so that the neurons needed by soft-label
 """
 
 import os
-from importlib.metadata import PackageNotFoundError, version
 
-# Threads that wait at the engine's barriers sleep instead of spinning
-# (unless the user chose otherwise): spinning costs a few percent less on an
-# idle machine but, when other work shares the cores (a Dask worker, a
-# notebook, a test run), made steps 1.5x (and up to 15x) slower. Read by
-# the OpenMP runtime when the compiled engine first loads it.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# The engine's threads wait at its barriers. Sleeping there (the OpenMP
+# policy PASSIVE) costs a few percent on an idle machine, while spinning,
+# when other work shares the cores (a Dask worker, a notebook, a test run),
+# made steps 1.5x (and up to 15x) slower. The OpenMP runtime reads
+# OMP_WAIT_POLICY once, when it starts (GCC's when it is loaded, LLVM's at
+# its first call), so kdfast sets PASSIVE only while it loads and starts its
+# engine (unless the user set a policy) and then restores the environment:
+# other libraries and child processes see the user's setting.
+# If the same OpenMP runtime was loaded before kdfast (by another library
+# imported first), it keeps the policy it started with.
+_policy_set = "OMP_WAIT_POLICY" not in os.environ
+if _policy_set:
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+try:
+    from . import _core
+
+    _core.max_threads()
+finally:
+    if _policy_set:
+        del os.environ["OMP_WAIT_POLICY"]
+del _policy_set
 
 from . import datasets, theory  # noqa: E402
 from ._bank import StudentBank  # noqa: E402
 from ._history import History  # noqa: E402
-from .experiments import Comparison, compare  # noqa: E402
+from ._validation import InputError  # noqa: E402
+from ._version import __version__  # noqa: E402
+from .comparison import Comparison  # noqa: E402
+from .experiments import compare  # noqa: E402
 from .kernel import ntk_kernel  # noqa: E402
 from .margin import Margin, margin  # noqa: E402
 from .results import load  # noqa: E402
@@ -32,15 +49,11 @@ from .scaling import Scaling, scaling  # noqa: E402
 from .sweep import Sweep, sweep  # noqa: E402
 from .teachers import ArrayTeacher, KernelTeacher, MarginTeacher, NetworkTeacher, NotFittedError  # noqa: E402
 
-try:
-    __version__ = version("kdfast")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
-
 __all__ = [
     "ArrayTeacher",
     "Comparison",
     "History",
+    "InputError",
     "KernelTeacher",
     "Margin",
     "MarginTeacher",

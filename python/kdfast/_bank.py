@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from . import _core
@@ -12,7 +10,6 @@ from ._history import History
 from ._threads import effective_n_threads
 
 _PROJECTIONS = {"neuron": 1, "network": 2}
-INITS = ("gaussian", "symmetric")
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -25,39 +22,10 @@ def _dtype(value) -> np.dtype:
     try:
         dtype = np.dtype(value)
     except TypeError as err:
-        raise TypeError(f"dtype: not a NumPy dtype: {value!r}") from err
+        raise check.InputTypeError(f"dtype: not a NumPy dtype: {value!r}") from err
     if dtype not in _DTYPES:
-        raise TypeError(f"dtype: must be float32 or float64, got {dtype}")
+        raise check.InputTypeError(f"dtype: must be float32 or float64, got {dtype}")
     return dtype
-
-
-def check_init(init, widths=()) -> str:
-    """`init` checked, and the widths it allows (odd ones cannot be paired under "symmetric")."""
-    if not isinstance(init, str) or init not in INITS:
-        raise ValueError(f"init: expected 'gaussian' or 'symmetric', got {init!r}")
-    odd = [int(w) for w in widths if w % 2]
-    if init == "symmetric" and odd:
-        raise ValueError(f"widths: init='symmetric' needs even widths (neurons come in pairs), got {odd}")
-    return init
-
-
-def _int_vector(value, name: str, *, minimum: int) -> list[int]:
-    """A non-empty sequence of integers >= minimum, as Python ints.
-
-    Python ints are kept exact: NumPy would turn (0, 2**63 + 5) into float64.
-    """
-    arr = np.asarray(value) if isinstance(value, np.ndarray) else np.asarray(value, dtype=object)
-    arr = np.atleast_1d(arr)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name}: expected a non-empty sequence of integers, got shape {arr.shape}")
-    if arr.dtype.kind not in "iuO" or any(
-        isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) for v in arr.tolist()
-    ):
-        raise TypeError(f"{name}: expected integers, got {arr.tolist()[:5]}")
-    values = [int(v) for v in arr.tolist()]
-    if min(values) < minimum:
-        raise ValueError(f"{name}: every value must be >= {minimum}, got {values[:10]}")
-    return values
 
 
 class StudentBank:
@@ -97,12 +65,12 @@ class StudentBank:
 
     def __init__(self, d, widths, seeds=(0,), dtype=np.float32, *, init="gaussian"):
         d = check.positive_int(d, "d")
-        widths = np.array(_int_vector(widths, "widths", minimum=1), dtype=np.int64)
-        seeds = _int_vector(seeds, "seeds", minimum=0)
+        widths = np.array(check.int_list(widths, "widths", minimum=1), dtype=np.int64)
+        seeds = check.int_list(seeds, "seeds", minimum=0)
         if max(seeds) >= 2**64:
-            raise ValueError(f"seeds: every value must be < 2**64, got {max(seeds)}")
+            raise check.InputValueError(f"seeds: every value must be < 2**64, got {max(seeds)}")
         dtype = _dtype(dtype)
-        init = check_init(init, widths)
+        init = check.init(init, widths)
         net_widths = np.tile(widths, len(seeds))
         net_seeds = np.repeat(np.array(seeds, dtype=np.uint64), len(widths))
         offsets = np.concatenate(([0], np.cumsum(net_widths))).astype(np.int64)
@@ -124,17 +92,17 @@ class StudentBank:
         """
         W0 = np.asarray(W0)
         if W0.dtype not in _DTYPES:
-            raise TypeError(f"W0: must be a float32 or float64 array, got dtype {W0.dtype}")
+            raise check.InputTypeError(f"W0: must be a float32 or float64 array, got dtype {W0.dtype}")
         W0 = check.matrix(W0, "W0", W0.dtype)
         M = W0.shape[0]
         signs = check.real_array(a, "a")
         if signs.shape != (M,):
-            raise ValueError(f"a: expected shape ({M},) to match W0, got {signs.shape}")
+            raise check.InputValueError(f"a: expected shape ({M},) to match W0, got {signs.shape}")
         if not np.isin(signs, (-1, 1)).all():
-            raise ValueError("a: every sign must be -1 or +1")
-        widths = np.array(_int_vector(widths, "widths", minimum=1), dtype=np.int64)
+            raise check.InputValueError("a: every sign must be -1 or +1")
+        widths = np.array(check.int_list(widths, "widths", minimum=1), dtype=np.int64)
         if widths.sum() != M:
-            raise ValueError(f"widths: must sum to the number of rows of W0 ({M}), got {int(widths.sum())}")
+            raise check.InputValueError(f"widths: must sum to the number of rows of W0 ({M}), got {int(widths.sum())}")
         bank = cls.__new__(cls)
         offsets = np.concatenate(([0], np.cumsum(widths))).astype(np.int64)
         bank._setup(W0.copy(), signs.astype(W0.dtype), offsets, None)
@@ -302,7 +270,7 @@ class StudentBank:
         lr = check.per_network(lr, "lr", K)
         temperature = check.per_network(temperature, "temperature", K)
         if not isinstance(projection, str) or projection not in _PROJECTIONS:
-            raise ValueError(f"projection: must be 'neuron' or 'network', got {projection!r}")
+            raise check.InputValueError(f"projection: must be 'neuron' or 'network', got {projection!r}")
         if radius is None:
             code, radius = 0, np.full(K, np.inf)
         else:
@@ -335,24 +303,24 @@ class StudentBank:
         K = self.n_networks
         if target_index is None:
             if C > 1:
-                raise ValueError(f"target_index: required when target has {C} columns (one column per network)")
+                raise check.InputValueError(f"target_index: required when target has {C} columns (one column per network)")
             return np.zeros(K, dtype=np.int64)
         index = check.real_array(target_index, "target_index")
         if index.dtype.kind not in "iu":
-            raise TypeError(f"target_index: expected integers, got dtype {index.dtype}")
+            raise check.InputTypeError(f"target_index: expected integers, got dtype {index.dtype}")
         if index.shape != (K,):
-            raise ValueError(f"target_index: expected shape ({K},) (one per network), got {index.shape}")
+            raise check.InputValueError(f"target_index: expected shape ({K},) (one per network), got {index.shape}")
         if (index < 0).any() or (index >= C).any():
-            raise ValueError(f"target_index: columns must lie in [0, {C}), got {index.min()}..{index.max()}")
+            raise check.InputValueError(f"target_index: columns must lie in [0, {C}), got {index.min()}..{index.max()}")
         return index.astype(np.int64)
 
     def _test_set(self, X_test, y_test, target_test, C: int):
         if X_test is None and y_test is None:
             if target_test is not None:
-                raise ValueError("target_test: needs X_test and y_test")
+                raise check.InputValueError("target_test: needs X_test and y_test")
             return None
         if X_test is None or y_test is None:
-            raise ValueError("X_test and y_test: give both or neither")
+            raise check.InputValueError("X_test and y_test: give both or neither")
         X_test = self._inputs(X_test, "X_test")
         n_test = X_test.shape[0]
         y_test = check.labels(y_test, "y_test", n_test)
@@ -361,5 +329,5 @@ class StudentBank:
         else:
             P_test, _ = check.targets(target_test, "target_test", n_test)
             if P_test.shape[1] != C:
-                raise ValueError(f"target_test: expected {C} column(s) like target, got {P_test.shape[1]}")
+                raise check.InputValueError(f"target_test: expected {C} column(s) like target, got {P_test.shape[1]}")
         return X_test, np.ascontiguousarray(P_test), y_test

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _validation as check
+
 __all__ = ["holdout", "stratified"]
 
 
@@ -26,5 +28,5 @@ def holdout(labels: np.ndarray, share: float, rng: np.random.Generator) -> np.nd
     """Sorted indices of a stratified `share` of the rows, at least one and leaving at least one."""
     n = labels.shape[0]
     if n < 2:
-        raise ValueError(f"validation: cannot hold out part of {n} sample(s)")
+        raise check.InputValueError(f"validation: cannot hold out part of {n} sample(s)")
     return stratified(labels, min(n - 1, max(1, round(share * n))), rng)

@@ -55,18 +55,18 @@ def read_idx(path, name: str) -> np.ndarray:
         with opener(path, "rb") as f:
             data = f.read()
     except (OSError, EOFError) as err:
-        raise ValueError(f"{name}: cannot read {os.fspath(path)!r}: {err}") from None
+        raise check.InputValueError(f"{name}: cannot read {os.fspath(path)!r}: {err}") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in IDX_TYPES:
-        raise ValueError(f"{name}: {os.fspath(path)!r} is not an IDX file (bad magic number)")
+        raise check.InputValueError(f"{name}: {os.fspath(path)!r} is not an IDX file (bad magic number)")
     ndim = data[3]
     header = 4 + 4 * ndim
     if ndim == 0 or len(data) < header:
-        raise ValueError(f"{name}: {os.fspath(path)!r}: truncated IDX header")
+        raise check.InputValueError(f"{name}: {os.fspath(path)!r}: truncated IDX header")
     shape = tuple(int(v) for v in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = np.dtype(IDX_TYPES[data[2]])
     expected = math.prod(shape) * dtype.itemsize
     if len(data) - header != expected:
-        raise ValueError(
+        raise check.InputValueError(
             f"{name}: {os.fspath(path)!r}: header says shape {shape} ({expected} bytes of data), "
             f"file holds {len(data) - header} (truncated or corrupt)"
         )
@@ -78,12 +78,12 @@ def read_idx_pair(images, labels, names: tuple[str, str]) -> tuple[np.ndarray, n
     X = read_idx(images, names[0])
     y = read_idx(labels, names[1])
     if y.ndim != 1:
-        raise ValueError(f"{names[1]}: expected a 1-D label file, got shape {y.shape}")
+        raise check.InputValueError(f"{names[1]}: expected a 1-D label file, got shape {y.shape}")
     if X.shape[0] != y.shape[0]:
-        raise ValueError(f"{names[1]}: {y.shape[0]} labels for {X.shape[0]} images in {names[0]}")
+        raise check.InputValueError(f"{names[1]}: {y.shape[0]} labels for {X.shape[0]} images in {names[0]}")
     X = X.reshape(X.shape[0], -1).astype(np.float64)
     if not np.isfinite(X).all():
-        raise ValueError(f"{names[0]}: contains NaN or infinity")
+        raise check.InputValueError(f"{names[0]}: contains NaN or infinity")
     return X, y
 
 
@@ -126,7 +126,7 @@ def _read_directory(directory, name: str, source: str) -> ImageSet:
     X, y = read_idx_pair(files[0], files[1], (f"{name} ({MNIST_FILES[0]})", f"{name} ({MNIST_FILES[1]})"))
     X_test, y_test = read_idx_pair(files[2], files[3], (f"{name} ({MNIST_FILES[2]})", f"{name} ({MNIST_FILES[3]})"))
     if X_test.shape[1] != X.shape[1]:
-        raise ValueError(f"{name}: test images have {X_test.shape[1]} pixels, training images {X.shape[1]}")
+        raise check.InputValueError(f"{name}: test images have {X_test.shape[1]} pixels, training images {X.shape[1]}")
     return ImageSet(_frozen(X), _frozen(y), _frozen(X_test), _frozen(y_test), source, directory)
 
 

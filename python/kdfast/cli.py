@@ -24,13 +24,23 @@ import os
 import platform
 import sys
 import time
+from importlib.util import find_spec
 
 import numpy as np
 
-from . import __version__, _core
-from . import datasets as ds
-from . import experiments as ex
+from . import _core, _specs
+from . import _validation as check
+from ._metrics import METRICS
+from ._specs import UsageError
 from ._threads import effective_n_threads
+from ._version import __version__
+from .experiments import compare
+from .margin import margin
+from .results import atomic_path, check_output_directory, jsonable
+from .scaling import scaling
+from .sweep import sweep
+from .teachers import TEACHERS, ArrayTeacher
+from .theory import crossover, hard_label_theorem, neurons_bound, soft_label_theorem
 
 # `kdfast compare` with no options: overlapping Gaussian clusters with 20%
 # of the labels flipped, and an early-stopped kernel teacher whose soft
@@ -41,193 +51,59 @@ DEFAULT_TEACHER_PARAMS = "steps=100"
 DEFAULT_SWEEP_VARY = "separation=1,2,3,4"
 DEFAULT_SCALING_DATA = "xor2:n=200,n_test=1000"
 DEFAULT_SCALING_VARY = "d=4,6,8,10,12"
-DEFAULT_EPS = 0.05
+DEFAULT_EPS = 0.05  # the average-loss target of the neurons needed that compare and sweep print
 OUTPUT_FORMATS = ("csv", "json", "parquet")
 
 
-class UsageError(ValueError, argparse.ArgumentTypeError):
-    """A bad command-line argument: reported in one line, exit status 2.
-
-    Also argparse's error for a bad value, so that it reports this message
-    for an option's type function.
-    """
-
-
-# -- parsing values ------------------------------------------------------------
-
-
-def _widths(text: str) -> list[int]:
-    """'1,2,4' or 'START:STOP:xFACTOR' (a geometric grid, STOP included when on it)."""
-    try:
-        if ":" in text:
-            start, stop, factor = text.split(":")
-            if not factor.startswith("x"):
-                raise ValueError
-            start, stop, factor = int(start), int(stop), int(factor[1:])
-            if start < 1 or factor < 2 or stop < start:
-                raise ValueError
-            grid = [start]
-            while grid[-1] * factor <= stop:
-                grid.append(grid[-1] * factor)
-            return grid
-        values = [int(v) for v in text.split(",")]
-        if min(values) < 1:
-            raise ValueError
-        return values
-    except ValueError:
-        raise UsageError(f"not a width grid: {text!r} (use e.g. 1,2,4 or 1:256:x2)") from None
-
-
-def _seeds(text: str):
-    """'3' (seeds 0, 1, 2), '0,5,9' (those seeds) or '5,' (seed 5 alone)."""
-    listed = "," in text
-    try:
-        values = [int(v) for v in (text[:-1] if text.endswith(",") else text).split(",")]
-    except ValueError:
-        raise UsageError(f"not a seed count or list: {text!r} (use e.g. 3, 0,5,9 or 5,)") from None
-    if min(values) < 0 or (not listed and values[0] < 1):
-        raise UsageError(f"not a seed count or list: {text!r}")
-    return values if listed else values[0]
-
-
-def _radius(text: str):
-    if text.lower() == "none":
-        return None
-    return _positive_float(text)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"not a number: {text!r}") from None
-    if not np.isfinite(value) or value <= 0:
-        raise UsageError(f"must be a finite number > 0, got {text!r}")
-    return value
-
-
-def _value(text: str):
-    """A KEY=VALUE value: none, true/false, an int, a float, a pair 3/5, or a string (e.g. a path)."""
-    lowered = text.lower()
-    if lowered == "none":
-        return None
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    if "/" in text and all(part.isdecimal() for part in text.split("/")):  # the digits int() reads
-        return tuple(int(part) for part in text.split("/"))
-    return text
-
-
-def _assignments(text: str, what: str) -> dict:
-    """'k=v,k=v' as a dict of parsed values."""
-    result = {}
-    for item in filter(None, text.split(",")):
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"{what}: expected KEY=VALUE, got {item!r}")
-        result[key.strip().replace("-", "_")] = _value(value.strip())
-    return result
-
-
-def _vary(text: str) -> tuple[str, list]:
-    key, sep, values = text.partition("=")
-    if not sep or not key or not values:
-        raise UsageError(f"--vary: expected KEY=V1,V2,..., got {text!r}")
-    return key.strip(), [_value(v.strip()) for v in values.split(",") if v.strip()]
-
-
-# -- data sets -----------------------------------------------------------------
-
-
-def _npz(path, *, name=None, normalize=True, bias=False) -> ds.Dataset:
-    with np.load(path) as arrays:
-        if "X" not in arrays or "y" not in arrays:
-            raise UsageError(f"--data: {path!r} must hold arrays X and y (and optionally X_test, y_test)")
-        test = (arrays["X_test"], arrays["y_test"]) if "X_test" in arrays else (None, None)
-        return ds.from_arrays(arrays["X"], arrays["y"], *test, name=name or os.path.basename(str(path)),
-                              normalize=normalize, bias=bias)  # fmt: skip
-
-
-FAMILIES = {"xor2": ds.xor2, "gaussians": ds.gaussians, "digits": ds.digits, "mnist": ds.mnist, "mnist1d": ds.mnist1d,
-            "idx": ds.idx, "npz": _npz}  # fmt: skip
-
-
-def _spec(text: str) -> tuple[str, dict]:
-    name, _, options = text.partition(":")
-    if name not in FAMILIES:
-        raise UsageError(f"--data: unknown data set {name!r} (choose from {', '.join(FAMILIES)})")
-    return name, _assignments(options, "--data")
-
-
-def _dataset(name: str, options: dict) -> ds.Dataset:
-    make = FAMILIES[name]
-    accepted = [p for p in inspect.signature(make).parameters]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise UsageError(f"--data: {name} has no option {unknown[0]!r} (options: {', '.join(accepted)})")
-    return make(**options)
-
-
-def _datasets(specs: list[str], vary: str | None) -> dict[str, ds.Dataset]:
-    """Named data sets from --data specs, or one spec expanded over --vary KEY=V1,V2,..."""
-    if vary is not None:
-        if len(specs) != 1:
-            raise UsageError("--vary: give exactly one --data to vary")
-        name, options = _spec(specs[0])
-        key, values = _vary(vary)
-        made = [_dataset(name, {**options, key: value}) for value in values]
-        labels = [f"{data.name}, {key}={value}" for data, value in zip(made, values)]
-    else:
-        parsed = [_spec(text) for text in specs]
-        made = [_dataset(name, options) for name, options in parsed]
-        labels = specs
-    names = [data.name for data in made]
-    if len(set(names)) < len(names):  # e.g. two seeds of one family: name them by their specs
-        names = labels
-    if len(set(names)) < len(names):
-        raise UsageError("--data: the same data set is given twice")
-    return dict(zip(names, made))
+def default(function, name: str):
+    """The default of `function`'s parameter `name`: the command line takes the library's defaults."""
+    return inspect.signature(function).parameters[name].default
 
 
 # -- shared options ------------------------------------------------------------
 
 
 def _add_training(p: argparse.ArgumentParser, *, teacher_params: str | None) -> None:
+    def compare_default(name):
+        return default(compare, name)
+
     g = p.add_argument_group("teacher and students")
-    g.add_argument("--teacher", default="kernel", choices=[*ex.TEACHERS, "array"],
+    g.add_argument("--teacher", default=compare_default("teacher"), choices=[*TEACHERS, "array"],
                    help="kernel: infinite-width hard-label student; margin: the function realising gamma; network: a "
-                        "wide kdfast student; array: logits from --teacher-logits (default: kernel)")  # fmt: skip
+                        f"wide kdfast student; array: logits from --teacher-logits (default: {compare_default('teacher')})")  # fmt: skip
     g.add_argument("--teacher-param", action="append", default=[], metavar="KEY=VALUE",
                    help="an option of the teacher, e.g. steps=300 or width=2048 (repeatable)"
                    + (f"; the kernel teacher's default here: {teacher_params}" if teacher_params else ""))  # fmt: skip
     g.add_argument("--teacher-logits", metavar="FILE.npy", help="the teacher's logits on the training inputs (--teacher array)")
     g.add_argument("--teacher-test-logits", metavar="FILE.npy", help="and on the test inputs (optional)")
-    g.add_argument("--widths", type=_widths, default=list(ex.WIDTHS), help="e.g. 1,2,4 or 1:256:x2 (default 1:256:x2)")
-    g.add_argument("--seeds", type=_seeds, default=ex.SEEDS, help=f"a count or a list: 3 (seeds 0-2), 0,5,9, or 5, (seed 5 alone) (default {ex.SEEDS})")
-    g.add_argument("--steps", type=int, default=ex.STEPS, help=f"gradient steps (default {ex.STEPS})")
-    g.add_argument("--lr", type=_positive_float, default=ex.LR, help=f"learning rate (default {ex.LR:g})")
-    g.add_argument("--radius", type=_radius, default=ex.RADIUS,
-                   help=f"projection radius, or none for plain gradient descent (default {str(ex.RADIUS).lower()})")  # fmt: skip
-    g.add_argument("--projection", choices=("neuron", "network"), default="neuron", help="default: neuron")
-    g.add_argument("--temperature", type=_positive_float, default=None,
+    widths = list(compare_default("widths"))
+    g.add_argument("--widths", type=_specs.widths, default=widths,
+                   help=f"e.g. 1,2,4 or 1:256:x2 (default {','.join(map(str, widths))})")  # fmt: skip
+    g.add_argument("--seeds", type=_specs.seeds, default=compare_default("seeds"),
+                   help=f"a count or a list: 3 (seeds 0-2), 0,5,9, or 5, (seed 5 alone) (default {compare_default('seeds')})")  # fmt: skip
+    g.add_argument("--steps", type=int, default=compare_default("steps"), help=f"gradient steps (default {compare_default('steps')})")
+    g.add_argument("--lr", type=_specs.number, default=compare_default("lr"), help=f"learning rate (default {compare_default('lr'):g})")
+    g.add_argument("--radius", type=_specs.radius, default=compare_default("radius"),
+                   help=f"projection radius, or none for plain gradient descent (default {str(compare_default('radius')).lower()})")  # fmt: skip
+    g.add_argument("--projection", choices=("neuron", "network"), default=compare_default("projection"),
+                   help=f"default: {compare_default('projection')}")  # fmt: skip
+    g.add_argument("--temperature", type=_specs.number, default=compare_default("temperature"),
                    help="temperature of the soft labels and the soft loss (default: the teacher's, "
-                        f"{ex.TEMPERATURE:g} unless --teacher-param temperature=T)")  # fmt: skip
-    g.add_argument("--record-every", type=int, default=None, help="record curves every this many steps (default: ~100 points)")
-    g.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="students' precision (default float32)")
-    g.add_argument("--init", choices=("gaussian", "symmetric"), default="gaussian",
+                        "1 unless --teacher-param temperature=T)")  # fmt: skip
+    g.add_argument("--record-every", type=int, default=compare_default("record_every"),
+                   help="record curves every this many steps (default: ~100 points)")  # fmt: skip
+    dtype = np.dtype(compare_default("dtype")).name
+    g.add_argument("--dtype", choices=("float32", "float64"), default=dtype, help=f"students' precision (default {dtype})")
+    g.add_argument("--init", choices=check.INITS, default=compare_default("init"),
                    help="students' start: gaussian, or symmetric pairs (w, a), (w, -a) with f = 0 (even widths)")  # fmt: skip
     p.set_defaults(default_teacher_params=teacher_params)
 
 
 def _add_margin(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("the margin gamma")
-    g.add_argument("--margin-samples", type=int, default=4096, help="Monte-Carlo draws for gamma (default 4096)")
-    g.add_argument("--margin-seed", type=int, default=0)
+    g.add_argument("--margin-samples", type=int, default=default(margin, "n_samples"),
+                   help=f"Monte-Carlo draws for gamma (default {default(margin, 'n_samples')})")  # fmt: skip
+    g.add_argument("--margin-seed", type=int, default=default(margin, "seed"))
     g.add_argument("--margin-param", action="append", default=[], metavar="KEY=VALUE",
                    help="another option of kdfast.margin, e.g. tol=1e-2 or bounds=false (repeatable)")  # fmt: skip
 
@@ -250,19 +126,18 @@ def _add_running(p: argparse.ArgumentParser, *, parallel: bool) -> None:
 def _teacher(args) -> tuple[object, dict | None]:
     options = {}
     if args.default_teacher_params and args.teacher == "kernel":
-        options = _assignments(args.default_teacher_params, "--teacher-param")  # --teacher-param overrides it
+        options = _specs.assignments(args.default_teacher_params, "--teacher-param")  # --teacher-param overrides it
     for text in args.teacher_param:
-        options.update(_assignments(text, "--teacher-param"))
+        options.update(_specs.assignments(text, "--teacher-param"))
     if args.teacher != "array":
         if args.teacher_logits or args.teacher_test_logits:
             raise UsageError("--teacher-logits: only with --teacher array")
         return args.teacher, options or None
     if not args.teacher_logits:
         raise UsageError("--teacher array: needs --teacher-logits FILE.npy")
-    from .teachers import ArrayTeacher
-
-    test = None if args.teacher_test_logits is None else np.load(args.teacher_test_logits)
-    return ArrayTeacher(logits=np.load(args.teacher_logits), test_logits=test, **options), None
+    train = _specs.load(args.teacher_logits, "--teacher-logits")
+    test = None if args.teacher_test_logits is None else _specs.load(args.teacher_test_logits, "--teacher-test-logits")
+    return ArrayTeacher(train_logits=train, test_logits=test, **options), None
 
 
 def _compare_kwargs(args) -> dict:
@@ -278,13 +153,12 @@ def _compare_kwargs(args) -> dict:
 def _executor(args):
     """(executor or None, a function that releases it) for --jobs / --dask."""
     if getattr(args, "jobs", None) is not None:
-        if args.jobs < 1:
-            raise UsageError(f"--jobs: must be >= 1, got {args.jobs}")
+        jobs = check.positive_int(args.jobs, "--jobs")
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         # Fresh interpreters: forking a process whose OpenMP threads are running is unsafe.
-        pool = ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
         return pool, lambda interrupted: pool.shutdown(wait=not interrupted, cancel_futures=True)
     if getattr(args, "dask", None):
         try:
@@ -324,10 +198,6 @@ def environment(n_threads) -> dict:
 
 def _check_out(args) -> None:
     """Fail now if --out cannot hold the results, or --format needs what is not installed."""
-    from importlib.util import find_spec
-
-    from .results import check_output_directory
-
     check_output_directory(args.out, "--out")
     if args.format == "parquet" and find_spec("pyarrow") is None:
         raise ImportError("--format parquet needs pyarrow: pip install kdfast[parquet]")
@@ -335,14 +205,12 @@ def _check_out(args) -> None:
 
 def _write_outputs(result, args, params: dict, argv: list[str], plots: dict | None = None) -> None:
     """--out DIR: table.<format>, run.json and the plots (file name -> function), each written atomically."""
-    from .results import _jsonable, atomic_path
-
     os.makedirs(args.out, exist_ok=True)
     written = [os.path.join(args.out, f"table.{args.format}"), os.path.join(args.out, "run.json")]
     result.save(written[0])
     run = {"command": ["kdfast", *argv], "params": params, "environment": environment(args.n_threads)}
     with atomic_path(written[1]) as tmp, open(tmp, "w", encoding="utf-8") as f:
-        json.dump(_jsonable(run), f, indent=2)
+        json.dump(jsonable(run), f, indent=2)
     for name, plot in (plots or {"plot.png": result.plot}).items():
         try:
             plot(os.path.join(args.out, name))
@@ -353,81 +221,44 @@ def _write_outputs(result, args, params: dict, argv: list[str], plots: dict | No
     print("wrote " + ", ".join(written))
 
 
-def _cell(mean, sd, digits):
-    return f"{mean:.{digits}f}" + ("" if not np.isfinite(sd) else f" ±{sd:.{digits}f}")
-
-
-def print_comparison(result: ex.Comparison, eps: float) -> None:
-    p = result.params
-    teacher_test = "" if p.get("teacher_test_acc") is None else f", test accuracy {p['teacher_test_acc']:.3f}"
-    print(f"data: {p['dataset']}  (n_train {p['n_train']}, n_test {p['n_test']}, d {p['d']})")
-    print(f"teacher: {p['teacher']}: train accuracy {p['teacher_train_acc']:.3f}{teacher_test}")
-    radius = "none" if p["radius"] is None else f"{p['radius']:g} ({p['projection']})"
-    print(f"students: {p['steps']} steps, lr {p['lr']:g}, radius {radius}, soft temperature {p['temperature']:g}, "
-          f"{len(p['seeds'])} seed(s), {p['seconds_students']:.1f} s")  # fmt: skip
-    summary = result.summary(["mean_loss", "test_acc", "teacher_agreement"]).set_index(["metric", "width"])
-    has_test = p["n_test"] > 0
-    columns = [("mean_loss", "avg loss", 4)] + ([("test_acc", "test acc", 3)] if has_test else [])
-    header = f"{'width':>6}"
-    for _, label, _ in columns:
-        header += f"  {label + ' soft':>17}  {label + ' hard':>17}  {'gap':>8}"
-    print(header)
-    for width in p["widths"]:
-        line = f"{width:>6}"
-        for metric, _, digits in columns:
-            row = summary.loc[(metric, width)]
-            line += f"  {_cell(row.soft_mean, row.soft_sd, digits):>17}  {_cell(row.hard_mean, row.hard_sd, digits):>17}"
-            line += f"  {row.gap_mean:>+8.{digits}f}"
-        print(line)
-    needed = result.neurons_needed(eps)
-    print(f"neurons needed for avg loss <= {eps:g}: soft {needed['soft'] or 'none within the widths'}, "
-          f"hard {needed['hard'] or 'none within the widths'}")  # fmt: skip
-    print("avg loss: training loss averaged over all steps (soft: tempered KL to the teacher; hard: logistic); "
-          "gap: soft - hard, paired by seed; ± sd over seeds")  # fmt: skip
-
-
 # -- commands ------------------------------------------------------------------
 
 
+def _target(args) -> float:
+    """--eps, checked before any training (it is used only at the end)."""
+    return check.positive_number(args.eps, "eps")
+
+
 def cmd_compare(args, argv) -> None:
-    (name, data), = _datasets([args.data], None).items()
-    result = ex.compare(data, **_compare_kwargs(args))
-    print_comparison(result, args.eps)
+    eps = _target(args)
+    ((_, data),) = _specs.datasets([args.data], None).items()
+    result = compare(data, **_compare_kwargs(args))
+    print(result.report(eps))
     if args.out:
         _write_outputs(result, args, result.params, argv)
 
 
 def _varied(args, default_data: str, default_vary: str) -> tuple[dict, str | None]:
     """The data sets of a sweep and the option varied, with the command's defaults."""
-    vary = args.vary if args.vary or args.data else default_vary
-    return _datasets(args.data or [default_data], vary), (_vary(vary)[0] if vary else None)
+    varied = args.vary if args.vary or args.data else default_vary
+    return _specs.datasets(args.data or [default_data], varied), (_specs.vary(varied)[0] if varied else None)
 
 
 def _margin_params(args) -> dict:
     params = {"n_samples": args.margin_samples, "seed": args.margin_seed}
     for text in args.margin_param:
-        params.update(_assignments(text, "--margin-param"))
+        params.update(_specs.assignments(text, "--margin-param"))
     return params
 
 
-def _gamma_line(row: dict) -> str:
-    return (f"gamma = {row['gamma']:.5f}, 95% interval [{row['gamma_low']:.5f}, {row['gamma_high']:.5f}] "
-            "(NTK margin of the clean training labels)")  # fmt: skip
-
-
 def cmd_sweep(args, argv) -> None:
-    from .sweep import sweep
-
+    eps = _target(args)
     data, varied = _varied(args, DEFAULT_DATA, DEFAULT_SWEEP_VARY)
     kwargs = _compare_kwargs(args)
     progress = kwargs.pop("progress")
     margin_params = _margin_params(args) if args.gamma else None
     result = _run_parallel(sweep, args, datasets=data, margin_params=margin_params, progress=progress, **kwargs)
-    for name, comparison in result.comparisons.items():
-        print(f"\n== {name}")
-        if "margin" in comparison.params:
-            print(_gamma_line(comparison.params["margin"]))
-        print_comparison(comparison, args.eps)
+    print(result.report(eps))
     if args.out:
         x = args.x or ("gamma" if args.gamma else varied)
 
@@ -442,38 +273,19 @@ def cmd_sweep(args, argv) -> None:
 
 
 def cmd_scaling(args, argv) -> None:
-    from .scaling import scaling
-
     data, _ = _varied(args, DEFAULT_SCALING_DATA, DEFAULT_SCALING_VARY)
     kwargs = _compare_kwargs(args)
     progress = kwargs.pop("progress")
     result = _run_parallel(scaling, args, datasets=data, eps=args.eps, metric=args.metric,
                            margin_params=_margin_params(args), progress=progress, **kwargs)  # fmt: skip
-    print(f"neurons needed for {args.metric} {'<=' if args.metric in ex.LOWER_IS_BETTER else '>='} {args.eps:g}:")
-    print(f"{'data set':>24}  {'gamma':>9}  {'95% interval':>21}  {'soft':>6}  {'hard':>6}")
-    for row in result.table.itertuples():
-        interval = f"[{row.gamma_low:.4f}, {row.gamma_high:.4f}]"
-        soft, hard = (("-" if np.isnan(v) else f"{v:.0f}") for v in (row.soft_neurons, row.hard_neurons))
-        print(f"{row.dataset:>24}  {row.gamma:>9.4f}  {interval:>21}  {soft:>6}  {hard:>6}")
-    for mode, expected in (("soft", 2), ("hard", 4)):
-        fit = result.fits[mode]
-        if fit is None:
-            print(f"{mode}: too few data sets reached the target to fit an exponent (theory: p = {expected})")
-        else:
-            lo, hi = fit.exponent_ci
-            print(f"{mode}: m ~ C gamma^-p with p = {fit.exponent:.2f}, 95% interval [{lo:.2f}, {hi:.2f}] "
-                  f"(theory: p = {expected})")  # fmt: skip
-    print("'-': not reached by the widest student")
+    print(result.report())
     if args.out:
         students = {n: c.params for n, c in result.sweep.comparisons.items()}
         _write_outputs(result, args, {**result.params, "datasets": students}, argv)
 
 
 def cmd_margin(args, argv) -> None:
-    from .margin import margin
-    from .theory import crossover, neurons_bound
-
-    (name, data), = _datasets([args.data], None).items()
+    ((name, data),) = _specs.datasets([args.data], None).items()
     started = time.perf_counter()
     estimate = margin(data.X_train, data.y_train_clean, n_samples=args.n_samples, seed=args.seed, tol=args.tol,
                       bounds=not args.no_bounds, n_threads=args.n_threads)  # fmt: skip
@@ -499,9 +311,7 @@ def cmd_margin(args, argv) -> None:
 
 def _print_theorems(gamma: float, eps: float, n: int, delta: float) -> None:
     """What the hard-label theorem prescribes at this gamma (step size 1), and the soft-label orders."""
-    from .theory import hard_label_theorem, soft_label_theorem
-
-    for init in ("gaussian", "symmetric"):
+    for init in check.INITS:
         p = hard_label_theorem(gamma, eps, n, delta, init=init)
         print(f"{p.source}, {init} start, eps = {eps:g}, delta = {delta:g}, lr = 1: lambda = {p.lam:.3g}, "
               f"width >= {p.width:.3g}, steps T = {p.steps:.3g}, radius = {p.radius:.3g}")  # fmt: skip
@@ -516,8 +326,6 @@ def cmd_info(args, argv) -> None:
     print(f"SIMD: {_core.simd_level()}")
     env = environment(None)
     print(f"python {env['python']}, numpy {env['numpy']}, pandas {env['pandas']}")
-    from importlib.util import find_spec
-
     extras = (("matplotlib", "plot"), ("sklearn", "data"), ("mnist1d", "data"), ("mlxtend", "data"), ("pyarrow", "parquet"),
               ("distributed", "dask"))  # fmt: skip
     print("optional (extra): " + ", ".join(
@@ -537,12 +345,13 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     top = _Parser(prog="kdfast", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     top.add_argument("--version", action="version", version=f"kdfast {__version__}")
+    top.add_argument("--debug", action="store_true", help="show the traceback of every error, bad input included")
     commands = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     cmp = commands.add_parser("compare", help="soft- vs hard-label students by width, on one data set",
                               description=f"Default data: {DEFAULT_DATA}; kernel teacher with {DEFAULT_TEACHER_PARAMS}.")  # fmt: skip
     cmp.add_argument("--data", default=DEFAULT_DATA, metavar="SPEC", help=f"NAME[:KEY=VALUE,...] (default {DEFAULT_DATA})")
-    cmp.add_argument("--eps", type=_positive_float, default=DEFAULT_EPS, help=f"average-loss target for neurons needed (default {DEFAULT_EPS:g})")
+    cmp.add_argument("--eps", type=_specs.number, default=DEFAULT_EPS, help=f"average-loss target for neurons needed (default {DEFAULT_EPS:g})")
     _add_training(cmp, teacher_params=DEFAULT_TEACHER_PARAMS)
     _add_running(cmp, parallel=False)
     cmp.set_defaults(run=cmd_compare)
@@ -554,7 +363,7 @@ def parser() -> argparse.ArgumentParser:
     swp.add_argument("--data", action="append", metavar="SPEC", help="a data set NAME[:KEY=VALUE,...] (repeatable)")
     swp.add_argument("--vary", metavar="KEY=V1,V2,...", help="one --data, over these values of one option")
     swp.add_argument("--x", metavar="KEY", help="data option on the plot's x axis (default: the --vary key)")
-    swp.add_argument("--eps", type=_positive_float, default=DEFAULT_EPS, help=f"average-loss target (default {DEFAULT_EPS:g})")
+    swp.add_argument("--eps", type=_specs.number, default=DEFAULT_EPS, help=f"average-loss target (default {DEFAULT_EPS:g})")
     swp.add_argument("--gamma", action="store_true",
                      help="measure each data set's NTK margin gamma (clean training labels); plot the gaps against it")  # fmt: skip
     _add_margin(swp)
@@ -566,8 +375,9 @@ def parser() -> argparse.ArgumentParser:
                               description=f"Default: --data {DEFAULT_SCALING_DATA} --vary {DEFAULT_SCALING_VARY}.")  # fmt: skip
     sca.add_argument("--data", action="append", metavar="SPEC", help="a data set NAME[:KEY=VALUE,...] (repeatable)")
     sca.add_argument("--vary", metavar="KEY=V1,V2,...", help="one --data, over these values of one option")
-    sca.add_argument("--eps", type=_positive_float, default=0.1, help="target of --metric (default 0.1)")
-    sca.add_argument("--metric", choices=ex.METRICS, default="mean_loss", help="default: mean_loss")
+    sca.add_argument("--eps", type=_specs.number, default=default(scaling, "eps"),
+                     help=f"target of --metric (default {default(scaling, 'eps'):g})")  # fmt: skip
+    sca.add_argument("--metric", choices=METRICS, default=default(scaling, "metric"), help=f"default: {default(scaling, 'metric')}")
     _add_margin(sca)
     _add_training(sca, teacher_params=None)
     _add_running(sca, parallel=True)
@@ -575,13 +385,16 @@ def parser() -> argparse.ArgumentParser:
 
     mar = commands.add_parser("margin", help="the NTK margin gamma of a data set and the theory's bounds")
     mar.add_argument("--data", default=DEFAULT_DATA, metavar="SPEC", help=f"NAME[:KEY=VALUE,...] (default {DEFAULT_DATA})")
-    mar.add_argument("--n-samples", type=int, default=4096, help="Monte-Carlo draws (default 4096)")
-    mar.add_argument("--seed", type=int, default=0)
-    mar.add_argument("--tol", type=_positive_float, default=1e-3, help="relative duality gap (default 1e-3)")
+    mar.add_argument("--n-samples", type=int, default=default(margin, "n_samples"),
+                     help=f"Monte-Carlo draws (default {default(margin, 'n_samples')})")  # fmt: skip
+    mar.add_argument("--seed", type=int, default=default(margin, "seed"))
+    mar.add_argument("--tol", type=_specs.number, default=default(margin, "tol"),
+                     help=f"relative duality gap (default {default(margin, 'tol'):g})")  # fmt: skip
     mar.add_argument("--no-bounds", action="store_true", help="skip the certified bounds (the kernel one needs n x n memory)")
-    mar.add_argument("--eps", type=_positive_float, default=DEFAULT_EPS, help=f"loss target for the bounds (default {DEFAULT_EPS:g})")
-    mar.add_argument("--delta", type=_positive_float, default=0.1,
-                     help="the hard-label theorem's failure probability is 3 delta, delta < 1/3 (default 0.1)")  # fmt: skip
+    mar.add_argument("--eps", type=_specs.number, default=DEFAULT_EPS, help=f"loss target for the bounds (default {DEFAULT_EPS:g})")
+    delta = default(hard_label_theorem, "delta")
+    mar.add_argument("--delta", type=_specs.number, default=delta,
+                     help=f"the hard-label theorem's failure probability is 3 delta, delta < 1/3 (default {delta:g})")  # fmt: skip
     mar.add_argument("--n-threads", type=int, default=None)
     mar.set_defaults(run=cmd_margin)
 
@@ -590,19 +403,23 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run the command line. Bad input gets one line on stderr and exit status 2; a file or a
+    missing optional package, one line and status 1; an internal error keeps its traceback, and
+    --debug shows the traceback of every error."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
     try:
         if getattr(args, "out", None) is not None:
             _check_out(args)  # before any training, not after it
         args.run(args, argv)
-    except (ValueError, TypeError) as err:
+    except (check.InputError, OSError, ImportError, MemoryError) as err:
+        if args.debug:
+            raise
         print(f"kdfast {args.command}: error: {err}", file=sys.stderr)
-        return 2
-    except (OSError, ImportError, MemoryError) as err:
-        print(f"kdfast {args.command}: error: {err}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(err, check.InputError) else 1
     except KeyboardInterrupt:
+        if args.debug:
+            raise
         print("kdfast: interrupted", file=sys.stderr)
         return 130
     return 0

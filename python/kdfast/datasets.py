@@ -66,7 +66,7 @@ class Dataset:
         if self.y_train_clean is None:
             object.__setattr__(self, "y_train_clean", self.y_train)
         elif np.shape(self.y_train_clean) != np.shape(self.y_train):
-            raise ValueError(f"y_train_clean: expected shape {np.shape(self.y_train)}, got {np.shape(self.y_train_clean)}")
+            raise check.InputValueError(f"y_train_clean: expected shape {np.shape(self.y_train)}, got {np.shape(self.y_train_clean)}")
 
     @property
     def d(self) -> int:
@@ -118,7 +118,7 @@ def _flip(y: np.ndarray, rate: float, rng: np.random.Generator, *, apply: bool =
 def _flip_rows(y: np.ndarray, n: int, rate: float, rng: np.random.Generator, flip_test: bool) -> np.ndarray:
     """Labels whose first n rows are the training set, each flipped with probability `rate`;
     the test rows only when `flip_test` (one draw per row either way)."""
-    flipped = rng.random(y.shape[0]) < rate
+    flipped = rng.random((y.shape[0],)) < rate  # a shape, so that type checkers see an array
     if not flip_test:
         flipped[n:] = False
     return np.where(flipped, -y, y)
@@ -130,7 +130,7 @@ def _pair(pair, name: str = "pair") -> tuple[int, int]:
     except (TypeError, ValueError) as err:
         raise type(err)(f"{name}: expected two distinct class labels (positive, negative), got {pair!r}") from None
     if a == b:
-        raise ValueError(f"{name}: the two classes must differ, got {pair!r}")
+        raise check.InputValueError(f"{name}: the two classes must differ, got {pair!r}")
     return a, b
 
 
@@ -139,7 +139,7 @@ def _select_pair(X: np.ndarray, labels: np.ndarray, pair: tuple[int, int], what:
     keep = (labels == pair[0]) | (labels == pair[1])
     for c in pair:
         if not (labels == c).any():
-            raise ValueError(f"pair: class {c} does not occur in {what} (classes present: {np.unique(labels)[:20].tolist()})")
+            raise check.InputValueError(f"pair: class {c} does not occur in {what} (classes present: {np.unique(labels)[:20].tolist()})")
     return X[keep], np.where(labels[keep] == pair[0], 1.0, -1.0)
 
 
@@ -241,7 +241,7 @@ def gaussians(
     d = check.positive_int(d, "d", minimum=2)
     separation = check.real_number(separation, "separation", minimum=0)
     if clusters not in (2, 4) or isinstance(clusters, bool):
-        raise ValueError(f"clusters: must be 2 or 4, got {clusters!r}")
+        raise check.InputValueError(f"clusters: must be 2 or 4, got {clusters!r}")
     flip = check.real_number(flip, "flip", minimum=0, maximum=0.5)
     flip_test = check.flag(flip_test, "flip_test")
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
@@ -274,7 +274,7 @@ def _subsample(X, y, size, size_name: str, rng: np.random.Generator, what: str):
         return X, y
     size = check.positive_int(size, size_name, minimum=1)
     if size > X.shape[0]:
-        raise ValueError(f"{size_name}: {size} images asked for, {what} holds {X.shape[0]} of the pair")
+        raise check.InputValueError(f"{size_name}: {size} images asked for, {what} holds {X.shape[0]} of the pair")
     keep = stratified(y, size, rng)
     return X[keep], y[keep]
 
@@ -346,7 +346,7 @@ def digits(
         raise ImportError("digits() needs scikit-learn: pip install kdfast[data]") from None
     pair = _pair(pair)
     if max(pair) > 9:
-        raise ValueError(f"pair: digits are 0-9, got {pair!r}")
+        raise check.InputValueError(f"pair: digits are 0-9, got {pair!r}")
     bunch = load_digits()
     return _noisy_pair_dataset(
         bunch.data / 16.0, bunch.target, pair=pair, noise=check.real_number(noise, "noise", minimum=0),
@@ -389,7 +389,7 @@ def mnist1d(
         raise ImportError("mnist1d() needs the mnist1d package: pip install kdfast[data]") from None
     pair = _pair(pair)
     if max(pair) > 9:
-        raise ValueError(f"pair: MNIST-1D classes are 0-9, got {pair!r}")
+        raise check.InputValueError(f"pair: MNIST-1D classes are 0-9, got {pair!r}")
     n_per_class = check.positive_int(n_per_class, "n_per_class", minimum=1)
     args = get_dataset_args()
     args.num_samples = 2 * n_per_class
@@ -452,7 +452,7 @@ def idx(
     X, y = read_idx_pair(images, labels, ("images", "labels"))
     params = {"images": os.path.basename(os.fspath(images)), "scale": scale}
     if (test_images is None) != (test_labels is None):
-        raise ValueError("test_images and test_labels: give both or neither")
+        raise check.InputValueError("test_images and test_labels: give both or neither")
     if test_images is None:
         return _noisy_pair_dataset(
             X / scale, y, pair=pair, noise=noise, flip=flip, flip_test=flip_test,
@@ -477,7 +477,7 @@ def _split_pair_dataset(train, test, *, pair, n, n_test, noise, flip, flip_test,
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
     flip_test = check.flag(flip_test, "flip_test")
     if train[0].shape[1] != test[0].shape[1]:
-        raise ValueError(f"{test[2]}: images of {test[0].shape[1]} pixels, training images have {train[0].shape[1]}")
+        raise check.InputValueError(f"{test[2]}: images of {test[0].shape[1]} pixels, training images have {train[0].shape[1]}")
     rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
     (X, y, what), (X_t, y_t, what_t) = train, test
     X_train, y_train = _subsample(*_select_pair(X, y, pair, what), n, "n", rng, what)
@@ -532,7 +532,7 @@ def mnist(
     """
     pair = _pair(pair)
     if max(pair) > 9:
-        raise ValueError(f"pair: MNIST digits are 0-9, got {pair!r}")
+        raise check.InputValueError(f"pair: MNIST digits are 0-9, got {pair!r}")
     flip = check.real_number(flip, "flip", minimum=0, maximum=0.5)
     flip_test = check.flag(flip_test, "flip_test")
     noise = check.real_number(noise, "noise", minimum=0)
@@ -556,7 +556,7 @@ def mnist(
     n_test = round(MNIST_TEST_FRACTION * pool) if n_test is None else check.positive_int(n_test, "n_test")
     n = pool - n_test if n is None else check.positive_int(n, "n")
     if n < 1 or n + n_test > pool:
-        raise ValueError(f"n, n_test: {n} + {n_test} images asked for, the {images.location} holds {pool} "
+        raise check.InputValueError(f"n, n_test: {n} + {n_test} images asked for, the {images.location} holds {pool} "
                          f"of digits {pair[0]} and {pair[1]}")  # fmt: skip
     rng = np.random.default_rng(seed)
     held_out = stratified(y, n_test, rng)
@@ -591,14 +591,12 @@ def from_arrays(
     normalize, bias : see the module docstring; applied to both sets.
     """
     if not isinstance(name, str) or not name:
-        raise TypeError(f"name: expected a non-empty string, got {name!r}")
+        raise check.InputTypeError(f"name: expected a non-empty string, got {name!r}")
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
     X = check.matrix(X, "X", np.float64)
-    y = check.labels(y, "y", X.shape[0]).astype(np.float64)
-    if np.unique(y).size < 2:
-        raise ValueError("y: the training labels must contain both classes")
+    y = check.labels(y, "y", X.shape[0], both_classes=True).astype(np.float64)
     if (X_test is None) != (y_test is None):
-        raise ValueError("X_test and y_test: give both or neither")
+        raise check.InputValueError("X_test and y_test: give both or neither")
     if X_test is None:
         X_test, y_test = np.empty((0, X.shape[1])), np.empty(0)
     else:

@@ -10,7 +10,6 @@ difference is a paired comparison.
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import inspect
 import math
@@ -22,27 +21,26 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from . import _validation as check
-from ._bank import StudentBank, check_init
+from ._bank import StudentBank
 from ._history import History
+from ._jobs import stop_if_cancelled
+from ._metrics import MODES, mode_first
 from ._threads import effective_n_threads
+from ._version import __version__
+from .comparison import Comparison
 from .datasets import Dataset
+from .margin import margin
+from .teachers import TEACHER_STREAMS, ArrayTeacher, make_teacher
+from .theory import Protocol
 
 __all__ = ["Comparison", "compare"]
 
-MODES = ("soft", "hard")
-# Which way is better for each metric of the table: losses fall, accuracies rise.
-LOWER_IS_BETTER = ("mean_loss", "final_loss", "test_loss")
-HIGHER_IS_BETTER = ("train_acc", "test_acc", "teacher_agreement")
-METRICS = LOWER_IS_BETTER + HIGHER_IS_BETTER
-
-# Defaults shared with the command line; see docs/RESULTS.md for how they were chosen.
+# Defaults of compare(), which the command line reads from its signature;
+# see docs/RESULTS.md for how they were chosen.
 WIDTHS = tuple(2**k for k in range(9))  # 1 .. 256
 SEEDS = 3
 STEPS = 1000
 LR = 8.0
-RADIUS = None
-TEMPERATURE = 1.0
-TEACHERS = ("kernel", "margin", "network")
 
 # Records per curve when record_every is left to compare(); a few hundred
 # points draw a smooth curve and keep the curves table small.
@@ -57,105 +55,15 @@ _PIECES = 20
 _PIECE_WORK = 2e9
 
 
-# Cancelling jobs that run in threads (sweeps on a thread pool or an
-# in-process Dask cluster): Ctrl-C reaches only the main thread, so a sweep
-# that is interrupted marks its jobs' token as cancelled, and a job stops at
-# its next piece of training. Processes get their own Ctrl-C.
-cancelled_jobs: set[str] = set()
-job_token: contextvars.ContextVar[str | None] = contextvars.ContextVar("kdfast_job_token", default=None)
-
-
-def _stop_if_cancelled() -> None:
-    token = job_token.get()
-    if token is not None and token in cancelled_jobs:
-        raise KeyboardInterrupt(f"job {token} cancelled")
-
-
 def _sigmoid(f: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * f))
-
-
-def _widths(widths) -> list[int]:
-    values = np.atleast_1d(np.asarray(widths, dtype=object))
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"widths: expected a non-empty sequence of integers, got {widths!r}")
-    values = [check.positive_int(v, "widths") for v in values.tolist()]
-    if len(set(values)) != len(values):
-        raise ValueError(f"widths: every width must appear once, got {values}")
-    return sorted(values)
-
-
-def _seeds(seeds) -> list[int]:
-    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
-        return list(range(check.positive_int(seeds, "seeds")))
-    values = np.atleast_1d(np.asarray(seeds, dtype=object))
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"seeds: expected a count or a non-empty sequence of integers, got {seeds!r}")
-    values = [check.positive_int(v, "seeds", minimum=0) for v in values.tolist()]
-    if max(values) >= 2**63:
-        raise ValueError(f"seeds: every seed must be < 2**63, got {max(values)}")
-    if len(set(values)) != len(values):
-        raise ValueError(f"seeds: every seed must appear once, got {values}")
-    return values
-
-
-def _progress_disabled(progress) -> bool | None:
-    """tqdm's `disable`: None hides the bar unless stderr is a terminal."""
-    if progress is None:
-        return None
-    if not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress: expected None, True or False, got {type(progress).__name__}")
-    return not progress
-
-
-# -- teachers ----------------------------------------------------------------
-
-
-def make_teacher(teacher="kernel", teacher_params=None, *, n_threads=None):
-    """An unfitted teacher from a name, an array of logits, or a teacher object.
-
-    `teacher` is "kernel", "margin" or "network" (built with
-    `teacher_params` as keyword arguments), an array of training logits
-    (an :class:`~kdfast.teachers.ArrayTeacher`), or any object with
-    ``fit(X, y)`` and ``logits(X)``.
-    """
-    from . import teachers
-
-    params = {} if teacher_params is None else teacher_params
-    if not isinstance(params, dict):
-        raise TypeError(f"teacher_params: expected a dict of keyword arguments, got {type(params).__name__}")
-    if isinstance(teacher, str):
-        classes = {"kernel": teachers.KernelTeacher, "margin": teachers.MarginTeacher, "network": teachers.NetworkTeacher}
-        if teacher == "array":
-            raise ValueError(
-                "teacher: 'array' needs the teacher's outputs: pass kdfast.ArrayTeacher(logits=..., test_logits=...) "
-                "or the training logits as an array"
-            )
-        if teacher not in classes:
-            raise ValueError(f"teacher: expected one of {', '.join(TEACHERS)}, an array or a teacher object, got {teacher!r}")
-        cls = classes[teacher]
-        if n_threads is not None and "n_threads" in inspect.signature(cls).parameters:
-            params = {"n_threads": n_threads, **params}
-        try:
-            return cls(**params)
-        except TypeError as err:
-            raise TypeError(f"teacher_params: {err}") from None
-    if isinstance(teacher, np.ndarray):
-        return teachers.ArrayTeacher(logits=teacher, **params)
-    if callable(getattr(teacher, "fit", None)) and callable(getattr(teacher, "logits", None)):
-        if params:
-            raise ValueError("teacher_params: only for a teacher given by name or as an array")
-        return teacher
-    raise TypeError(f"teacher: expected a name, an array of logits or an object with fit and logits, got {type(teacher).__name__}")
 
 
 def _test_logits(teacher, X_test: np.ndarray) -> np.ndarray | None:
     """The teacher's test logits, or None when it only knows its training inputs."""
     if X_test.shape[0] == 0:
         return None
-    from . import teachers
-
-    if isinstance(teacher, teachers.ArrayTeacher) and teacher.test_logits_ is None:
+    if isinstance(teacher, ArrayTeacher) and teacher.test_logits_ is None:
         return None  # it knows its training outputs only
     return _checked_logits(teacher.logits(X_test), X_test.shape[0], "test")
 
@@ -176,7 +84,7 @@ def _fit_in_pieces(bank: StudentBank, X, target, *, steps: int, record_every: in
     with tqdm(total=steps, desc=desc, unit="step", disable=disable, leave=False) as bar:
         done = 0
         while True:
-            _stop_if_cancelled()
+            stop_if_cancelled()
             length = min(piece, steps - done)
             histories.append(bank.fit(X, target, steps=length, record_every=record_every, **fit))
             done += length
@@ -195,7 +103,7 @@ def compare(
     seeds=SEEDS,
     steps: int = STEPS,
     lr: float = LR,
-    radius: float | None = RADIUS,
+    radius: float | None = None,
     projection: str = "neuron",
     temperature: float | None = None,
     record_every: int | None = None,
@@ -260,32 +168,30 @@ def compare(
     Comparison
     """
     if not isinstance(data, Dataset):
-        raise TypeError(f"data: expected a kdfast Dataset, got {type(data).__name__} (see kdfast.datasets.from_arrays)")
-    widths, seeds = _widths(widths), _seeds(seeds)
+        raise check.InputTypeError(f"data: expected a kdfast Dataset, got {type(data).__name__} (see kdfast.datasets.from_arrays)")
+    widths, seeds = sorted(check.int_list(widths, "widths", minimum=1, distinct=True)), _seeds(seeds)
     steps = check.positive_int(steps, "steps", minimum=0)
     lr = check.real_number(lr, "lr", minimum=0, exclusive=True)
     radius = None if radius is None else check.real_number(radius, "radius", minimum=0, exclusive=True)
-    init = check_init(init, widths)
+    init = check.init(init, widths)
     if protocol is not None:
-        from .theory import Protocol
-
         if not isinstance(protocol, Protocol):
-            raise TypeError(f"protocol: expected a kdfast.theory.Protocol, got {type(protocol).__name__}")
+            raise check.InputTypeError(f"protocol: expected a kdfast.theory.Protocol, got {type(protocol).__name__}")
         if radius is not None:
-            raise ValueError("radius: set by the protocol; leave it None")
+            raise check.InputValueError("radius: set by the protocol; leave it None")
     if projection not in ("neuron", "network"):
-        raise ValueError(f"projection: must be 'neuron' or 'network', got {projection!r}")
+        raise check.InputValueError(f"projection: must be 'neuron' or 'network', got {projection!r}")
     if record_every is None:
         record_every = max(1, steps // _CURVE_POINTS)
     record_every = check.positive_int(record_every, "record_every")
-    disable = _progress_disabled(progress)
+    disable = check.progress_disabled(progress)
     threads = effective_n_threads(n_threads)
     X, y, X_test, y_test = data.X_train, data.y_train, data.X_test, data.y_test
 
     started = time.perf_counter()
-    model = make_teacher(teacher, teacher_params, n_threads=threads)
+    model = make_teacher(teacher, teacher_params, n_threads=threads, X_test=X_test)
     if temperature is None:
-        temperature = getattr(model, "temperature", TEMPERATURE)
+        temperature = getattr(model, "temperature", 1.0)
     temperature = check.real_number(temperature, "temperature", minimum=0, exclusive=True)
     f_train, f_test = _teacher_logits(model, data)
     teacher_seconds = time.perf_counter() - started
@@ -300,7 +206,7 @@ def compare(
         gamma = protocol.gamma if protocol.gamma is not None else _clean_margin(data, threads)
         radii = {mode: protocol.radius(mode, gamma) for mode in MODES}
         mode_steps = {mode: protocol.steps(mode, lr, gamma) for mode in MODES}
-        radius = np.array([radii[MODES[c]] for c in column])
+        radius = np.array([radii[MODES[c]] for c in column])  # type: ignore[assignment]  # one per network
         steps = max(mode_steps.values())
         if record_every is None:
             record_every = max(1, steps // _CURVE_POINTS)
@@ -321,7 +227,7 @@ def compare(
         agreement = _agreement(bank, X_test, f_test, threads)
         net_steps = steps
     else:
-        net_steps = np.array([mode_steps[MODES[c]] for c in column], dtype=np.int64)
+        net_steps = np.array([mode_steps[MODES[c]] for c in column], dtype=np.int64)  # type: ignore[assignment]
         history, agreement, curves_end = _fit_until(bank, X, target, X_test, f_test, net_steps, record_every,
                                                     disable, desc, threads, fit)  # fmt: skip
     student_seconds = time.perf_counter() - started
@@ -343,8 +249,6 @@ def compare(
         curves = _curves(networks, history, soft_test_known=f_test is not None)
         curves = curves[curves["step"] <= np.where(curves["mode"] == "soft", mode_steps["soft"], mode_steps["hard"])]
         curves = curves.reset_index(drop=True)
-    from . import __version__
-
     params = {
         "dataset": data.name, "data_params": dict(data.params), "n_train": int(X.shape[0]),
         "n_test": int(X_test.shape[0]), "d": int(data.d), "teacher": _describe(model),
@@ -369,8 +273,6 @@ def _agreement(bank: StudentBank, X_test, f_test, threads) -> np.ndarray:
 
 def _clean_margin(data: Dataset, threads) -> float:
     """gamma of the data set's clean training labels, for a protocol without one."""
-    from .margin import margin
-
     return margin(data.X_train, data.y_train_clean, n_threads=threads).gamma
 
 
@@ -420,7 +322,7 @@ def _checked_logits(logits, n: int, which: str) -> np.ndarray:
     ArrayTeacher given probabilities), NaN is not."""
     f = np.asarray(logits, dtype=np.float64).reshape(-1)
     if f.shape != (n,) or np.isnan(f).any():
-        raise ValueError(f"teacher: expected {n} {which} logits without NaN, got shape {f.shape}"
+        raise check.InputValueError(f"teacher: expected {n} {which} logits without NaN, got shape {f.shape}"
                          + (" with NaN" if f.shape == (n,) else ""))  # fmt: skip
     return f
 
@@ -440,20 +342,15 @@ def _table(networks: pd.DataFrame, history: History, agreement, settings: dict, 
         test_loss=test_loss, test_acc=last(history.test_acc), teacher_agreement=agreement,
         max_drift=history.max_drift, **settings,
     )  # fmt: skip
-    return table.sort_values(["mode", "width", "seed"], key=_mode_first, kind="stable", ignore_index=True)
-
-
-def _mode_first(column: pd.Series) -> pd.Series:
-    """Sort key putting soft before hard and everything else in its natural order."""
-    return column.map({m: i for i, m in enumerate(MODES)}) if column.name == "mode" else column
+    return table.sort_values(["mode", "width", "seed"], key=mode_first, kind="stable", ignore_index=True)
 
 
 def _describe(teacher) -> str:
     """ClassName(param=value, ...) from the scalar parameters of the teacher's constructor."""
     try:
-        names = inspect.signature(type(teacher)).parameters
+        names = list(inspect.signature(type(teacher)).parameters)
     except (TypeError, ValueError):
-        names = {}
+        names = []
     shown = []
     for name in names:
         value = getattr(teacher, name, None)
@@ -477,139 +374,15 @@ def _curves(networks: pd.DataFrame, history: History, *, soft_test_known: bool) 
     if not soft_test_known:
         frame.loc[frame["mode"] == "soft", "test_loss"] = np.nan
     frame["test_acc"] = flat(history.test_acc)
-    return frame.sort_values(["mode", "width", "seed", "step"], key=_mode_first, kind="stable", ignore_index=True)
+    return frame.sort_values(["mode", "width", "seed", "step"], key=mode_first, kind="stable", ignore_index=True)
 
 
-# -- the result ----------------------------------------------------------------
+def _seeds(seeds) -> list[int]:
+    """A count n (seeds 0 .. n-1) or distinct seeds below 2**63 (above are the teachers' streams)."""
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
+        return list(range(check.positive_int(seeds, "seeds")))
+    values = check.int_list(seeds, "seeds", minimum=0, distinct=True)
+    if max(values) >= TEACHER_STREAMS:
+        raise check.InputValueError(f"seeds: every value must be < 2**63, got {max(values)}")
+    return values
 
-
-def _metric(metric) -> str:
-    if metric not in METRICS:
-        raise ValueError(f"metric: expected one of {', '.join(METRICS)}, got {metric!r}")
-    return metric
-
-
-class Comparison:
-    """Soft- vs hard-label students by width and seed: what :func:`compare` returns.
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        One row per student network (mode, width, seed) with its results
-        (mean_loss: training loss averaged over all steps, the theory's
-        quantity; final_loss; train_acc, test_acc: accuracy against the true
-        labels after the last step; test_loss: loss against the student's
-        own target on the test set; teacher_agreement: fraction of test
-        inputs where the student's sign matches the teacher's; max_drift:
-        max over neurons of ||w_s - w_s(0)|| sqrt(m)) and the run's
-        parameters. The soft students' loss is the tempered KL to the
-        teacher, the hard students' the logistic loss.
-    curves : pandas.DataFrame or None
-        One row per (network, recorded step): loss, train_acc, test_loss,
-        test_acc. None for a comparison loaded from CSV.
-    params : dict
-        The run's settings, the teacher and its accuracy, timings.
-    teacher : the fitted teacher, or None after loading from a file.
-    """
-
-    def __init__(self, table: pd.DataFrame, curves: pd.DataFrame | None = None, params: dict | None = None, *, teacher=None):
-        self.table = table
-        self.curves = curves
-        self.params = {} if params is None else params
-        self.teacher = teacher
-
-    def __repr__(self) -> str:
-        t = self.table
-        name = t["dataset"].iloc[0] if "dataset" in t.columns and len(t) else "?"
-        widths = sorted(t["width"].unique()) if len(t) else []
-        span = f"{widths[0]}..{widths[-1]}" if widths else "none"
-        return f"Comparison({name!r}, {len(t)} students, widths {span}, {t['seed'].nunique()} seeds)"
-
-    def summary(self, metrics=("mean_loss", "test_acc")) -> pd.DataFrame:
-        """Per metric and width: soft and hard mean and sd over seeds, and the gap.
-
-        The gap is soft minus hard, taken seed by seed (the students of a seed
-        share their initial weights), then averaged: `gap_mean` and its sd
-        over seeds `gap_sd`. Negative gaps in a loss, positive gaps in an
-        accuracy favour soft labels.
-        """
-        if isinstance(metrics, str):
-            metrics = (metrics,)
-        frames = []
-        for metric in metrics:
-            wide = self.table.pivot(index=["width", "seed"], columns="mode", values=_metric(metric))
-            wide = wide.reindex(columns=list(MODES))
-            wide["gap"] = wide["soft"] - wide["hard"]
-            by_width = wide.groupby(level="width")
-            frame = pd.concat(
-                {f"{c}_{s}": getattr(by_width[c], s)() for c in ("soft", "hard", "gap") for s in ("mean", "std")},
-                axis=1,
-            ).rename(columns=lambda c: c.replace("_std", "_sd"))
-            frame["n_seeds"] = by_width["gap"].count()
-            frame = frame.reset_index()
-            frame.insert(0, "metric", metric)
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
-
-    def neurons_needed(self, target: float, metric: str = "mean_loss", *, all_wider: bool = False) -> dict:
-        """The smallest width whose seed-mean of `metric` reaches `target`.
-
-        A loss reaches the target when it is <= target, an accuracy when it
-        is >= target.
-
-        all_wider : bool
-            Require every wider measured width to reach the target as well
-            (the smallest m from which on the target holds, as in the theory's
-            "any width above the bound suffices"). Off by default: with a fixed
-            number of steps very wide students can train more slowly (the lazy
-            regime) and miss a target that narrower ones reach.
-
-        Returns
-        -------
-        dict
-            {"soft": width or None, "hard": width or None}; None where no
-            measured width reaches the target.
-        """
-        metric = _metric(metric)
-        all_wider = check.flag(all_wider, "all_wider")
-        target = check.real_number(target, "target")
-        lower = metric in LOWER_IS_BETTER
-        if not lower and not 0.0 <= target <= 1.0:
-            raise ValueError(f"target: an accuracy target must lie in [0, 1], got {target}")
-        means = self.table.groupby(["mode", "width"])[metric].mean()
-        if means.isna().all():
-            raise ValueError(f"metric: {metric} was not measured in this comparison (no test set, or no teacher on it)")
-        needed = {}
-        for mode in MODES:
-            series = means.loc[mode].sort_index()
-            reached = ((series <= target) if lower else (series >= target)).to_numpy()
-            if all_wider:
-                reached = np.flip(np.cumprod(np.flip(reached))).astype(bool)
-            needed[mode] = int(series.index[reached.argmax()]) if reached.any() else None
-        return needed
-
-    def plot(self, path=None, *, metrics=("mean_loss", "test_acc")):
-        """A figure of each metric against width (log scale), soft vs hard.
-
-        Lines are means over seeds, bands span the seeds' minimum to maximum.
-        Saved as PNG when `path` is given (atomically). Needs matplotlib
-        (``pip install kdfast[plot]``). Returns the matplotlib Figure.
-        """
-        from .plots import comparison_figure, save_figure
-
-        if isinstance(metrics, str):
-            metrics = (metrics,)
-        figure = comparison_figure(self.table, [_metric(m) for m in metrics], self.params)
-        if path is not None:
-            save_figure(figure, path)
-        return figure
-
-    def save(self, path) -> None:
-        """Write to .json, .parquet or .csv (by the extension), atomically; see :mod:`kdfast.results`."""
-        from .results import write
-
-        write(path, "comparison", self.params, {"table": self.table, "curves": self.curves})
-
-    @classmethod
-    def _from_frames(cls, params: dict, frames: dict) -> Comparison:
-        return cls(frames["table"], frames.get("curves"), params)

@@ -20,26 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _validation as check
+
 __all__ = ["ntk_kernel"]
 
 # Scratch per block, in float64 elements: big enough for efficient matrix
 # products, small enough that a 20,000 x 20,000 kernel needs little memory
 # beyond its output (4 temporaries of 2 MiB elements = 64 MiB).
 _BLOCK_ELEMENTS = 1 << 21
-
-
-def _check_inputs(X, name: str) -> np.ndarray:
-    """A finite real (n, d) matrix; float32 stays float32, anything else becomes float64."""
-    arr = np.asarray(X)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
-    if arr.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D array of shape (n, d), got shape {arr.shape}")
-    if arr.dtype != np.float32:
-        arr = arr.astype(np.float64, copy=False)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: contains NaN or infinity")
-    return arr
 
 
 def _kernel_block(G: np.ndarray, norms1: np.ndarray, norms2: np.ndarray) -> np.ndarray:
@@ -85,11 +73,12 @@ def ntk_kernel(X1, X2=None) -> np.ndarray:
     (1/m) sum_s 1[<w_s, x> > 0] 1[<w_s, x'> > 0] <x, x'> of the student at
     initialisation (a_s^2 = 1). Rows equal to zero give K = 0.
     """
-    A = _check_inputs(X1, "X1")
+    # float32 stays float32, anything else becomes float64.
+    A = check.matrix(X1, "X1", min_rows=0)
     symmetric = X2 is None
-    B = A if symmetric else _check_inputs(X2, "X2")
+    B = A if symmetric else check.matrix(X2, "X2", min_rows=0)
     if A.shape[1] != B.shape[1]:
-        raise ValueError(
+        raise check.InputValueError(
             f"X2: expected {A.shape[1]} columns to match X1 of shape {A.shape}, got shape {B.shape}"
         )
     out_dtype = np.result_type(A.dtype, B.dtype)

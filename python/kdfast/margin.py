@@ -65,8 +65,6 @@ convergence.
 from __future__ import annotations
 
 import math
-import numbers
-import os
 import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -75,14 +73,11 @@ import numpy as np
 from scipy import stats
 
 from . import _validation as check
+from ._simplex import KernelProblem, LinearProblem, SampleProblem, Solution, minimise
+from ._threads import effective_n_threads
 from .kernel import ntk_kernel
 
-__all__ = ["Margin", "margin"]
-
-# The Monte-Carlo problem is computed in float64: in float32 the rounding of
-# F (~1e-7 relative) stalls the line search before a 1e-3 duality gap on
-# hard data (random labels), for a saving of at most half the time.
-_MC_DTYPE = np.float64
+__all__ = ["Margin", "Transport", "estimate", "margin"]
 _CONFIDENCE = 0.95
 _BATCH_TOL = 0.03
 # Fresh draws for the upper confidence limit, as a multiple of the fit's.
@@ -165,286 +160,22 @@ class Margin:
         )
 
 
-# -------------------------------------------------------------- validation
-
-
-def _check_X(X, name: str = "X") -> np.ndarray:
-    arr = np.asarray(X)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
-    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise ValueError(f"{name}: expected a 2-D array of shape (n, d) with n, d >= 1, got shape {arr.shape}")
-    arr = np.array(arr, dtype=np.float64, order="C")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: contains NaN or infinity")
-    return arr
-
-
-def _check_labels(y, n: int, name: str = "y") -> np.ndarray:
-    """Labels in {-1, +1} of shape (n,), both classes present, as float64."""
-    arr = np.asarray(y)
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name}: expected labels in {{-1, +1}} as numbers, got dtype {arr.dtype}")
-    if arr.shape != (n,):
-        raise ValueError(f"{name}: expected shape ({n},) to match X, got shape {arr.shape}")
-    arr = arr.astype(np.float64)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: contains NaN or infinity")
-    values = np.unique(arr)
-    if not np.isin(values, (-1.0, 1.0)).all():
-        raise ValueError(f"{name}: labels must be -1 or +1, got values {values[:6].tolist()}")
-    if values.size < 2:
-        raise ValueError(f"{name}: all labels are {values[0]:+g}; need both classes -1 and +1")
-    return arr
-
-
-def _check_tol(tol, name: str = "tol") -> float:
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
-        raise TypeError(f"{name}: expected a float, got {type(tol).__name__}")
-    tol = float(tol)
-    if not 0.0 < tol < 1.0:
-        raise ValueError(f"{name}: must lie in (0, 1), got {tol}")
-    return tol
-
-
 def _blas_threads(n_threads):
     """Limit BLAS threads when threadpoolctl is installed; advisory otherwise.
 
-    scikit-learn's meaning: None = leave the BLAS pool alone (all threads, or
-    what OMP_NUM_THREADS / OPENBLAS_NUM_THREADS set), k > 0 = k threads,
-    -k = all but k - 1. The work here is NumPy's matrix products, whose
-    threads only threadpoolctl can change at run time.
+    `n_threads` has the package's meaning (see :func:`kdfast._threads.effective_n_threads`);
+    None leaves the BLAS pool as it is, which already uses every thread
+    (or what OMP_NUM_THREADS / OPENBLAS_NUM_THREADS set). The work here is
+    NumPy's matrix products, whose threads only threadpoolctl can change at
+    run time.
     """
-    n_threads = check.thread_count(n_threads)
-    if n_threads is None:
+    if check.thread_count(n_threads) is None:
         return nullcontext()
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
         return nullcontext()
-    if n_threads < 0:
-        n_threads = max(1, (os.cpu_count() or 1) + 1 + n_threads)
-    return threadpool_limits(limits=n_threads, user_api="blas")
-
-
-# ---------------------------------------------------------------- problems
-# Each problem is a convex, 1-homogeneous F(q) = "norm of E(q)" on the
-# simplex, given through a linear embedding E(q) so that the solver can
-# extrapolate E for free. F has kinks where a norm vanishes (for the sample
-# problem they are common on structured data such as the hypercube, where
-# many draws share an activation pattern), so the solver minimises the
-# smoothed F_mu, replacing |V| by sqrt(|V|^2 + mu^2) - mu, and lowers mu.
-# The gradient of F_mu is the vector of margins of v = V / sqrt(|V|^2 + mu^2),
-# a primal-feasible solution (|v| < 1), so min of it is a valid lower bound
-# on min F for every mu, and F itself gives the upper bound.
-
-
-def _smooth(norms: np.ndarray, mu: float) -> np.ndarray:
-    return np.sqrt(norms.astype(np.float64) ** 2 + mu * mu) if mu > 0 else norms.astype(np.float64)
-
-
-class _SampleProblem:
-    """F(q) = (1/S) sum_z |V_z(q)| over S/2 antithetic pairs (z, -z).
-
-    E(q) stacks V_z for the S/2 draws z and U = sum_i q_i y_i x_i in the last
-    row; V_{-z} = U - V_z because each x != 0 is active for exactly one of
-    z and -z.
-    """
-
-    def __init__(self, P: np.ndarray, X: np.ndarray, Zh: np.ndarray):
-        self.P = P.astype(_MC_DTYPE)  # (n, d) signed points y_i x_i
-        self.M = (Zh @ X.T > 0).astype(_MC_DTYPE)  # (S/2, n) activations
-        self.S = 2 * Zh.shape[0]
-
-    def embed(self, q: np.ndarray) -> np.ndarray:
-        W = q.astype(_MC_DTYPE)[:, None] * self.P
-        E = np.empty((self.M.shape[0] + 1, self.P.shape[1]), dtype=_MC_DTYPE)
-        np.matmul(self.M, W, out=E[:-1])
-        E[-1] = W.sum(axis=0, dtype=np.float64)
-        return E
-
-    @staticmethod
-    def _norms(E: np.ndarray):
-        Vp = E[:-1]
-        Vm = E[-1] - Vp
-        return Vp, Vm, np.sqrt(np.einsum("ij,ij->i", Vp, Vp)), np.sqrt(np.einsum("ij,ij->i", Vm, Vm))
-
-    def pair_values(self, E: np.ndarray) -> np.ndarray:
-        """(|V_z| + |V_-z|) / 2 for each pair: i.i.d. terms whose mean is F."""
-        _, _, np_, nm = self._norms(E)
-        return 0.5 * (np_.astype(np.float64) + nm)
-
-    def value(self, E: np.ndarray, mu: float = 0.0):
-        """(F_mu, F) at E."""
-        _, _, np_, nm = self._norms(E)
-        F = (np_.sum(dtype=np.float64) + nm.sum(dtype=np.float64)) / self.S
-        if mu == 0:
-            return F, F
-        return (_smooth(np_, mu).sum() + _smooth(nm, mu).sum()) / self.S - mu, F
-
-    def directions(self, E: np.ndarray, mu: float = 0.0):
-        """v(z) = V_z / sqrt(|V_z|^2 + mu^2) for the draws and their negatives."""
-        Vp, Vm, np_, nm = self._norms(E)
-        sp, sm = _smooth(np_, mu), _smooth(nm, mu)
-        Dp = Vp / np.where(sp > 0, sp, 1).astype(_MC_DTYPE)[:, None]
-        Dm = Vm / np.where(sm > 0, sm, 1).astype(_MC_DTYPE)[:, None]
-        F = (np_.sum(dtype=np.float64) + nm.sum(dtype=np.float64)) / self.S
-        F_mu = (sp.sum() + sm.sum()) / self.S - mu
-        return Dp, Dm, F_mu, F
-
-    def value_grad(self, E: np.ndarray, mu: float = 0.0):
-        """(F_mu, F, gradient of F_mu) at E."""
-        Dp, Dm, F_mu, F = self.directions(E, mu)
-        # sum_z [m_zi v(z) + (1 - m_zi) v(-z)] for every example i at once.
-        B = self.M.T @ (Dp - Dm)
-        B += Dm.sum(axis=0, dtype=np.float64).astype(_MC_DTYPE)
-        G = np.einsum("ij,ij->i", self.P, B, dtype=np.float64) / self.S
-        return F_mu, F, G
-
-
-class _NormProblem:
-    """F(q) = |E(q)| for a linear E: the linear or the kernel SVM margin."""
-
-    def value(self, E, mu: float = 0.0):
-        sq = max(self._square(E), 0.0)
-        F = math.sqrt(sq)
-        return (math.sqrt(sq + mu * mu) - mu if mu > 0 else F), F
-
-    def value_grad(self, E, mu: float = 0.0):
-        F_mu, F = self.value(E, mu)
-        s = F_mu + mu
-        G = self._gradient_direction(E) / s if s > 0 else np.zeros(self.n)
-        return F_mu, F, G
-
-
-class _LinearProblem(_NormProblem):
-    """F(q) = |sum_i q_i y_i x_i|: its minimum is the linear margin gamma_lin."""
-
-    def __init__(self, P: np.ndarray):
-        self.P = P
-        self.n = P.shape[0]
-
-    def embed(self, q):
-        return q @ self.P
-
-    def _square(self, E):
-        return float(E @ E)
-
-    def _gradient_direction(self, E):
-        return self.P @ E
-
-
-class _KernelProblem(_NormProblem):
-    """F(q) = sqrt(q^T Q q): its minimum is the kernel SVM margin gamma_K."""
-
-    def __init__(self, Q: np.ndarray):
-        self.Q = Q
-        self.n = Q.shape[0]
-
-    def embed(self, q):
-        return np.concatenate([q, self.Q @ q])
-
-    def _square(self, E):
-        return float(E[: self.n] @ E[self.n :])
-
-    def _gradient_direction(self, E):
-        return E[self.n :]
-
-
-# ------------------------------------------------------------------ solver
-
-
-def _project_simplex(v: np.ndarray) -> np.ndarray:
-    """Euclidean projection onto {q >= 0, sum q = 1} (sort-based)."""
-    u = np.sort(v)[::-1]
-    css = np.cumsum(u) - 1.0
-    k = np.arange(1, v.size + 1)
-    rho = np.flatnonzero(u - css / k > 0)[-1]
-    return np.maximum(v - css[rho] / (rho + 1), 0.0)
-
-
-@dataclass
-class _Solution:
-    q: np.ndarray
-    upper: float  # F(q): dual value, upper bound on the problem's minimum
-    lower: float  # best primal margin seen: lower bound on the minimum
-    E: np.ndarray  # embedding at q
-    primal: tuple  # (E, mu) whose v = V / sqrt(|V|^2 + mu^2) has margins >= lower
-    n_iter: int
-    converged: bool
-
-
-def _minimise(problem, q0: np.ndarray, tol: float, max_iter: int, atol: float = 0.0) -> _Solution:
-    """Accelerated projected gradient (FISTA) with restarts on the smoothed F_mu.
-
-    Stops when the certified gap F(q) - (best primal margin) is at most
-    tol * F(q) (or F(q) <= atol). mu starts at a tenth of F and is divided
-    by 4 whenever the smoothed problem is solved to within mu, so that
-    smooth problems finish at once and kinked ones converge. The
-    extrapolated point may leave the simplex; F is convex on all of R^n and
-    the margins there still come from a primal-feasible v, so they remain
-    valid lower bounds.
-    """
-    eps = 16 * np.finfo(_MC_DTYPE).eps
-    x = q0
-    Ex = problem.embed(x)
-    _, F0 = problem.value(Ex)
-    mu = 0.1 * F0
-    Fx_mu, Fx = problem.value(Ex, mu)
-    x_prev, E_prev = x, Ex
-    t, L = 1.0, None
-    best_lower, primal = -np.inf, (Ex, mu)
-    converged = False
-    it = 0
-    while it < max_iter:
-        it += 1
-        t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-        beta = (t - 1.0) / t_next
-        yv = x + beta * (x - x_prev) if beta else x
-        Ey = Ex + beta * (Ex - E_prev) if beta else Ex
-        Fy_mu, _, Gy = problem.value_grad(Ey, mu)
-        if Gy.min() > best_lower:
-            best_lower, primal = float(Gy.min()), (Ey, mu)
-        if Fx - best_lower <= tol * Fx or Fx <= atol:
-            converged = True
-            break
-        if beta == 0.0 and float(x @ Gy) - float(Gy.min()) <= mu:
-            # The smoothed problem is solved to within mu: sharpen it.
-            mu *= 0.25
-            if L is not None:
-                L *= 4.0
-            Fx_mu, Fx = problem.value(Ex, mu)
-            continue
-        if L is None:
-            # A first step that moves q by about its own size (1/n).
-            L = L0 = max(float(Gy.max() - Gy.min()) * x.size, 1e-12)
-        for _ in range(60):
-            xn = _project_simplex(yv - Gy / L)
-            En = problem.embed(xn)
-            Fn_mu, Fn = problem.value(En, mu)
-            step = xn - yv
-            if Fn_mu <= Fy_mu + Gy @ step + 0.5 * L * (step @ step) + eps * abs(Fy_mu):
-                break
-            L *= 2.0
-        if Fn_mu > Fx_mu:
-            if beta == 0.0:
-                # Even a plain step did not descend: rounding decided the
-                # test, so take a shorter step, or stop at the noise floor.
-                L *= 2.0
-                if L > 1e14 * L0:
-                    break
-            # Momentum overshot: restart from x without it.
-            t = 1.0
-            x_prev, E_prev = x, Ex
-            continue
-        x_prev, E_prev, x, Ex, Fx_mu, Fx = x, Ex, xn, En, Fn_mu, Fn
-        t = t_next
-        L *= 0.8
-    _, Fx, Gx = problem.value_grad(Ex, 0.0)
-    if Gx.min() > best_lower:
-        best_lower, primal = float(Gx.min()), (Ex, 0.0)
-    converged = converged or Fx - best_lower <= tol * Fx or Fx <= atol
-    return _Solution(x, Fx, best_lower, Ex, primal, it, converged)
+    return threadpool_limits(limits=effective_n_threads(n_threads), user_api="blas")
 
 
 # ---------------------------------------------------------------- helpers
@@ -496,7 +227,7 @@ def _inseparable(X: np.ndarray, y: np.ndarray):
 def _linear_lower(P: np.ndarray, tol: float, max_iter: int):
     """gamma_lin / 2 from a feasible separator, or None when not certified."""
     scale = float(np.sqrt(np.einsum("ij,ij->i", P, P)).max())
-    sol = _minimise(_LinearProblem(P), np.full(P.shape[0], 1.0 / P.shape[0]), tol, max_iter, atol=1e-12 * scale)
+    sol = minimise(LinearProblem(P), np.full(P.shape[0], 1.0 / P.shape[0]), tol, max_iter, atol=1e-12 * scale)
     return 0.5 * sol.lower if sol.lower > 0 else None
 
 
@@ -505,26 +236,97 @@ def _kernel_upper(X: np.ndarray, y: np.ndarray, tol: float, max_iter: int) -> fl
     Q = ntk_kernel(X)
     Q *= y[:, None]
     Q *= y[None, :]
-    sol = _minimise(_KernelProblem(Q), np.full(X.shape[0], 1.0 / X.shape[0]), tol, max_iter)
+    sol = minimise(KernelProblem(Q), np.full(X.shape[0], 1.0 / X.shape[0]), tol, max_iter)
     return sol.upper
 
 
-def _estimate(X, y, *, n_samples, seed, tol, n_batches, bounds, max_iter, n_threads, inseparable="warn"):
-    """margin() and, for the margin teacher, the draws and v(z) of the primal solution.
+@dataclass(frozen=True, eq=False)
+class Transport:
+    """The primal solution v(z) of a margin estimate, on the solver's own draws.
 
-    inseparable: "warn" (return gamma = 0 with a warning) or "raise" (ValueError).
+    f(x) = E_z[<v(z), x> 1[<z, x> > 0]], averaged over the draws z and -z,
+    is the infinite-width function with margin about gamma on the training
+    points (:class:`~kdfast.MarginTeacher` scales it).
+
+    Attributes
+    ----------
+    Z : (S/2, d) the draws z (each also used as -z)
+    V_plus, V_minus : (S/2, d) v(z) and v(-z), each of norm < 1
     """
-    X = _check_X(X)
-    n, d = X.shape
-    y = _check_labels(y, n)
+
+    Z: np.ndarray
+    V_plus: np.ndarray
+    V_minus: np.ndarray
+
+
+def _check_sampling(n_samples, n_batches) -> tuple[int, int]:
     n_samples = check.positive_int(n_samples, "n_samples", minimum=2)
     if n_samples % 2:
-        raise ValueError(f"n_samples: must be even (draws are used in pairs z, -z), got {n_samples}")
+        raise check.InputValueError(f"n_samples: must be even (draws are used in pairs z, -z), got {n_samples}")
     n_batches = check.positive_int(n_batches, "n_batches", minimum=2)
     if n_samples < 4 * n_batches:
-        raise ValueError(f"n_samples: need at least 4 * n_batches = {4 * n_batches} draws, got {n_samples}")
+        raise check.InputValueError(f"n_samples: need at least 4 * n_batches = {4 * n_batches} draws, got {n_samples}")
+    return n_samples, n_batches
+
+
+def _lower_limit(P, X, Zh, q, tol: float, n_batches: int, max_iter: int) -> float:
+    """The lower confidence limit: the certified lower values on independent batches of the draws.
+
+    Only their certified lower values enter, so a looser tolerance just
+    makes the limit a little more conservative, and saves time.
+    """
+    batch_lowers = np.array([
+        minimise(SampleProblem(P, X, Zh[idx]), q, max(tol, _BATCH_TOL), max_iter).lower
+        for idx in np.array_split(np.arange(Zh.shape[0]), n_batches)
+    ])  # fmt: skip
+    t = stats.t.ppf(0.5 + _CONFIDENCE / 2, n_batches - 1)
+    return float(batch_lowers.mean() - t * batch_lowers.std(ddof=1) / math.sqrt(n_batches))
+
+
+def _upper_limit(P, X, Zf, q) -> tuple[float, float]:
+    """(F(q) on fresh draws, the upper confidence limit): F(q) >= gamma estimated without bias.
+
+    More fresh draws than the fit used (evaluating F at one q is cheap),
+    taken in blocks of the fit's size to bound memory.
+    """
+    values = np.concatenate([
+        fresh.pair_values(fresh.embed(q))
+        for fresh in (SampleProblem(P, X, block) for block in np.split(Zf, _FRESH_FACTOR))
+    ])  # fmt: skip
+    z = stats.norm.ppf(0.5 + _CONFIDENCE / 2)
+    fresh_gamma = float(values.mean())
+    return fresh_gamma, fresh_gamma + z * values.std(ddof=1) / math.sqrt(values.size)
+
+
+def _bounds(X, y, P, tol: float, max_iter: int) -> tuple[float | None, float]:
+    """The certified (gamma_lin / 2 or None, gamma_K)."""
+    return _linear_lower(P, tol, max_iter), _kernel_upper(X, y, tol, max_iter)
+
+
+def _warn_unconverged(sol: Solution, tol: float) -> None:
+    if not sol.converged:
+        warnings.warn(
+            f"margin: the solver stopped after {sol.n_iter} iterations with a relative duality gap of "
+            f"{(sol.upper - sol.lower) / max(sol.upper, 1e-300):.2g} > tol = {tol:g}; increase max_iter or tol",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def estimate(
+    X, y, *, n_samples: int = 4096, seed: int = 0, tol: float = 1e-2, n_batches: int = 4, bounds: bool = True,
+    max_iter: int = 2000, n_threads=None, inseparable: str = "warn",
+) -> tuple[Margin, Transport | None]:  # fmt: skip
+    """:func:`margin` and the primal solution v(z) it found (None when gamma = 0 for a structural reason).
+
+    inseparable : "warn" (return gamma = 0 with a warning) or "raise" (a ValueError)
+    """
+    X = check.matrix(X, "X", np.float64, copy=True)
+    n, d = X.shape
+    y = check.labels(y, "y", n, both_classes=True).astype(np.float64)
+    n_samples, n_batches = _check_sampling(n_samples, n_batches)
     seed = check.positive_int(seed, "seed", minimum=0)
-    tol = _check_tol(tol)
+    tol = check.real_number(tol, "tol", minimum=0, maximum=1, exclusive=True)
     max_iter = check.positive_int(max_iter, "max_iter")
     bounds = check.flag(bounds, "bounds")
 
@@ -533,11 +335,10 @@ def _estimate(X, y, *, n_samples, seed, tol, n_batches, bounds, max_iter, n_thre
         if degenerate is not None:
             message, q = degenerate
             if inseparable == "raise":
-                raise ValueError(message)
+                raise check.InputValueError(message)
             warnings.warn(message, UserWarning, stacklevel=3)
             q.flags.writeable = False
-            result = Margin(0.0, (0.0, 0.0), q, n_samples, None, 0.0 if bounds else None, 0.0, 0, True)
-            return result, None
+            return Margin(0.0, (0.0, 0.0), q, n_samples, None, 0.0 if bounds else None, 0.0, 0, True), None
 
         P = y[:, None] * X
         fit_seq, fresh_seq = np.random.SeedSequence(seed).spawn(2)
@@ -545,45 +346,14 @@ def _estimate(X, y, *, n_samples, seed, tol, n_batches, bounds, max_iter, n_thre
         Zh = np.random.default_rng(fit_seq).standard_normal((half, d))
         Zf = np.random.default_rng(fresh_seq).standard_normal((_FRESH_FACTOR * half, d))
 
-        problem = _SampleProblem(P, X, Zh)
-        sol = _minimise(problem, np.full(n, 1.0 / n), tol, max_iter)
-
-        # Lower confidence limit from independent batches. Only their
-        # certified lower values enter, so a looser tolerance just makes the
-        # limit a little more conservative, and saves time.
-        batch_lowers = []
-        for idx in np.array_split(np.arange(half), n_batches):
-            b = _minimise(_SampleProblem(P, X, Zh[idx]), sol.q, max(tol, _BATCH_TOL), max_iter)
-            batch_lowers.append(b.lower)
-        batch_lowers = np.array(batch_lowers)
-        t = stats.t.ppf(0.5 + _CONFIDENCE / 2, n_batches - 1)
-        ci_low = batch_lowers.mean() - t * batch_lowers.std(ddof=1) / math.sqrt(n_batches)
-
-        # Upper confidence limit: F(q) >= gamma estimated on fresh draws,
-        # more of them than the fit used (evaluating F at one q is cheap),
-        # taken in blocks of the fit's size to bound memory.
-        values = np.concatenate([
-            fresh.pair_values(fresh.embed(sol.q))
-            for fresh in (_SampleProblem(P, X, block) for block in np.split(Zf, _FRESH_FACTOR))
-        ])  # fmt: skip
-        z = stats.norm.ppf(0.5 + _CONFIDENCE / 2)
-        fresh_gamma = float(values.mean())
-        ci_high = fresh_gamma + z * values.std(ddof=1) / math.sqrt(values.size)
-
-        lower = upper = None
-        if bounds:
-            lower = _linear_lower(P, tol, max_iter)
-            upper = _kernel_upper(X, y, tol, max_iter)
+        problem = SampleProblem(P, X, Zh)
+        sol = minimise(problem, np.full(n, 1.0 / n), tol, max_iter)
+        ci_low = _lower_limit(P, X, Zh, sol.q, tol, n_batches, max_iter)
+        fresh_gamma, ci_high = _upper_limit(P, X, Zf, sol.q)
+        lower, upper = _bounds(X, y, P, tol, max_iter) if bounds else (None, None)
         ci_low = max(ci_low, lower if lower is not None else 0.0)
         ci_high = min(ci_high, upper if upper is not None else np.inf)
-
-        if not sol.converged:
-            warnings.warn(
-                f"margin: the solver stopped after {sol.n_iter} iterations with a relative duality gap of "
-                f"{(sol.upper - sol.lower) / max(sol.upper, 1e-300):.2g} > tol = {tol:g}; increase max_iter or tol",
-                UserWarning,
-                stacklevel=3,
-            )
+        _warn_unconverged(sol, tol)
         q = sol.q.copy()
         q.flags.writeable = False
         result = Margin(
@@ -599,7 +369,7 @@ def _estimate(X, y, *, n_samples, seed, tol, n_batches, bounds, max_iter, n_thre
             sample_gamma=float(sol.upper),
         )
         Dp, Dm, _, _ = problem.directions(*sol.primal)
-        return result, (Zh, Dp.astype(np.float64), Dm.astype(np.float64))
+        return result, Transport(Zh, Dp.astype(np.float64), Dm.astype(np.float64))
 
 
 def margin(
@@ -627,7 +397,7 @@ def margin(
     X : array (n, d)
         Inputs (the theory assumes |x| <= 1; gamma scales with |x|).
     y : array (n,)
-        Labels in {-1, +1}, both present.
+        Labels in {-1, +1} (or {0, 1}, meaning -1 and +1), both present.
     n_samples : int, even
         Monte-Carlo draws of z ~ N(0, I_d) (used in pairs z, -z). The error
         of gamma shrinks like 1/sqrt(n_samples); the sample problem is
@@ -647,8 +417,9 @@ def margin(
     max_iter : int
         Solver iterations per problem; a warning says when it was not enough.
     n_threads : None or int
-        Threads for NumPy's BLAS, scikit-learn style (None: leave BLAS as it
-        is, which honours OMP_NUM_THREADS / OPENBLAS_NUM_THREADS). Applied
+        Threads for NumPy's BLAS, with scikit-learn's meaning as everywhere
+        in kdfast (None: all, which leaves BLAS as it is and so honours
+        OMP_NUM_THREADS / OPENBLAS_NUM_THREADS; -k: all but k - 1). Applied
         through threadpoolctl when it is installed; advisory otherwise.
 
     Returns
@@ -666,8 +437,8 @@ def margin(
     activation matrix with (n, d) matrices; the whole estimate solves the
     sample problem about twice (full and in batches).
     """
-    result, _ = _estimate(
+    result, _ = estimate(
         X, y, n_samples=n_samples, seed=seed, tol=tol, n_batches=n_batches, bounds=bounds,
         max_iter=max_iter, n_threads=n_threads,
-    )
+    )  # fmt: skip
     return result

@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 
 from . import _validation as check
+from ._metrics import LOWER_IS_BETTER, MODES
+from .results import atomic_path
+from .theory import expected_exponent
 
 LABELS = {
     "mean_loss": "loss averaged over steps",
@@ -22,8 +25,7 @@ LABELS = {
     "test_acc": "test accuracy",
     "teacher_agreement": "agreement with the teacher (test)",
 }
-COLORS = {"soft": "tab:blue", "hard": "tab:orange"}
-_LOG_METRICS = ("mean_loss", "final_loss", "test_loss")
+COLORS = dict(zip(MODES, ("tab:blue", "tab:orange")))
 
 
 def _figure(n_panels: int, *, rows: int = 1, width: float = 4.6, height: float = 3.6):
@@ -38,8 +40,6 @@ def _figure(n_panels: int, *, rows: int = 1, width: float = 4.6, height: float =
 
 def save_figure(figure, path) -> None:
     """Write `figure` to `path` (format from the extension, PNG by default) atomically."""
-    from .results import atomic_path
-
     check.file_path(path, "path")
     fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
     with atomic_path(path) as tmp:
@@ -55,14 +55,14 @@ def _log2_width_axis(ax, widths) -> None:
 
 def _draw_comparison(ax, table: pd.DataFrame, metric: str, params: dict) -> None:
     """One metric against width on `ax`: seed means for soft and hard, min-max bands."""
-    for mode in ("soft", "hard"):
+    for mode in MODES:
         rows = table[table["mode"] == mode].groupby("width")[metric]
         mean, low, high = rows.mean(), rows.min(), rows.max()
         if mean.isna().all():
             continue
         ax.plot(mean.index, mean.values, "o-", color=COLORS[mode], label=f"{mode} labels", ms=4)
         ax.fill_between(mean.index, low.values, high.values, color=COLORS[mode], alpha=0.2, lw=0)
-    if metric in _LOG_METRICS and (table[metric] > 0).all():
+    if metric in LOWER_IS_BETTER and (table[metric] > 0).all():
         ax.set_yscale("log")
     if metric == "test_acc" and params.get("teacher_test_acc") is not None:
         ax.axhline(params["teacher_test_acc"], color="0.4", ls="--", lw=1, label="teacher")
@@ -139,8 +139,8 @@ def scaling_figure(table: pd.DataFrame, lines: dict, eps: float, metric: str):
     """Neurons needed against gamma (log-log), soft and hard, with fits and the theory's slopes.
 
     `lines` maps "soft"/"hard" to (ScalingFit, its prediction as a function
-    of gamma). The dotted reference lines have the theory's slopes (-2 soft,
-    -4 hard) through the geometric mean of the measured points: only the
+    of gamma). The dotted reference lines have the theory's slopes
+    (-:func:`~kdfast.theory.expected_exponent`: -2 soft, -4 hard) through the geometric mean of the measured points: only the
     slopes are predictions, the constants are unknown.
     """
     figure, axes = _figure(1, width=5.6, height=4.4)
@@ -148,9 +148,10 @@ def scaling_figure(table: pd.DataFrame, lines: dict, eps: float, metric: str):
     gammas = table["gamma"].to_numpy(dtype=float)
     positive = gammas[gammas > 0]
     span = np.geomspace(positive.min(), positive.max(), 50) if positive.size else np.array([])
-    measured = table[[f"{mode}_neurons" for mode in ("soft", "hard")]].to_numpy(dtype=float)
+    measured = table[[f"{mode}_neurons" for mode in MODES]].to_numpy(dtype=float)
     ceiling = 2 * np.nanmax(measured) if np.isfinite(measured).any() else 2.0
-    for mode, slope in (("soft", 2.0), ("hard", 4.0)):
+    for mode in MODES:
+        slope = expected_exponent(mode)
         m = table[f"{mode}_neurons"].to_numpy(dtype=float)
         ok = np.isfinite(m) & (gammas > 0)
         missed = ~np.isfinite(m) & (gammas > 0)
@@ -167,7 +168,7 @@ def scaling_figure(table: pd.DataFrame, lines: dict, eps: float, metric: str):
             # The slope of log m against log gamma is -p.
             ax.loglog(span, predict(span), "-", color=COLORS[mode], lw=1.2,
                       label=f"fit: slope {-fit.exponent:+.2f} [{-hi:+.2f}, {-lo:+.2f}]".replace("-", "−"))  # fmt: skip
-    relation = "≤" if metric in _LOG_METRICS else "≥"
+    relation = "≤" if metric in LOWER_IS_BETTER else "≥"
     ax.set_xlabel("NTK margin γ")
     ax.set_ylabel(f"neurons needed ({LABELS.get(metric, metric)} {relation} {eps:g})")
     ax.grid(alpha=0.3, which="both")

@@ -2,6 +2,8 @@
 
 A result (a :class:`~kdfast.Comparison`, :class:`~kdfast.Sweep` or
 :class:`~kdfast.Scaling`) is a few pandas tables plus the run's parameters.
+Each kind of result registers how it is rebuilt from them
+(:func:`register`), so this module knows none of them by name.
 ``save(path)`` picks the format from the extension:
 
 - ``.json``: everything (parameters and every table), plain JSON (NaN is
@@ -24,17 +26,30 @@ import math
 import os
 import tempfile
 import uuid
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from . import _validation as check
 
-__all__ = ["atomic_path", "check_output_directory", "load"]
+__all__ = ["atomic_path", "check_output_directory", "jsonable", "load", "read", "register", "write"]
 
 _FORMAT = "kdfast"
 _VERSION = 1
 _SUFFIXES = (".json", ".parquet", ".csv")
+
+# kind -> (how to rebuild it from (params, frames), whether a bare CSV table is one)
+_KINDS: dict[str, tuple[Callable[[dict, dict], object], Callable[[pd.DataFrame], bool]]] = {}
+
+
+def register(kind: str, rebuild: Callable[[dict, dict], object], *, recognises: Callable[[pd.DataFrame], bool]) -> None:
+    """Make :func:`load` rebuild results of `kind` with ``rebuild(params, frames)``.
+
+    A CSV file keeps only the main table, not the kind: it is loaded by the
+    one registered kind whose ``recognises(table)`` is true.
+    """
+    _KINDS[kind] = (rebuild, recognises)
 
 
 def _new_file_mode(directory: str) -> int:
@@ -116,7 +131,7 @@ def _suffix(path) -> str:
     check.file_path(path, "path")
     suffix = os.path.splitext(os.fspath(path))[1].lower()
     if suffix not in _SUFFIXES:
-        raise ValueError(f"path: the extension must be one of {', '.join(_SUFFIXES)}, got {os.fspath(path)!r}")
+        raise check.InputValueError(f"path: the extension must be one of {', '.join(_SUFFIXES)}, got {os.fspath(path)!r}")
     return suffix
 
 
@@ -132,12 +147,12 @@ def _plain(value):
     return value
 
 
-def _jsonable(obj):
+def jsonable(obj):
     """Parameters (nested dicts, lists, tuples, NumPy values) as plain JSON values."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in (obj.tolist() if isinstance(obj, np.ndarray) else obj)]
+        return [jsonable(v) for v in (obj.tolist() if isinstance(obj, np.ndarray) else obj)]
     if obj is None or isinstance(obj, (bool, int, float, str, np.generic)):
         return _plain(obj)
     return str(obj)
@@ -171,7 +186,10 @@ def write(path, kind: str, params: dict, frames: dict[str, pd.DataFrame | None])
     """Write `frames` (the first is the main table) and `params` to `path`."""
     suffix = _suffix(path)
     main, *_ = frames
-    header = {"format": _FORMAT, "version": _VERSION, "kind": kind, "params": _jsonable(params)}
+    main_table = frames[main]
+    if main_table is None:
+        raise check.InputValueError(f"frames: the main table {main!r} is missing")
+    header = {"format": _FORMAT, "version": _VERSION, "kind": kind, "params": jsonable(params)}
     others = {name: _encode_frame(f) for name, f in frames.items() if name != main and f is not None}
     if suffix == ".parquet":
         try:
@@ -179,16 +197,16 @@ def write(path, kind: str, params: dict, frames: dict[str, pd.DataFrame | None])
             import pyarrow.parquet as pq
         except ImportError:
             raise ImportError("saving .parquet needs pyarrow: pip install kdfast[parquet]") from None
-        table = pa.Table.from_pandas(frames[main], preserve_index=False)
+        table = pa.Table.from_pandas(main_table, preserve_index=False)
         meta = dict(table.schema.metadata or {})
         meta[b"kdfast"] = json.dumps({**header, "main": main, "frames": others}).encode()
         table = table.replace_schema_metadata(meta)
     with atomic_path(path) as tmp:
         if suffix == ".json":
             with open(tmp, "w", encoding="utf-8") as f:
-                json.dump({**header, "main": main, "frames": {main: _encode_frame(frames[main]), **others}}, f)
+                json.dump({**header, "main": main, "frames": {main: _encode_frame(main_table), **others}}, f)
         elif suffix == ".csv":
-            frames[main].to_csv(tmp, index=False)
+            main_table.to_csv(tmp, index=False)
         else:
             pq.write_table(table, tmp)
 
@@ -211,7 +229,7 @@ def read(path) -> tuple[str | None, dict, dict[str, pd.DataFrame]]:
             try:
                 stored = json.load(f)
             except json.JSONDecodeError as err:
-                raise ValueError(f"path: {os.fspath(path)!r} is not a kdfast JSON file ({err})") from None
+                raise check.InputValueError(f"path: {os.fspath(path)!r} is not a kdfast JSON file ({err})") from None
         frames = {}
     else:
         try:
@@ -225,9 +243,9 @@ def read(path) -> tuple[str | None, dict, dict[str, pd.DataFrame]]:
         stored = json.loads((table.schema.metadata or {}).get(b"kdfast", b"{}"))
         frames = {stored.get("main", "table"): table.to_pandas()}
     if not isinstance(stored, dict) or stored.get("format") != _FORMAT:
-        raise ValueError(f"path: {os.fspath(path)!r} was not written by kdfast")
+        raise check.InputValueError(f"path: {os.fspath(path)!r} was not written by kdfast")
     if stored.get("version", 0) > _VERSION:
-        raise ValueError(f"path: {os.fspath(path)!r} has format version {stored['version']}; upgrade kdfast to read it")
+        raise check.InputValueError(f"path: {os.fspath(path)!r} has format version {stored['version']}; upgrade kdfast to read it")
     frames.update({name: _decode_frame(f) for name, f in stored["frames"].items()})
     return stored["kind"], stored["params"], frames
 
@@ -242,19 +260,8 @@ def load(path):
     """
     kind, params, frames = read(path)
     if kind is None:
-        table = frames["table"]
-        if "soft_neurons" in table.columns:
-            kind = "scaling"
-        elif "dataset" in table.columns and table["dataset"].nunique() > 1:
-            kind = "sweep"
-        else:
-            kind = "comparison"
-    if kind == "comparison":
-        from .experiments import Comparison as result
-    elif kind == "sweep":
-        from .sweep import Sweep as result
-    elif kind == "scaling":
-        from .scaling import Scaling as result
-    else:
-        raise ValueError(f"path: unknown kind of result {kind!r}")
-    return result._from_frames(params, frames)
+        kind = next((name for name, (_, recognises) in _KINDS.items() if recognises(frames["table"])), None)
+    if kind not in _KINDS:
+        raise check.InputValueError(f"path: unknown kind of result {kind!r}")
+    rebuild, _ = _KINDS[kind]
+    return rebuild(params, frames)

@@ -15,8 +15,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .experiments import LOWER_IS_BETTER, MODES, _metric
-from .sweep import Sweep, _named, sweep
+from . import _validation as check
+from . import results
+from ._metrics import LOWER_IS_BETTER, MODES, check_metric
+from .plots import save_figure, scaling_figure
+from .sweep import Sweep, named_datasets, sweep
+from .theory import expected_exponent, fit_scaling
 
 __all__ = ["Scaling", "scaling"]
 
@@ -57,23 +61,23 @@ def scaling(
     -------
     Scaling
     """
-    metric = _metric(metric)
-    eps = float(eps) if isinstance(eps, (int, float, np.number)) and not isinstance(eps, bool) else eps
-    if not isinstance(eps, float) or not np.isfinite(eps) or eps <= 0 or (metric not in LOWER_IS_BETTER and eps > 1):
-        raise ValueError(f"eps: expected a finite target > 0 (at most 1 for an accuracy), got {eps!r}")
-    margin_params = {} if margin_params is None else margin_params
-    if not isinstance(margin_params, dict):
-        raise TypeError(f"margin_params: expected a dict of keyword arguments, got {type(margin_params).__name__}")
-    named = _named(datasets)
+    metric = check_metric(metric)
+    eps = check.positive_number(eps, "eps")
+    if metric not in LOWER_IS_BETTER and eps > 1:
+        raise check.InputValueError(f"eps: an accuracy target must lie in (0, 1], got {eps!r}")
+    margin_params = check.keywords(margin_params, "margin_params")
+    named = named_datasets(datasets)
     if metric.startswith("test_"):
         untested = [name for name, data in named.items() if data.n_test == 0]
         if untested:
-            raise ValueError(f"metric: {metric} needs test data, which {', '.join(map(repr, untested))} lack(s)")
+            raise check.InputValueError(f"metric: {metric} needs test data, which {', '.join(map(repr, untested))} lack(s)")
     sweep_result = sweep(named, margin_params=margin_params, executor=executor, n_threads=n_threads,
                          progress=progress, **compare_kwargs)  # fmt: skip
-    rows = []
-    for row in sweep_result.margins.to_dict("records"):
-        needed = sweep_result.comparisons[row["dataset"]].neurons_needed(eps, metric, all_wider=all_wider)
+    rows: list[dict] = []
+    margins = sweep_result.margins
+    assert margins is not None  # the sweep measured gamma
+    for row in margins.to_dict("records"):
+        needed = sweep_result.comparisons[str(row["dataset"])].neurons_needed(eps, metric, all_wider=all_wider)
         rows.append({**row, "eps": eps, "metric": metric,
                      **{f"{mode}_neurons": np.nan if needed[mode] is None else float(needed[mode]) for mode in MODES}})  # fmt: skip
     return Scaling(sweep_result, pd.DataFrame(rows), {"margin_params": margin_params, "all_wider": bool(all_wider)})
@@ -114,8 +118,6 @@ class Scaling:
         return eps if self.params["metric"] in LOWER_IS_BETTER and eps < 1 else None
 
     def _fits(self) -> dict:
-        from .theory import fit_scaling
-
         fits = {}
         g = self.table["gamma"].to_numpy(dtype=float)
         for mode in MODES:
@@ -133,16 +135,37 @@ class Scaling:
 
         return (
             f"Scaling({len(self.table)} data sets, eps={self.params['eps']:g} on {self.params['metric']}: "
-            f"soft {fmt(self.fits['soft'])} (theory 2), hard {fmt(self.fits['hard'])} (theory 4))"
+            f"soft {fmt(self.fits['soft'])} (theory {expected_exponent('soft'):g}), "
+            f"hard {fmt(self.fits['hard'])} (theory {expected_exponent('hard'):g}))"
         )
+
+    def report(self) -> str:
+        """The experiment as text: per data set gamma and the neurons needed, then the fitted exponents."""
+        metric, eps = self.params["metric"], self.params["eps"]
+        lines = [
+            f"neurons needed for {metric} {'<=' if metric in LOWER_IS_BETTER else '>='} {eps:g}:",
+            f"{'data set':>24}  {'gamma':>9}  {'95% interval':>21}  {'soft':>6}  {'hard':>6}",
+        ]
+        for row in self.table.to_dict("records"):
+            interval = f"[{row['gamma_low']:.4f}, {row['gamma_high']:.4f}]"
+            soft, hard = (("-" if np.isnan(v) else f"{v:.0f}") for v in (row["soft_neurons"], row["hard_neurons"]))
+            lines.append(f"{row['dataset']:>24}  {row['gamma']:>9.4f}  {interval:>21}  {soft:>6}  {hard:>6}")
+        for mode in MODES:
+            fit, expected = self.fits[mode], f"theory: p = {expected_exponent(mode):g}"
+            if fit is None:
+                lines.append(f"{mode}: too few data sets reached the target to fit an exponent ({expected})")
+            else:
+                lo, hi = fit.exponent_ci
+                lines.append(f"{mode}: m ~ C gamma^-p with p = {fit.exponent:.2f}, 95% interval [{lo:.2f}, {hi:.2f}] "
+                             f"({expected})")  # fmt: skip
+        lines.append("'-': not reached by the widest student")
+        return "\n".join(lines)
 
     def plot(self, path=None):
         """Neurons needed against gamma, log-log, with the fits and the theory's slopes.
 
         Saved as PNG when `path` is given. Returns the matplotlib Figure.
         """
-        from .plots import save_figure, scaling_figure
-
         eps = self._fit_eps
         lines = {mode: (fit, lambda g, fit=fit: fit.predict(g, eps)) for mode, fit in self.fits.items() if fit is not None}
         figure = scaling_figure(self.table, lines, self.params["eps"], self.params["metric"])
@@ -156,15 +179,17 @@ class Scaling:
         CSV keeps only the per-data-set table (enough for the fits and the
         plot); JSON and Parquet keep the students' table and curves as well.
         """
-        from .results import write
-
         params = {**self.params, "datasets": {name: c.params for name, c in self.sweep.comparisons.items()}}
         frames = {"table": self.table, "students": self.sweep.table, "curves": self.sweep.curves}
-        write(path, "scaling", params, frames)
+        results.write(path, "scaling", params, frames)
 
     @classmethod
-    def _from_frames(cls, params: dict, frames: dict) -> Scaling:
+    def from_frames(cls, params: dict, frames: dict) -> Scaling:
+        """The scaling experiment saved with these parameters and tables (see :func:`kdfast.results.read`)."""
         students = frames.get("students")
         stored = {"datasets": params.get("datasets", {})}
-        sweep = Sweep._from_frames(stored, {"table": students, "curves": frames.get("curves")}) if students is not None else Sweep({})
+        sweep = Sweep.from_frames(stored, {"table": students, "curves": frames.get("curves")}) if students is not None else Sweep({})
         return cls(sweep, frames["table"], {k: v for k, v in params.items() if k not in ("datasets", "eps", "metric")})
+
+
+results.register("scaling", Scaling.from_frames, recognises=lambda table: "soft_neurons" in table.columns)

@@ -9,24 +9,24 @@ to a serial run (the engine's results do not depend on thread counts).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import hashlib
-import sys
-import threading
-import uuid
 import warnings
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from . import _validation as check
+from . import results
+from ._jobs import run_jobs
+from ._metrics import MODES, check_metric
+from .comparison import Comparison
 from .datasets import Dataset
-from .experiments import MODES, Comparison, _metric, _progress_disabled, cancelled_jobs, compare, job_token
+from .experiments import compare
 from .margin import margin
+from .plots import save_figure, sweep_figure, sweep_ticks, widths_figure
 from .teachers import ArrayTeacher
 
 __all__ = ["Sweep", "sweep"]
@@ -34,122 +34,30 @@ __all__ = ["Sweep", "sweep"]
 _PLOT_LINES = 4  # widths drawn by Sweep.plot unless chosen
 
 
-def _named(datasets) -> dict[str, Dataset]:
+def named_datasets(datasets) -> dict[str, Dataset]:
     """A dict name -> Dataset from a dict or a sequence of Datasets (named by their .name)."""
     if isinstance(datasets, Dataset):
-        raise TypeError("datasets: expected a dict or a list of Datasets, got a single Dataset (use kdfast.compare)")
+        raise check.InputTypeError("datasets: expected a dict or a list of Datasets, got a single Dataset (use kdfast.compare)")
     if isinstance(datasets, dict):
         items = list(datasets.items())
         for name, _ in items:
             if not isinstance(name, str) or not name:
-                raise TypeError(f"datasets: names must be non-empty strings, got {name!r}")
+                raise check.InputTypeError(f"datasets: names must be non-empty strings, got {name!r}")
     else:
         try:
             items = [(getattr(d, "name", None), d) for d in datasets]
         except TypeError:
-            raise TypeError(f"datasets: expected a dict or a list of Datasets, got {type(datasets).__name__}") from None
+            raise check.InputTypeError(f"datasets: expected a dict or a list of Datasets, got {type(datasets).__name__}") from None
         names = [name for name, _ in items]
         repeated = sorted({n for n in names if names.count(n) > 1 and n is not None})
         if repeated:
-            raise ValueError(f"datasets: several data sets are named {repeated[0]!r}; pass a dict to name them")
+            raise check.InputValueError(f"datasets: several data sets are named {repeated[0]!r}; pass a dict to name them")
     if not items:
-        raise ValueError("datasets: empty")
+        raise check.InputValueError("datasets: empty")
     for name, data in items:
         if not isinstance(data, Dataset):
-            raise TypeError(f"datasets: {name!r} is a {type(data).__name__}, not a kdfast Dataset")
+            raise check.InputTypeError(f"datasets: {name!r} is a {type(data).__name__}, not a kdfast Dataset")
     return dict(items)
-
-
-# How often a job on a Dask worker looks whether Dask still wants it.
-_WATCH_SECONDS = 0.1
-
-
-def _run_job(token: str, function, args):
-    job_token.set(token)
-    worker, key = _dask_task()
-    if worker is None:
-        return function(*args)
-    with _cancelled_when_dropped(token, worker, key):
-        try:
-            return function(*args)
-        except KeyboardInterrupt:
-            # The worker itself was not interrupted: an ordinary error for Dask.
-            raise RuntimeError(f"kdfast job {key} cancelled") from None
-
-
-def _dask_task():
-    """(worker, task key) when this runs as a task on a Dask worker, else (None, None)."""
-    distributed = sys.modules.get("distributed")  # on a worker it is imported already
-    if distributed is None:
-        return None, None
-    try:
-        worker = distributed.get_worker()
-        key = distributed.worker.thread_state.key
-        worker.state.tasks.get(key)
-    except (ValueError, AttributeError):  # not a worker, or a Dask without these
-        return None, None
-    return worker, key
-
-
-@contextlib.contextmanager
-def _cancelled_when_dropped(token: str, worker, key):
-    """Cancel the job's token once its Dask worker drops the task.
-
-    Dask cannot stop a running task: when the client cancels it (Ctrl-C in
-    the sweep) or goes away, the worker forgets it and its thread runs on.
-    A job polls its token between pieces of training, so a watcher cancels
-    the token when the task is no longer wanted, and the job stops soon.
-    """
-    done = threading.Event()
-
-    def watch():
-        while not done.wait(_WATCH_SECONDS):
-            task = worker.state.tasks.get(key)
-            if task is None or task.state in ("cancelled", "released", "forgotten"):
-                cancelled_jobs.add(token)
-                return
-
-    watcher = threading.Thread(target=watch, name="kdfast-cancel-watch", daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        done.set()
-        watcher.join()
-
-
-def run_jobs(function, jobs: dict, *, executor: Executor | None, progress, desc: str) -> dict:
-    """``{name: function(*args)}`` for ``jobs = {name: args}``, in the order of `jobs`.
-
-    Serially when `executor` is None; otherwise all jobs are submitted and
-    collected as they finish. On any exception or Ctrl-C, jobs not started
-    are cancelled, jobs running in this process's threads stop at their
-    next piece of training, and the exception propagates.
-    """
-    if executor is not None and not isinstance(executor, Executor):
-        raise TypeError(f"executor: expected a concurrent.futures.Executor, got {type(executor).__name__}")
-    disable = _progress_disabled(progress)
-    results = {}
-    with tqdm(total=len(jobs), desc=desc, unit="job", disable=disable) as bar:
-        if executor is None:
-            for name, args in jobs.items():
-                bar.set_postfix_str(name)
-                results[name] = function(*args)
-                bar.update()
-            return results
-        token = uuid.uuid4().hex
-        futures = {executor.submit(_run_job, token, function, args): name for name, args in jobs.items()}
-        try:
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                bar.set_postfix_str(futures[future])
-                bar.update()
-        except BaseException:
-            cancelled_jobs.add(token)
-            for future in futures:
-                future.cancel()
-            raise
-    return {name: results[name] for name in jobs}
 
 
 # The margin's columns in a sweep's table (constant within a data set).
@@ -201,7 +109,7 @@ def _task(data: Dataset) -> str:
 def _margins(named: dict, margin_params: dict, *, executor, n_threads, progress) -> dict[str, dict]:
     """Each data set's margin row, computed once per clean task (its noisy versions share gamma)."""
     tasks = {name: _task(data) for name, data in named.items()}
-    first = {}
+    first: dict[str, str] = {}
     for name, task in tasks.items():
         first.setdefault(task, name)
     jobs = {name: (named[name], margin_params, n_threads) for name in first.values()}
@@ -225,7 +133,7 @@ def _job_kwargs(compare_kwargs: dict, executor, n_threads) -> dict:
     kwargs = dict(compare_kwargs)
     teacher = kwargs.get("teacher")
     if isinstance(teacher, (np.ndarray, ArrayTeacher)):
-        raise ValueError("teacher: outputs given as arrays belong to one data set; use kdfast.compare")
+        raise check.InputValueError("teacher: outputs given as arrays belong to one data set; use kdfast.compare")
     # One job per worker thread: without an explicit count each job gets one
     # thread, so that parallel jobs do not oversubscribe the machine.
     kwargs["n_threads"] = 1 if n_threads is None and executor is not None else n_threads
@@ -287,11 +195,9 @@ def sweep(
     Sweep
     """
     gamma = check.flag(gamma, "gamma") or margin_params is not None
-    if margin_params is not None and not isinstance(margin_params, dict):
-        raise TypeError(f"margin_params: expected a dict of keyword arguments, got {type(margin_params).__name__}")
-    margin_params = (margin_params or {}) if gamma else None
+    margin_params = check.keywords(margin_params, "margin_params") if gamma else None
     kwargs = _job_kwargs(compare_kwargs, executor, n_threads)
-    named = _named(datasets)
+    named = named_datasets(datasets)
     margins = {} if margin_params is None else _margins(
         named, margin_params, executor=executor, n_threads=kwargs["n_threads"], progress=progress)  # fmt: skip
     jobs = {name: (name, data, _with_margin(_job_for(kwargs), margins.get(name))) for name, data in named.items()}
@@ -304,8 +210,8 @@ def sweep(
 
 
 def _stack(frames: dict[str, pd.DataFrame | None]) -> pd.DataFrame | None:
-    frames = [f for f in frames.values() if f is not None]
-    return pd.concat(frames, ignore_index=True) if frames else None
+    present = [f for f in frames.values() if f is not None]
+    return pd.concat(present, ignore_index=True) if present else None
 
 
 class Sweep:
@@ -328,7 +234,8 @@ class Sweep:
         return f"Sweep({len(self.comparisons)} data sets: {', '.join(self.comparisons)})"
 
     @property
-    def table(self) -> pd.DataFrame:
+    def table(self) -> pd.DataFrame | None:
+        """All comparisons' tables stacked (None for a sweep of no data sets)."""
         return _stack({n: c.table for n, c in self.comparisons.items()})
 
     @property
@@ -366,15 +273,27 @@ class Sweep:
         if x == "gamma":
             margins = self.margins
             if margins is None:
-                raise ValueError("x: this sweep did not measure gamma (run it with gamma=True)")
+                raise check.InputValueError("x: this sweep did not measure gamma (run it with gamma=True)")
             return dict(zip(margins["dataset"], margins["gamma"].astype(float)))
         values = {}
         for name, result in self.comparisons.items():
             value = result.params.get("data_params", {}).get(x)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-                raise ValueError(f"x: data set {name!r} has no numeric parameter {x!r}")
+                raise check.InputValueError(f"x: data set {name!r} has no numeric parameter {x!r}")
             values[name] = float(value)
         return values
+
+    def report(self, eps: float) -> str:
+        """Each comparison's :meth:`~kdfast.Comparison.report`, under its name and, when measured, its gamma."""
+        parts = []
+        for name, comparison in self.comparisons.items():
+            lines = [f"\n== {name}"]
+            row = comparison.params.get("margin")
+            if row is not None:
+                lines.append(f"gamma = {row['gamma']:.5f}, 95% interval [{row['gamma_low']:.5f}, {row['gamma_high']:.5f}] "
+                             "(NTK margin of the clean training labels)")  # fmt: skip
+            parts.append("\n".join([*lines, comparison.report(eps)]))
+        return "\n".join(parts)
 
     def plot(self, path=None, *, metrics=("mean_loss", "test_acc"), x: str | None = None, widths=None):
         """The soft-minus-hard gap of each metric against the data sets, one line per width.
@@ -385,20 +304,18 @@ class Sweep:
         widths : the widths to draw (default: up to four across the grid).
         Saved as PNG when `path` is given. Returns the matplotlib Figure.
         """
-        from .plots import save_figure, sweep_figure, sweep_ticks
-
         if isinstance(metrics, str):
             metrics = (metrics,)
-        metrics = [_metric(m) for m in metrics]
+        metrics = [check_metric(m) for m in metrics]
         names = list(self.comparisons)
-        grid = sorted(set(self.table["width"].tolist()))
+        grid = sorted({w for c in self.comparisons.values() for w in c.table["width"].tolist()})
         if widths is None:
             picks = np.unique(np.round(np.linspace(0, len(grid) - 1, min(_PLOT_LINES, len(grid)))).astype(int))
             widths = [grid[i] for i in picks]
         else:
             missing = [w for w in widths if w not in grid]
             if missing:
-                raise ValueError(f"widths: {missing} were not trained (widths: {grid})")
+                raise check.InputValueError(f"widths: {missing} were not trained (widths: {grid})")
         positions = self.difficulty(x) if x is not None else {name: float(i) for i, name in enumerate(names)}
         figure = sweep_figure(self.summary(metrics), metrics, positions, x or "data set", list(widths))
         if x is None:
@@ -412,24 +329,21 @@ class Sweep:
 
         Saved as PNG when `path` is given. Returns the matplotlib Figure.
         """
-        from .plots import save_figure, widths_figure
-
         if isinstance(metrics, str):
             metrics = (metrics,)
-        figure = widths_figure(self.comparisons, [_metric(m) for m in metrics])
+        figure = widths_figure(self.comparisons, [check_metric(m) for m in metrics])
         if path is not None:
             save_figure(figure, path)
         return figure
 
     def save(self, path) -> None:
         """Write to .json, .parquet or .csv (by the extension), atomically; see :mod:`kdfast.results`."""
-        from .results import write
-
         params = {"datasets": {name: c.params for name, c in self.comparisons.items()}}
-        write(path, "sweep", params, {"table": self.table, "curves": self.curves})
+        results.write(path, "sweep", params, {"table": self.table, "curves": self.curves})
 
     @classmethod
-    def _from_frames(cls, params: dict, frames: dict) -> Sweep:
+    def from_frames(cls, params: dict, frames: dict) -> Sweep:
+        """The sweep saved with these parameters and tables (see :func:`kdfast.results.read`)."""
         table, curves = frames["table"], frames.get("curves")
         stored = params.get("datasets", {})
         names = list(stored) or list(dict.fromkeys(table["dataset"]))
@@ -439,3 +353,10 @@ class Sweep:
             lines = None if curves is None else curves[curves["dataset"] == name].reset_index(drop=True)
             comparisons[name] = Comparison(rows, lines, stored.get(name, {}))
         return cls(comparisons)
+
+
+def _several_data_sets(table: pd.DataFrame) -> bool:
+    return "soft_neurons" not in table.columns and "dataset" in table.columns and table["dataset"].nunique() > 1
+
+
+results.register("sweep", Sweep.from_frames, recognises=_several_data_sets)

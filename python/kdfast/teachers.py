@@ -18,7 +18,7 @@ sigmoid(f_T / temperature) (the probability of class +1), and labels
 from __future__ import annotations
 
 import copy
-import numbers
+import inspect
 
 import numpy as np
 
@@ -27,9 +27,9 @@ from ._bank import StudentBank
 from ._history import History
 from ._sampling import holdout
 from .kernel import ntk_kernel
-from .margin import _check_labels, _check_tol, _check_X, _estimate
+from .margin import estimate
 
-__all__ = ["ArrayTeacher", "KernelTeacher", "MarginTeacher", "NetworkTeacher", "NotFittedError"]
+__all__ = ["ArrayTeacher", "KernelTeacher", "MarginTeacher", "NetworkTeacher", "NotFittedError", "make_teacher"]
 
 # NetworkTeacher's initialisation streams start here, above every student's.
 TEACHER_STREAMS = 2**63
@@ -48,19 +48,27 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -z))
 
 
-def _positive_real(value, name: str, *, allow_none: bool = False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a positive number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}: must be a finite number > 0, got {value}")
-    return value
-
-
 class _Teacher:
-    """Shared outputs: probabilities and labels from ``logits``."""
+    """Shared parameters (scikit-learn's ``get_params`` / ``set_params``), and probabilities and labels from ``logits``."""
+
+    n_features_in_: int  # set by fit
+
+    @classmethod
+    def _parameter_names(cls) -> list[str]:
+        return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's parameters, by name (`deep` is scikit-learn's; teachers hold no estimators)."""
+        return {name: getattr(self, name) for name in self._parameter_names()}
+
+    def set_params(self, **params):
+        """Set constructor parameters by name; returns the teacher (refit it to use them)."""
+        names = self._parameter_names()
+        for name, value in params.items():
+            if name not in names:
+                raise check.InputValueError(f"{name}: not a parameter of {type(self).__name__} ({', '.join(names)})")
+            setattr(self, name, value)
+        return self
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "n_features_in_"):
@@ -68,9 +76,9 @@ class _Teacher:
 
     def _inputs(self, X) -> np.ndarray:
         self._check_fitted()
-        X = _check_X(X)
+        X = check.matrix(X, "X", np.float64)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X: expected {self.n_features_in_} columns as in fit, got shape {X.shape}")
+            raise check.InputValueError(f"X: expected {self.n_features_in_} columns as in fit, got shape {X.shape}")
         return X
 
     def logits(self, X) -> np.ndarray:  # pragma: no cover - every teacher overrides it
@@ -85,7 +93,7 @@ class _Teacher:
 
         temperature : None (the teacher's own, 1 unless it has that parameter) or float > 0
         """
-        temperature = _positive_real(self.temperature if temperature is None else temperature, "temperature")
+        temperature = check.positive_number(self.temperature if temperature is None else temperature, "temperature")
         return _sigmoid(self.logits(X) / temperature)
 
     def predict(self, X) -> np.ndarray:
@@ -130,9 +138,8 @@ class KernelTeacher(_Teacher):
 
     def fit(self, X, y) -> KernelTeacher:
         steps = check.positive_int(self.steps, "steps", minimum=0)
-        lr = _positive_real(self.lr, "lr")
-        X = _check_X(X)
-        y = _check_labels(y, X.shape[0])
+        lr = check.positive_number(self.lr, "lr")
+        X, y = _training_set(X, y)
         n = X.shape[0]
         K = ntk_kernel(X)
         alpha = np.zeros(n)
@@ -196,23 +203,23 @@ class MarginTeacher(_Teacher):
         self.n_threads = n_threads
 
     def fit(self, X, y) -> MarginTeacher:
-        _positive_real(self.scale, "scale")
-        _check_tol(self.tol)
-        result, (Z, Vp, Vm) = _estimate(
-            X, y, n_samples=self.n_samples, seed=self.seed, tol=self.tol, n_batches=4, bounds=False,
-            max_iter=2000, n_threads=self.n_threads, inseparable="raise",
-        )
+        check.positive_number(self.scale, "scale")
+        result, transport = estimate(
+            X, y, n_samples=self.n_samples, seed=self.seed, tol=self.tol, bounds=False, n_threads=self.n_threads,
+            inseparable="raise",
+        )  # fmt: skip
+        assert transport is not None  # inseparable data raised
         self.margin_ = result
-        self.Z_ = Z
-        self.V_plus_ = Vp
-        self.V_minus_ = Vm
-        self.n_features_in_ = Z.shape[1]
+        self.Z_ = transport.Z
+        self.V_plus_ = transport.V_plus
+        self.V_minus_ = transport.V_minus
+        self.n_features_in_ = transport.Z.shape[1]
         return self
 
     def logits(self, X) -> np.ndarray:
         """f_T(x) = scale / S * sum_z [<v(z), x> 1[<z,x> > 0] + <v(-z), x> 1[<z,x> < 0]]."""
         X = self._inputs(X)
-        scale = _positive_real(self.scale, "scale")
+        scale = check.positive_number(self.scale, "scale")
         S = 2 * self.Z_.shape[0]
         out = np.empty(X.shape[0])
         for i in range(0, X.shape[0], _ROWS):
@@ -294,18 +301,18 @@ class NetworkTeacher(_Teacher):
     def fit(self, X, y) -> NetworkTeacher:
         width = check.positive_int(self.width, "width")
         steps = check.positive_int(self.steps, "steps", minimum=0)
-        lr = _positive_real(self.lr, "lr")
-        radius = _positive_real(self.radius, "radius", allow_none=True)
-        _positive_real(self.temperature, "temperature")
-        X = _check_X(X)
-        y = _check_labels(y, X.shape[0])
+        lr = check.positive_number(self.lr, "lr")
+        radius = None if self.radius is None else check.positive_number(self.radius, "radius")
+        check.positive_number(self.temperature, "temperature")
+        X, y = _training_set(X, y)
         seed = check.positive_int(self.seed, "seed", minimum=0)
         if seed >= TEACHER_STREAMS:
-            raise ValueError(f"seed: must be < 2**63, got {seed}")
+            raise check.InputValueError(f"seed: must be < 2**63, got {seed}")
         every = max(1, steps // 50) if self.validate_every is None else check.positive_int(self.validate_every, "validate_every")
         bank = StudentBank(X.shape[1], [width], seeds=(TEACHER_STREAMS + seed,), dtype=self.dtype, init=self.init)
         fit = dict(lr=lr, radius=radius, projection=self.projection, n_threads=self.n_threads)
-        self.validation_steps_ = self.validation_acc_ = None
+        self.validation_steps_: np.ndarray | None = None
+        self.validation_acc_: np.ndarray | None = None
         if self.validation is None:
             self.history_ = bank.fit(X, y, steps=steps, y=y, **fit)
             self.bank_, self.best_step_ = bank, steps
@@ -352,25 +359,30 @@ class NetworkTeacher(_Teacher):
         return self.bank_.logits(X, n_threads=self.n_threads)[:, 0].astype(np.float64)
 
 
+def _training_set(X, y) -> tuple[np.ndarray, np.ndarray]:
+    """A teacher's training inputs (a float64 copy) and labels (float64 in {-1, +1}, both classes)."""
+    X = check.matrix(X, "X", np.float64, copy=True)
+    return X, check.labels(y, "y", X.shape[0], both_classes=True).astype(np.float64)
+
+
 def _outputs(logits, proba, name: str):
     """Logits from exactly one of (logits, proba), as a finite-or-inf float64 vector."""
+    other = name.replace("logits", "proba")
     if (logits is None) == (proba is None):
-        raise ValueError(f"{name}: give exactly one of {name} and {name.replace('logits', 'proba')}")
-    which = name if logits is not None else name.replace("logits", "proba")
-    arr = np.asarray(logits if logits is not None else proba)
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{which}: expected real numbers, got dtype {arr.dtype}")
+        raise check.InputValueError(f"{name}: give exactly one of {name} and {other}")
+    which = name if logits is not None else other
+    arr = check.real_array(logits if logits is not None else proba, which)
     arr = arr.astype(np.float64)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
-        raise ValueError(f"{which}: expected a vector of shape (n,), got shape {arr.shape}")
+        raise check.InputValueError(f"{which}: expected a vector of shape (n,), got shape {arr.shape}")
     if not np.isfinite(arr).all():
-        raise ValueError(f"{which}: contains NaN or infinity")
+        raise check.InputValueError(f"{which}: contains NaN or infinity")
     if logits is not None:
         return arr
     if ((arr < 0) | (arr > 1)).any():
-        raise ValueError(f"{which}: probabilities must lie in [0, 1], got values in [{arr.min()}, {arr.max()}]")
+        raise check.InputValueError(f"{which}: probabilities must lie in [0, 1], got values in [{arr.min()}, {arr.max()}]")
     with np.errstate(divide="ignore"):
         # Probabilities of exactly 0 or 1 become logits of -inf or +inf.
         return np.log(arr) - np.log1p(-arr)
@@ -379,44 +391,47 @@ def _outputs(logits, proba, name: str):
 class ArrayTeacher(_Teacher):
     """Outputs computed elsewhere (e.g. by a PyTorch model), for known inputs.
 
-    Give the training outputs as `logits` or as `proba` (P(y = +1)), and
-    optionally the test outputs as `test_logits` or `test_proba`. The
-    training outputs belong to the inputs later passed to ``fit(X, y)``;
-    the test outputs to `X_test` when it is given, else to the first other
-    input array the teacher is asked about (which it then remembers).
-    Inputs are recognised by exact array equality; any other input raises a
+    Give the training outputs as `train_logits` or as `train_proba`
+    (P(y = +1)), and optionally the test outputs as `test_logits` or
+    `test_proba` with their inputs `X_test` (:func:`kdfast.compare` gives
+    the data set's test inputs when `X_test` is None). The training outputs
+    belong to the inputs later passed to ``fit(X, y)``. Inputs are
+    recognised by exact array equality; any other input raises a
     ValueError, since the teacher cannot evaluate itself elsewhere.
     Probabilities of exactly 0 or 1 give logits of -inf or +inf.
+
+    Attributes
+    ----------
+    X_train_, train_logits_ : the training inputs and their logits
+    X_test_, test_logits_ : the test inputs and their logits (None when not given)
+    n_features_in_ : d
     """
 
-    def __init__(self, logits=None, proba=None, test_logits=None, test_proba=None, X_test=None):
-        self.logits_train = logits
-        self.proba = proba
+    def __init__(self, train_logits=None, train_proba=None, test_logits=None, test_proba=None, X_test=None):
+        self.train_logits = train_logits
+        self.train_proba = train_proba
         self.test_logits = test_logits
         self.test_proba = test_proba
         self.X_test = X_test
 
-    # scikit-learn's get_params convention: `logits` is a method here, so
-    # the parameter of that name is kept as `logits_train`.
-
     def fit(self, X, y) -> ArrayTeacher:
-        X = _check_X(X)
-        _check_labels(y, X.shape[0])
-        train = _outputs(self.logits_train, self.proba, "logits")
+        X, _ = _training_set(X, y)
+        train = _outputs(self.train_logits, self.train_proba, "train_logits")
         if train.shape[0] != X.shape[0]:
-            raise ValueError(f"logits: expected {X.shape[0]} values, one per row of X, got {train.shape[0]}")
-        test = X_test = None
+            raise check.InputValueError(f"train_logits: expected {X.shape[0]} values, one per row of X, got {train.shape[0]}")
+        test: np.ndarray | None = None
+        X_test: np.ndarray | None = None
         if self.test_logits is not None or self.test_proba is not None:
             test = _outputs(self.test_logits, self.test_proba, "test_logits")
             if self.X_test is not None:
-                X_test = _check_X(self.X_test, "X_test")
+                X_test = check.matrix(self.X_test, "X_test", np.float64, copy=True)
                 if X_test.shape != (test.shape[0], X.shape[1]):
-                    raise ValueError(
+                    raise check.InputValueError(
                         f"X_test: expected shape ({test.shape[0]}, {X.shape[1]}) to match the test outputs, "
                         f"got {X_test.shape}"
                     )
         elif self.X_test is not None:
-            raise ValueError("X_test: given without test_logits or test_proba")
+            raise check.InputValueError("X_test: given without test_logits or test_proba")
         self.X_train_ = X
         self.train_logits_ = train
         self.test_logits_ = test
@@ -429,15 +444,59 @@ class ArrayTeacher(_Teacher):
         X = self._inputs(X)
         if np.array_equal(X, self.X_train_):
             return self.train_logits_.copy()
-        if self.test_logits_ is not None:
-            if self.X_test_ is None and X.shape[0] == self.test_logits_.shape[0]:
-                self.X_test_ = X.copy()
-            if self.X_test_ is not None and np.array_equal(X, self.X_test_):
-                return self.test_logits_.copy()
+        if self.X_test_ is not None and self.test_logits_ is not None and np.array_equal(X, self.X_test_):
+            return self.test_logits_.copy()
         known = f"the training inputs {self.X_train_.shape}"
-        if self.test_logits_ is not None:
-            known += f" and the test inputs ({self.test_logits_.shape[0]}, {self.n_features_in_})"
-        raise ValueError(
+        if self.X_test_ is not None:
+            known += f" and the test inputs {self.X_test_.shape}"
+        elif self.test_logits_ is not None:
+            known += " (its test outputs have no X_test to belong to)"
+        raise check.InputValueError(
             f"X: an ArrayTeacher only knows its outputs for {known}, compared by exact equality; "
             f"got a different array of shape {X.shape}"
         )
+
+
+# The teachers kdfast.compare builds by name.
+TEACHERS = {"kernel": KernelTeacher, "margin": MarginTeacher, "network": NetworkTeacher}
+
+
+def make_teacher(teacher="kernel", teacher_params=None, *, n_threads=None, X_test=None):
+    """An unfitted teacher from a name, an array of logits, or a teacher object.
+
+    `teacher` is "kernel", "margin" or "network" (built with
+    `teacher_params` as keyword arguments), an array of training logits
+    (an :class:`ArrayTeacher`), or any object with ``fit(X, y)`` and
+    ``logits(X)``. An ArrayTeacher with test outputs but no `X_test` is
+    given `X_test` (the data set's test inputs), as a copy.
+    """
+    params = check.keywords(teacher_params, "teacher_params")
+    if isinstance(teacher, str):
+        if teacher == "array":
+            raise check.InputValueError(
+                "teacher: 'array' needs the teacher's outputs: pass kdfast.ArrayTeacher(train_logits=..., "
+                "test_logits=...) or the training logits as an array"
+            )
+        if teacher not in TEACHERS:
+            raise check.InputValueError(
+                f"teacher: expected one of {', '.join(TEACHERS)}, an array or a teacher object, got {teacher!r}"
+            )
+        cls = TEACHERS[teacher]
+        if n_threads is not None and "n_threads" in inspect.signature(cls).parameters:
+            params = {"n_threads": n_threads, **params}
+        try:
+            return cls(**params)
+        except TypeError as err:
+            raise check.InputTypeError(f"teacher_params: {err}") from None
+    if isinstance(teacher, np.ndarray):
+        teacher = ArrayTeacher(train_logits=teacher, **params)
+    elif not (callable(getattr(teacher, "fit", None)) and callable(getattr(teacher, "logits", None))):
+        raise check.InputTypeError(
+            f"teacher: expected a name, an array of logits or an object with fit and logits, got {type(teacher).__name__}"
+        )
+    elif params:
+        raise check.InputValueError("teacher_params: only for a teacher given by name or as an array")
+    has_test = isinstance(teacher, ArrayTeacher) and (teacher.test_logits is not None or teacher.test_proba is not None)
+    if has_test and teacher.X_test is None and X_test is not None and len(X_test):
+        teacher = copy.copy(teacher).set_params(X_test=X_test)
+    return teacher

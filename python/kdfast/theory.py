@@ -30,43 +30,29 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from . import _validation as check
+from ._metrics import MODES
+
 __all__ = [
     "Protocol", "ScalingFit", "TheoremParameters", "crossover", "expected_exponent", "fit_scaling",
     "hard_label_theorem", "neurons_bound", "soft_label_theorem",
 ]  # fmt: skip
 
-_KINDS = ("soft", "hard")
-_EXPONENTS = {"soft": 2.0, "hard": 4.0}
+# The exponent p of 1/gamma in each bound.
+_EXPONENTS = dict(zip(MODES, (2.0, 4.0)))
 
 
 def _check_kind(kind) -> str:
-    if kind not in _KINDS:
-        raise ValueError(f"kind: expected 'soft' or 'hard', got {kind!r}")
+    if kind not in MODES:
+        raise check.InputValueError(f"kind: expected 'soft' or 'hard', got {kind!r}")
     return kind
 
 
-def _real(value, name: str) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf" or arr.dtype.kind == "b":
-        raise TypeError(f"{name}: expected real numbers, got {type(value).__name__} of dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: contains NaN or infinity")
-    return arr
-
-
-def _positive(value, name: str) -> np.ndarray:
-    arr = _real(value, name)
-    if (arr <= 0).any():
-        raise ValueError(f"{name}: must be > 0, got {arr.min()}")
-    return arr
-
-
 def _eps(value, name: str = "eps") -> np.ndarray:
-    arr = _real(value, name)
+    arr = check.finite_numbers(value, name)
     if ((arr <= 0) | (arr >= 1)).any():
         bad = arr[(arr <= 0) | (arr >= 1)].flat[0]
-        raise ValueError(f"{name}: must lie in the open interval (0, 1), got {bad}")
+        raise check.InputValueError(f"{name}: must lie in the open interval (0, 1), got {bad}")
     return arr
 
 
@@ -106,11 +92,11 @@ def neurons_bound(gamma, eps, kind: str = "soft", C: float = 1.0):
     float, or an array broadcast from `gamma` and `eps`.
     """
     kind = _check_kind(kind)
-    g = _positive(gamma, "gamma")
+    g = check.positive_numbers(gamma, "gamma")
     e = _eps(eps)
-    c = _positive(C, "C")
+    c = check.positive_numbers(C, "C")
     if c.ndim != 0:
-        raise ValueError(f"C: expected a scalar, got shape {c.shape}")
+        raise check.InputValueError(f"C: expected a scalar, got shape {c.shape}")
     m = c * _eps_factor(e, kind) / g ** _EXPONENTS[kind]
     return _scalar_or_array(m, gamma, eps)
 
@@ -128,8 +114,8 @@ def crossover(eps, C_soft: float = 1.0, C_hard: float = 1.0):
     for the small margins of hard data soft labels always win.
     """
     e = _eps(eps)
-    cs = _positive(C_soft, "C_soft")
-    ch = _positive(C_hard, "C_hard")
+    cs = check.positive_numbers(C_soft, "C_soft")
+    ch = check.positive_numbers(C_hard, "C_hard")
     g = np.sqrt(ch / cs * e * np.log(1.0 / e))
     return _scalar_or_array(g, eps, C_soft, C_hard)
 
@@ -173,7 +159,7 @@ class ScalingFit:
 
     def predict(self, gamma, eps=None):
         """Neurons predicted by the fit: constant * f(eps) * gamma^(-exponent)."""
-        g = _positive(gamma, "gamma")
+        g = check.positive_numbers(gamma, "gamma")
         factor = 1.0 if eps is None else _eps_factor(_eps(eps), self.kind)
         m = self.constant * factor / g**self.exponent
         return _scalar_or_array(np.asarray(m, dtype=np.float64), gamma, *(() if eps is None else (eps,)))
@@ -213,17 +199,17 @@ def fit_scaling(gammas, neurons, kind: str = "soft", *, eps=None, exponent=None,
     ScalingFit
     """
     kind = _check_kind(kind)
-    g = _positive(gammas, "gammas")
-    m = _positive(neurons, "neurons")
+    g = check.positive_numbers(gammas, "gammas")
+    m = check.positive_numbers(neurons, "neurons")
     if g.ndim != 1 or m.ndim != 1 or g.shape != m.shape:
-        raise ValueError(f"gammas, neurons: expected two 1-D arrays of the same length, got shapes {g.shape} and {m.shape}")
-    conf = float(_real(confidence, "confidence"))
+        raise check.InputValueError(f"gammas, neurons: expected two 1-D arrays of the same length, got shapes {g.shape} and {m.shape}")
+    conf = float(check.finite_numbers(confidence, "confidence"))
     if not 0.0 < conf < 1.0:
-        raise ValueError(f"confidence: must lie in (0, 1), got {conf}")
+        raise check.InputValueError(f"confidence: must lie in (0, 1), got {conf}")
     n = g.size
     fixed = exponent is not None
     if n < (2 if fixed else 3):
-        raise ValueError(
+        raise check.InputValueError(
             f"gammas: need at least {2 if fixed else 3} measurements for a confidence interval, got {n}"
         )
     u = np.log(1.0 / g)
@@ -231,12 +217,12 @@ def fit_scaling(gammas, neurons, kind: str = "soft", *, eps=None, exponent=None,
     if eps is not None:
         e = _eps(eps)
         if e.ndim not in (0, 1) or (e.ndim == 1 and e.shape != g.shape):
-            raise ValueError(f"eps: expected a scalar or shape {g.shape}, got shape {e.shape}")
+            raise check.InputValueError(f"eps: expected a scalar or shape {g.shape}, got shape {e.shape}")
         v = v - np.log(_eps_factor(e, kind))
     alpha = 1.0 - conf
 
     if fixed:
-        p = float(_real(exponent, "exponent"))
+        p = float(check.finite_numbers(exponent, "exponent"))
         dof = n - 1
         resid = v - p * u
         log_c = resid.mean()
@@ -247,7 +233,7 @@ def fit_scaling(gammas, neurons, kind: str = "soft", *, eps=None, exponent=None,
         u_mean = u.mean()
         sxx = float(((u - u_mean) ** 2).sum())
         if sxx <= 1e-24 * max(1.0, float((u**2).sum())):
-            raise ValueError("gammas: all values are equal, so the exponent cannot be fitted")
+            raise check.InputValueError("gammas: all values are equal, so the exponent cannot be fitted")
         p = float(((u - u_mean) * (v - v.mean())).sum() / sxx)
         log_c = float(v.mean() - p * u_mean)
         dof = n - 2
@@ -303,17 +289,7 @@ class TheoremParameters:
 
 
 def _unit_interval(value, name: str, high: float = 1.0) -> float:
-    v = float(_real(value, name))
-    if not 0.0 < v < high:
-        raise ValueError(f"{name}: must lie in the open interval (0, {high:g}), got {v}")
-    return v
-
-
-def _positive_scalar(value, name: str) -> float:
-    v = _positive(value, name)
-    if v.ndim != 0:
-        raise ValueError(f"{name}: expected a scalar, got shape {v.shape}")
-    return float(v)
+    return check.real_number(value, name, minimum=0, maximum=high, exclusive=True)
 
 
 def hard_label_theorem(
@@ -369,18 +345,17 @@ def hard_label_theorem(
     -------
     TheoremParameters
     """
-    g = _positive_scalar(gamma, "gamma")
+    g = check.positive_number(gamma, "gamma")
     e = _unit_interval(eps, "eps")
     if isinstance(n, bool) or not float(n).is_integer() or n < 1:
-        raise ValueError(f"n: expected a positive number of examples, got {n!r}")
+        raise check.InputValueError(f"n: expected a positive number of examples, got {n!r}")
     d = _unit_interval(delta, "delta", 1.0 / 3.0)
-    eta = _positive_scalar(lr, "lr")
+    eta = check.positive_number(lr, "lr")
     if eta > 1.0:
-        raise ValueError(f"lr: the theorem needs a step size eta <= 1, got {eta}")
-    if init not in ("gaussian", "symmetric"):
-        raise ValueError(f"init: expected 'gaussian' or 'symmetric', got {init!r}")
+        raise check.InputValueError(f"lr: the theorem needs a step size eta <= 1, got {eta}")
+    check.init(init)
     c_lam, c_width, c_steps, c_radius = (
-        _positive_scalar(v, name) for v, name in ((lam_constant, "lam_constant"), (width_constant, "width_constant"),
+        check.positive_number(v, name) for v, name in ((lam_constant, "lam_constant"), (width_constant, "width_constant"),
                                                   (steps_constant, "steps_constant"), (radius_constant, "radius_constant"))
     )  # fmt: skip
     initial = 0.0 if init == "symmetric" else math.sqrt(2.0 * math.log(4.0 * n / d))
@@ -412,10 +387,10 @@ def soft_label_theorem(gamma, eps, lr=1.0, *, C=1.0, radius_constant=1.0, steps_
     infinity), and T has the same R^2 / (eta eps) form as the hard-label
     analysis. `lam` is R here.
     """
-    g = _positive_scalar(gamma, "gamma")
+    g = check.positive_number(gamma, "gamma")
     e = _unit_interval(eps, "eps")
-    eta = _positive_scalar(lr, "lr")
-    c, c_radius, c_steps = (_positive_scalar(v, name) for v, name in
+    eta = check.positive_number(lr, "lr")
+    c, c_radius, c_steps = (check.positive_number(v, name) for v, name in
                             ((C, "C"), (radius_constant, "radius_constant"), (steps_constant, "steps_constant")))  # fmt: skip
     radius = c_radius / g
     return TheoremParameters(
@@ -469,21 +444,21 @@ class Protocol:
     def __post_init__(self):
         _unit_interval(self.eps, "eps")
         for name in ("radius_constant", "steps_constant"):
-            _positive_scalar(getattr(self, name), name)
+            check.positive_number(getattr(self, name), name)
         if self.soft_radius_constant is not None:
-            _positive_scalar(self.soft_radius_constant, "soft_radius_constant")
+            check.positive_number(self.soft_radius_constant, "soft_radius_constant")
         if self.gamma is not None:
-            _positive_scalar(self.gamma, "gamma")
+            check.positive_number(self.gamma, "gamma")
         if self.max_steps is not None and (isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int)
                                            or self.max_steps < 1):  # fmt: skip
-            raise ValueError(f"max_steps: expected None or an integer >= 1, got {self.max_steps!r}")
+            raise check.InputValueError(f"max_steps: expected None or an integer >= 1, got {self.max_steps!r}")
 
     def _gamma(self, gamma) -> float:
         if gamma is None:
             gamma = self.gamma
         if gamma is None:
-            raise ValueError("gamma: the protocol has no margin; give one or let compare measure it")
-        return _positive_scalar(gamma, "gamma")
+            raise check.InputValueError("gamma: the protocol has no margin; give one or let compare measure it")
+        return check.positive_number(gamma, "gamma")
 
     def radius(self, kind: str, gamma=None) -> float:
         """R for soft or hard labels at margin gamma (default: the protocol's own)."""
@@ -495,6 +470,6 @@ class Protocol:
 
     def steps(self, kind: str, lr: float, gamma=None) -> int:
         """T = ceil(steps_constant R^2 / (lr eps)), capped at max_steps."""
-        eta = _positive_scalar(lr, "lr")
+        eta = check.positive_number(lr, "lr")
         T = math.ceil(self.steps_constant * self.radius(kind, gamma) ** 2 / (eta * self.eps))
         return max(1, T if self.max_steps is None else min(T, self.max_steps))

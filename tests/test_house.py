@@ -1,0 +1,334 @@
+"""The package's structure: imports flow one way, private names stay home, one message per bad input, one default."""
+
+import ast
+import functools
+import inspect
+import pathlib
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+import kdfast
+from kdfast import _jobs, cli, theory
+from kdfast import datasets as ds
+
+PACKAGE = pathlib.Path(kdfast.__file__).parent
+SOURCES = {path.stem: path for path in PACKAGE.glob("*.py")}
+MODULES = set(SOURCES) | {"_core"}  # _core is compiled
+
+# Lower layers first; a module imports only from its own layer or lower ones
+# (and the graph is acyclic, so not in a circle within a layer either).
+# results and plots store and draw tables; the result classes use them, and
+# results rebuilds a result through what each kind registers.
+LAYERS = [
+    {"_core", "_version", "_validation", "_threads", "_history", "_sampling", "_jobs", "_metrics", "results"},
+    {"_sources", "datasets", "kernel", "_simplex", "theory", "margin", "plots"},
+    {"_bank"},
+    {"teachers"},
+    {"comparison", "experiments"},
+    {"sweep"},
+    {"scaling"},
+    {"_specs", "cli", "__main__", "__init__"},
+]
+
+
+def imports(name: str) -> list[tuple[str, list[str], int]]:
+    """(module imported, names taken from it, line) for every import of a kdfast module in `name`, at any depth."""
+    tree = ast.parse(SOURCES[name].read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").startswith("kdfast")):
+            base = (node.module or "").removeprefix("kdfast").lstrip(".")
+            if base:
+                found.append((base.split(".")[0], [a.name for a in node.names], node.lineno))
+            else:  # from . import x: a module, or a name of the package itself
+                for alias in node.names:
+                    target = alias.name if alias.name in MODULES else "__init__"
+                    found.append((target, [] if target == alias.name else [alias.name], node.lineno))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("kdfast."):
+                    found.append((alias.name.split(".")[1], [], node.lineno))
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    return {name: {target for target, _, _ in imports(name)} - {name} for name in SOURCES}
+
+
+def test_every_module_has_a_layer():
+    layered = set().union(*LAYERS)
+    assert set(MODULES) - {"deep"} <= layered, sorted(set(MODULES) - layered)
+
+
+def test_imports_flow_one_way_without_cycles():
+    layer = {name: i for i, names in enumerate(LAYERS) for name in names}
+    edges = graph()
+    upward = [f"{a} imports {b}" for a, targets in edges.items() for b in targets if layer[b] > layer[a]]
+    assert not upward
+    # Depth-first search for a cycle, function-level imports included.
+    state: dict[str, str] = {}
+
+    def visit(node, path):
+        state[node] = "open"
+        for target in sorted(edges.get(node, ())):
+            if state.get(target) == "open":
+                pytest.fail("import cycle: " + " -> ".join([*path, node, target]))
+            if target not in state:
+                visit(target, [*path, node])
+        state[node] = "done"
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node, [])
+
+
+def test_the_graph_sees_function_level_imports():
+    """The checks above would miss a deferred import if the walk did not reach into functions."""
+    source = "def f():\n    from .results import write\n    from . import _core\n"
+    tree = ast.parse(source)
+    assert sum(isinstance(node, ast.ImportFrom) for node in ast.walk(tree)) == 2
+    assert "_threads" in graph()["_bank"] and "results" in graph()["comparison"]
+
+
+def test_no_private_name_crosses_a_module_line():
+    """Private modules may be imported; their private names, and any module's, may not (tests are exempt)."""
+    crossings = []
+    for name, path in SOURCES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases = set()
+        for target, names, line in imports(name):
+            crossings += [f"{name}:{line} imports {target}.{n}" for n in names if n.startswith("_") and not n.startswith("__")]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").startswith("kdfast")):
+                aliases |= {a.asname or a.name for a in node.names if a.name in MODULES}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                    and node.attr.startswith("_") and not node.attr.startswith("__")):  # fmt: skip
+                crossings.append(f"{name}:{node.lineno} uses {node.value.id}.{node.attr}")
+    assert not crossings
+
+
+def test_results_knows_no_result_kind_by_name():
+    edges = graph()["results"]
+    assert not edges & {"comparison", "experiments", "sweep", "scaling"}
+    source = SOURCES["results"].read_text(encoding="utf-8")
+    assert "Comparison(" not in source and "Sweep(" not in source and "Scaling(" not in source
+
+
+# -- one message for one bad input ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def task():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 3))
+    y = np.where(X[:, 0] > 0, 1, -1)
+    y[:2] = [1, -1]
+    return X, y
+
+
+def message(call) -> str:
+    with pytest.raises(kdfast.InputError) as caught:
+        call()
+    return str(caught.value)
+
+
+def entry_points(X, y, bad):
+    """Every public function that takes one of the arguments in `bad` (X, y, lr, n_threads), given the bad value."""
+    X, y = bad.get("X", X), bad.get("y", y)
+    kw = {k: v for k, v in bad.items() if k in ("lr", "n_threads")}
+    bank = kdfast.StudentBank(3, [1, 2])
+    calls = {
+        "StudentBank.fit": lambda: bank.fit(X, np.full(12, 0.5), y=y, steps=1, **kw),
+        "KernelTeacher.fit": lambda: kdfast.KernelTeacher(steps=1, **kw).fit(X, y),
+        "NetworkTeacher.fit": lambda: kdfast.NetworkTeacher(width=2, steps=1, **kw).fit(X, y),
+    }
+    if "lr" not in bad:
+        calls["margin"] = lambda: kdfast.margin(X, y, n_samples=64, **kw)
+    if "n_threads" in bad:
+        del calls["KernelTeacher.fit"]  # it has no threads of its own
+    if "X" in bad or "y" in bad:
+        calls["from_arrays"] = lambda: ds.from_arrays(X, y)
+    else:
+        calls["compare"] = lambda: kdfast.compare(ds.from_arrays(X, y), widths=[1], seeds=1, steps=1, **kw)
+    if "lr" in bad:
+        calls["hard_label_theorem"] = lambda: theory.hard_label_theorem(0.1, 0.1, 12, **kw)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("bad", "expected"),
+    [
+        ({"y": np.r_[np.zeros(6), np.full(6, 2)]}, "y: labels must be in {-1, +1} or {0, 1}, got values [0.0, 2.0]"),
+        ({"y": np.ones(12)}, None),
+        ({"X": np.ones(12)}, "X: expected shape (n, d), a 2-D array with n >= 1, got (12,)"),
+        ({"lr": -1.0}, "lr: must be > 0, got -1.0"),
+        ({"lr": np.inf}, "lr: must be finite, got inf"),
+        ({"n_threads": 0}, "n_threads: must not be 0 (None or -1 means all threads)"),
+    ],
+    ids=["labels", "one-class", "vector-X", "negative-lr", "infinite-lr", "zero-threads"],
+)
+def test_the_same_bad_input_gets_the_same_message_everywhere(task, bad, expected):
+    X, y = task
+    calls = entry_points(X, y, bad)
+    if "X" in bad:
+        del calls["StudentBank.fit"]  # the bank knows its columns: "(n, 3)"
+    if "y" in bad and bad["y"].min() == 1:  # one class: a bank can train on it, a teacher or a margin cannot
+        del calls["StudentBank.fit"]
+    messages = {name: message(call) for name, call in calls.items()}
+    assert len(messages) >= 3
+    assert len(set(messages.values())) == 1, messages
+    if expected is not None:
+        assert next(iter(messages.values())) == expected
+
+
+def test_nan_inputs_get_one_message(task):
+    X, y = task
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    calls = entry_points(bad, y, {})
+    calls["ntk_kernel"] = lambda: kdfast.ntk_kernel(np.ones((2, 3)), bad)
+    messages = {name: message(call).split(": ", 1)[1] for name, call in calls.items()}
+    assert set(messages.values()) == {"contains NaN or infinity"}, messages
+
+
+def test_labels_in_0_1_mean_the_same_everywhere(task):
+    X, y = task
+    zero_one = (y + 1) // 2
+    assert kdfast.margin(X, zero_one, n_samples=64).gamma == kdfast.margin(X, y, n_samples=64).gamma
+    for make in (lambda: kdfast.KernelTeacher(steps=5), lambda: kdfast.NetworkTeacher(width=4, steps=5)):
+        np.testing.assert_array_equal(make().fit(X, zero_one).logits(X), make().fit(X, y).logits(X))
+    np.testing.assert_array_equal(ds.from_arrays(X, zero_one).y_train, ds.from_arrays(X, y).y_train)
+
+
+def test_the_command_line_gives_the_library_message(task, capsys):
+    X, y = task
+    library = message(lambda: kdfast.compare(ds.from_arrays(X, y), widths=[1], seeds=1, steps=1, lr=-1.0))
+    code = cli.main(["compare", "--data", "xor2:n=20,d=3", "--lr", "-1", "--steps", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and err == f"kdfast compare: error: {library}\n"
+
+
+# -- one home for each default ------------------------------------------------------------
+
+
+def defaults(function) -> dict:
+    return {name: p.default for name, p in inspect.signature(function).parameters.items() if p.default is not p.empty}
+
+
+def test_command_line_defaults_are_the_library_defaults():
+    parse = cli.parser().parse_args
+    compare = defaults(kdfast.compare)
+    for command in ("compare", "sweep", "scaling"):
+        args = parse([command])
+        for name in ("teacher", "seeds", "steps", "lr", "radius", "projection", "temperature", "record_every", "init"):
+            assert getattr(args, name) == compare[name], (command, name)
+        assert args.widths == list(compare["widths"]) and args.dtype == np.dtype(compare["dtype"]).name
+    margin = defaults(kdfast.margin)
+    args = parse(["margin"])
+    assert (args.n_samples, args.seed, args.tol) == (margin["n_samples"], margin["seed"], margin["tol"])
+    assert args.delta == defaults(theory.hard_label_theorem)["delta"]
+    for command in ("sweep", "scaling"):
+        args = parse([command])
+        assert (args.margin_samples, args.margin_seed) == (margin["n_samples"], margin["seed"])
+    args = parse(["scaling"])
+    assert (args.eps, args.metric) == (defaults(kdfast.scaling)["eps"], defaults(kdfast.scaling)["metric"])
+
+
+# -- errors that tell the truth -----------------------------------------------------------
+
+SMALL = ["compare", "--data", "xor2:n=20,d=3", "--widths", "1", "--seeds", "1", "--steps", "2", "--n-threads", "1"]
+
+
+def test_an_internal_error_is_not_reported_as_bad_input(monkeypatch, capsys):
+    def broken(self, eps):
+        raise ValueError("a bug in the report")
+
+    monkeypatch.setattr(kdfast.Comparison, "report", broken)
+    with pytest.raises(ValueError, match="a bug in the report"):
+        cli.main(SMALL)
+    assert "error:" not in capsys.readouterr().err
+
+
+def test_debug_shows_the_traceback_of_bad_input(capsys):
+    assert cli.main([*SMALL, "--lr", "-1"]) == 2
+    with pytest.raises(kdfast.InputError, match="lr: must be > 0"):
+        cli.main(["--debug", *SMALL, "--lr", "-1"])
+
+
+def test_debug_traceback_on_the_command_line():
+    done = subprocess.run([sys.executable, "-m", "kdfast", "--debug", *SMALL, "--lr", "-1"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 1
+    assert "Traceback (most recent call last)" in done.stderr and "InputValueError: lr: must be > 0" in done.stderr
+
+
+# -- teachers are estimators --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "teacher",
+    [
+        kdfast.KernelTeacher(steps=3),
+        kdfast.MarginTeacher(n_samples=64),
+        kdfast.NetworkTeacher(width=4, steps=3),
+        kdfast.ArrayTeacher(train_logits=np.linspace(-1, 1, 12), test_logits=np.zeros(2), X_test=np.ones((2, 3))),
+    ],
+    ids=lambda t: type(t).__name__,
+)
+def test_teachers_survive_scikit_learn_clone(task, teacher):
+    base = pytest.importorskip("sklearn.base")
+    X, y = task
+    twin = base.clone(teacher)
+    assert type(twin) is type(teacher) and twin is not teacher
+    for name, value in teacher.get_params().items():  # equal copies of the parameters
+        assert np.array_equal(getattr(twin, name), value) if isinstance(value, np.ndarray) else getattr(twin, name) == value
+    np.testing.assert_array_equal(twin.fit(X, y).logits(X), teacher.fit(X, y).logits(X))
+
+
+def test_array_teacher_stores_its_parameters_under_their_names():
+    train, test = np.zeros(3), np.ones(2)
+    teacher = kdfast.ArrayTeacher(train_logits=train, test_logits=test)
+    assert teacher.get_params() == {"train_logits": train, "train_proba": None, "test_logits": test,
+                                    "test_proba": None, "X_test": None}  # fmt: skip
+    with pytest.raises(kdfast.InputError, match="logits: not a parameter of ArrayTeacher"):
+        teacher.set_params(logits=train)
+
+
+# -- jobs and their cancellation ----------------------------------------------------------
+
+
+def test_an_interrupted_run_stops_its_thread_jobs_and_forgets_them():
+    stopped = threading.Event()
+
+    def job(kind):
+        if kind == "fail":
+            time.sleep(0.2)  # the other job is running by now
+            raise RuntimeError("this job fails")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                _jobs.stop_if_cancelled()
+            except KeyboardInterrupt:
+                stopped.set()
+                raise
+            time.sleep(0.01)
+        return "ran to the end"
+
+    with ThreadPoolExecutor(2) as pool:
+        with pytest.raises(RuntimeError, match="this job fails"):
+            _jobs.run_jobs(job, {"long": ("long",), "failing": ("fail",)}, executor=pool, progress=False, desc="test")
+    assert stopped.is_set()
+    assert not _jobs._holders and not _jobs._cancelled  # nothing outlives the jobs
+
+
+def test_serial_runs_are_never_cancelled():
+    calls = []
+    result = _jobs.run_jobs(functools.partial(calls.append), {"a": (1,), "b": (2,)}, executor=None, progress=False, desc="t")
+    assert calls == [1, 2] and result == {"a": None, "b": None}
