@@ -527,7 +527,25 @@ def parser() -> argparse.ArgumentParser:
     mar.set_defaults(run=cmd_margin)
 
     commands.add_parser("info", help="version, OpenMP, threads, SIMD level").set_defaults(run=cmd_info)
+    _add_deep(commands)
     return top
+
+
+def _add_deep(commands) -> None:
+    """`kdfast deep` from kdfast.deep; without PyTorch, a command that says how to install it."""
+    try:
+        from .deep.cli import add_command
+    except ImportError as err:
+        message = str(err)
+
+        def missing(args, argv):
+            raise ImportError(message)
+
+        stub = commands.add_parser("deep", help="soft- vs hard-label deep students (needs PyTorch)", add_help=False)
+        stub.add_argument("ignored", nargs=argparse.REMAINDER)
+        stub.set_defaults(run=missing)
+        return
+    add_command(commands)
 
 
 def main(argv=None) -> int:

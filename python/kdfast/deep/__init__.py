@@ -19,7 +19,11 @@ Needs PyTorch: ``pip install "kdfast[torch]"``.
 from importlib import import_module
 from importlib.util import find_spec
 
-if find_spec("torch") is None:
+try:
+    _found = find_spec("torch") is not None
+except (ImportError, ValueError):  # a broken or blocked installation
+    _found = False
+if not _found:
     raise ImportError('kdfast.deep needs PyTorch: pip install "kdfast[torch]"')
 
 # Each public name and the module that defines it. They are imported on
