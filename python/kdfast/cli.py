@@ -541,8 +541,11 @@ def _add_deep(commands) -> None:
         def missing(args, argv):
             raise ImportError(message)
 
-        stub = commands.add_parser("deep", help="soft- vs hard-label deep students (needs PyTorch)", add_help=False)
-        stub.add_argument("ignored", nargs=argparse.REMAINDER)
+        # No option prefix: every argument lands in `ignored`, so that any
+        # `kdfast deep ...` gets the one message that matters.
+        stub = commands.add_parser("deep", help="soft- vs hard-label deep students (needs PyTorch)", add_help=False,
+                                   prefix_chars="\0")  # fmt: skip
+        stub.add_argument("ignored", nargs="*")
         stub.set_defaults(run=missing)
         return
     add_command(commands)
