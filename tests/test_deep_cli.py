@@ -5,20 +5,10 @@ import subprocess
 import sys
 
 import pytest
-
-from kdfast import cli
+from test_cli import run  # (exit status, stdout, stderr) of `kdfast argv`, in this process
 
 SMALL = ["--data", "digits:n=60,n_test=40,flip=0.2", "--widths", "1,2", "--seeds", "2", "--epochs", "1",
          "--teacher-width", "2", "--n-threads", "1"]  # fmt: skip
-
-
-def run(argv, capsys):
-    try:
-        code = cli.main(argv)
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_deep_prints_the_soft_vs_hard_table_and_writes_outputs(tmp_path, capsys):
