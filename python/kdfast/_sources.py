@@ -192,12 +192,16 @@ class _ArraysOnly(pickle.Unpickler):
     """Unpickles the plain containers and NumPy arrays of a CIFAR batch, nothing else.
 
     A pickle can name any callable to run on loading; a data file has no
-    business doing that, so only NumPy's array reconstruction is allowed.
+    business doing that, so only what rebuilds arrays and bytes is allowed:
+    NumPy's array reconstruction (the original batches, written by Python 2,
+    and arrays pickled by Python 3 at any protocol) and ``_codecs.encode``
+    (how Python 3 writes bytes at protocol 2).
     """
 
     _ALLOWED = {
         ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
     }  # fmt: skip
 
     def find_class(self, module, name):
