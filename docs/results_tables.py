@@ -70,7 +70,7 @@ def main():
         eps = scaling.params["eps"]
         print("\n### scaling\n")
         print("| data set | γ | 95% interval | soft: neurons needed | hard: neurons needed | "
-              f"1/(γ²ε) | ln(1/ε)/γ⁴ |\n|---|---|---|---|---|---|---|")  # fmt: skip
+              "1/(γ²ε) | ln(1/ε)/γ⁴ |\n|---|---|---|---|---|---|---|")  # fmt: skip
         for row in scaling.table.itertuples():
             soft, hard = ("not reached" if np.isnan(v) else f"{v:.0f}" for v in (row.soft_neurons, row.hard_neurons))
             print(f"| {row.dataset} | {row.gamma:.4f} | [{row.gamma_low:.4f}, {row.gamma_high:.4f}] | {soft} | {hard} | "

@@ -33,7 +33,7 @@ LAYERS = [
     {"comparison", "experiments"},
     {"sweep"},
     {"scaling"},
-    {"_specs", "cli", "__main__", "__init__"},
+    {"_specs", "_output", "cli", "__main__", "__init__"},
 ]
 
 

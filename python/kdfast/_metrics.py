@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from . import _validation as check
@@ -20,6 +21,11 @@ def check_metric(metric) -> str:
     if metric not in METRICS:
         raise check.InputValueError(f"metric: expected one of {', '.join(METRICS)}, got {metric!r}")
     return metric
+
+
+def mean_sd(mean: float, sd: float, digits: int) -> str:
+    """'0.912 ±0.004': a seed mean and its spread for text tables (the spread left out when undefined)."""
+    return f"{mean:.{digits}f}" + ("" if not np.isfinite(sd) else f" ±{sd:.{digits}f}")
 
 
 def mode_first(column: pd.Series) -> pd.Series:

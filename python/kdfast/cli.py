@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import json
-import os
-import platform
 import sys
 import time
 from importlib.util import find_spec
@@ -31,12 +28,11 @@ import numpy as np
 from . import _core, _specs
 from . import _validation as check
 from ._metrics import METRICS
+from ._output import add_running, check_out, environment, write_outputs
 from ._specs import UsageError
-from ._threads import effective_n_threads
 from ._version import __version__
 from .experiments import compare
 from .margin import margin
-from .results import atomic_path, check_output_directory, jsonable
 from .scaling import scaling
 from .sweep import sweep
 from .teachers import TEACHERS, ArrayTeacher
@@ -52,7 +48,6 @@ DEFAULT_SWEEP_VARY = "separation=1,2,3,4"
 DEFAULT_SCALING_DATA = "xor2:n=200,n_test=1000"
 DEFAULT_SCALING_VARY = "d=4,6,8,10,12"
 DEFAULT_EPS = 0.05  # the average-loss target of the neurons needed that compare and sweep print
-OUTPUT_FORMATS = ("csv", "json", "parquet")
 
 
 def default(function, name: str):
@@ -106,21 +101,6 @@ def _add_margin(p: argparse.ArgumentParser) -> None:
     g.add_argument("--margin-seed", type=int, default=default(margin, "seed"))
     g.add_argument("--margin-param", action="append", default=[], metavar="KEY=VALUE",
                    help="another option of kdfast.margin, e.g. tol=1e-2 or bounds=false (repeatable)")  # fmt: skip
-
-
-def _add_running(p: argparse.ArgumentParser, *, parallel: bool) -> None:
-    g = p.add_argument_group("running and output")
-    g.add_argument("--n-threads", type=int, default=None,
-                   help="threads (default: all; with --jobs or --dask: 1 per job)" if parallel else "threads (default: all)")  # fmt: skip
-    if parallel:
-        where = g.add_mutually_exclusive_group()
-        where.add_argument("--jobs", type=int, default=None, help="run the data sets in this many local processes")
-        where.add_argument("--dask", metavar="ADDRESS", help="run the data sets on a Dask scheduler (pip install kdfast[dask])")
-    g.add_argument("--out", metavar="DIR", help="write the table, run.json (parameters, environment) and plot.png here")
-    g.add_argument("--format", choices=OUTPUT_FORMATS, default="csv",
-                   help="format of the table in --out (json and parquet keep the curves too; default csv)")  # fmt: skip
-    g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="show a progress bar (default: only on a terminal)")  # fmt: skip
 
 
 def _teacher(args) -> tuple[object, dict | None]:
@@ -185,42 +165,6 @@ def _run_parallel(function, args, **kwargs):
 # -- output --------------------------------------------------------------------
 
 
-def environment(n_threads) -> dict:
-    import pandas
-
-    return {
-        "kdfast": __version__, "python": platform.python_version(), "numpy": np.__version__,
-        "pandas": pandas.__version__, "platform": platform.platform(), "openmp": bool(_core.openmp_enabled()),
-        "simd": _core.simd_level(), "threads_available": _core.max_threads(),
-        "threads_used": effective_n_threads(n_threads), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-    }  # fmt: skip
-
-
-def _check_out(args) -> None:
-    """Fail now if --out cannot hold the results, or --format needs what is not installed."""
-    check_output_directory(args.out, "--out")
-    if args.format == "parquet" and find_spec("pyarrow") is None:
-        raise ImportError("--format parquet needs pyarrow: pip install kdfast[parquet]")
-
-
-def _write_outputs(result, args, params: dict, argv: list[str], plots: dict | None = None) -> None:
-    """--out DIR: table.<format>, run.json and the plots (file name -> function), each written atomically."""
-    os.makedirs(args.out, exist_ok=True)
-    written = [os.path.join(args.out, f"table.{args.format}"), os.path.join(args.out, "run.json")]
-    result.save(written[0])
-    run = {"command": ["kdfast", *argv], "params": params, "environment": environment(args.n_threads)}
-    with atomic_path(written[1]) as tmp, open(tmp, "w", encoding="utf-8") as f:
-        json.dump(jsonable(run), f, indent=2)
-    for name, plot in (plots or {"plot.png": result.plot}).items():
-        try:
-            plot(os.path.join(args.out, name))
-        except ImportError as err:
-            print(f"kdfast: plots skipped: {err}", file=sys.stderr)
-            break
-        written.append(os.path.join(args.out, name))
-    print("wrote " + ", ".join(written))
-
-
 # -- commands ------------------------------------------------------------------
 
 
@@ -235,7 +179,7 @@ def cmd_compare(args, argv) -> None:
     result = compare(data, **_compare_kwargs(args))
     print(result.report(eps))
     if args.out:
-        _write_outputs(result, args, result.params, argv)
+        write_outputs(result, args, result.params, argv)
 
 
 def _varied(args, default_data: str, default_vary: str) -> tuple[dict, str | None]:
@@ -269,7 +213,7 @@ def cmd_sweep(args, argv) -> None:
                 return result.plot(path)
 
         plots = {"plot.png": gap_plot, "widths.png": result.plot_widths}
-        _write_outputs(result, args, {n: c.params for n, c in result.comparisons.items()}, argv, plots)
+        write_outputs(result, args, {n: c.params for n, c in result.comparisons.items()}, argv, plots)
 
 
 def cmd_scaling(args, argv) -> None:
@@ -281,7 +225,7 @@ def cmd_scaling(args, argv) -> None:
     print(result.report())
     if args.out:
         students = {n: c.params for n, c in result.sweep.comparisons.items()}
-        _write_outputs(result, args, {**result.params, "datasets": students}, argv)
+        write_outputs(result, args, {**result.params, "datasets": students}, argv)
 
 
 def cmd_margin(args, argv) -> None:
@@ -353,7 +297,7 @@ def parser() -> argparse.ArgumentParser:
     cmp.add_argument("--data", default=DEFAULT_DATA, metavar="SPEC", help=f"NAME[:KEY=VALUE,...] (default {DEFAULT_DATA})")
     cmp.add_argument("--eps", type=_specs.number, default=DEFAULT_EPS, help=f"average-loss target for neurons needed (default {DEFAULT_EPS:g})")
     _add_training(cmp, teacher_params=DEFAULT_TEACHER_PARAMS)
-    _add_running(cmp, parallel=False)
+    add_running(cmp, parallel=False)
     cmp.set_defaults(run=cmd_compare)
 
     swp = commands.add_parser("sweep", help="compare on several data sets, e.g. difficulty levels",
@@ -368,7 +312,7 @@ def parser() -> argparse.ArgumentParser:
                      help="measure each data set's NTK margin gamma (clean training labels); plot the gaps against it")  # fmt: skip
     _add_margin(swp)
     _add_training(swp, teacher_params=DEFAULT_TEACHER_PARAMS)
-    _add_running(swp, parallel=True)
+    add_running(swp, parallel=True)
     swp.set_defaults(run=cmd_sweep)
 
     sca = commands.add_parser("scaling", help="neurons needed against the NTK margin gamma",
@@ -380,7 +324,7 @@ def parser() -> argparse.ArgumentParser:
     sca.add_argument("--metric", choices=METRICS, default=default(scaling, "metric"), help=f"default: {default(scaling, 'metric')}")
     _add_margin(sca)
     _add_training(sca, teacher_params=None)
-    _add_running(sca, parallel=True)
+    add_running(sca, parallel=True)
     sca.set_defaults(run=cmd_scaling)
 
     mar = commands.add_parser("margin", help="the NTK margin gamma of a data set and the theory's bounds")
@@ -399,7 +343,28 @@ def parser() -> argparse.ArgumentParser:
     mar.set_defaults(run=cmd_margin)
 
     commands.add_parser("info", help="version, OpenMP, threads, SIMD level").set_defaults(run=cmd_info)
+    _add_deep(commands)
     return top
+
+
+def _add_deep(commands) -> None:
+    """`kdfast deep` from kdfast.deep; without PyTorch, a command that says how to install it."""
+    try:
+        from .deep.cli import add_command
+    except ImportError as err:
+        message = str(err)
+
+        def missing(args, argv):
+            raise ImportError(message)
+
+        # No option prefix: every argument lands in `ignored`, so that any
+        # `kdfast deep ...` gets the one message that matters.
+        stub = commands.add_parser("deep", help="soft- vs hard-label deep students (needs PyTorch)", add_help=False,
+                                   prefix_chars="\0")  # fmt: skip
+        stub.add_argument("ignored", nargs="*")
+        stub.set_defaults(run=missing)
+        return
+    add_command(commands)
 
 
 def main(argv=None) -> int:
@@ -410,7 +375,7 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         if getattr(args, "out", None) is not None:
-            _check_out(args)  # before any training, not after it
+            check_out(args)  # before any training, not after it
         args.run(args, argv)
     except (check.InputError, OSError, ImportError, MemoryError) as err:
         if args.debug:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from . import _validation as check
 from . import results
-from ._metrics import LOWER_IS_BETTER, MODES, check_metric
+from ._metrics import LOWER_IS_BETTER, MODES, check_metric, mean_sd
 from .plots import comparison_figure, save_figure
 
 __all__ = ["Comparison"]
@@ -112,6 +112,14 @@ class Comparison:
             needed[mode] = int(series.index[reached.argmax()]) if reached.any() else None
         return needed
 
+    def renamed(self, name: str) -> Comparison:
+        """This comparison with its rows and parameters labelled by `name` (a sweep's name of the data set)."""
+        self.table["dataset"] = name
+        if self.curves is not None:
+            self.curves["dataset"] = name
+        self.params = {**self.params, "dataset": name, "data_name": self.params.get("dataset")}
+        return self
+
     def report(self, eps: float) -> str:
         """The comparison as text: the run, then per width the soft and hard seed means and their gap.
 
@@ -136,7 +144,7 @@ class Comparison:
             line = f"{width:>6}"
             for metric, _, digits in columns:
                 row = summary.loc[(metric, width)]
-                line += f"  {_cell(row.soft_mean, row.soft_sd, digits):>17}  {_cell(row.hard_mean, row.hard_sd, digits):>17}"
+                line += f"  {mean_sd(row.soft_mean, row.soft_sd, digits):>17}  {mean_sd(row.hard_mean, row.hard_sd, digits):>17}"
                 line += f"  {row.gap_mean:>+8.{digits}f}"
             lines.append(line)
         needed = self.neurons_needed(eps)
@@ -168,10 +176,6 @@ class Comparison:
     def from_frames(cls, params: dict, frames: dict) -> Comparison:
         """The comparison saved with these parameters and tables (see :func:`kdfast.results.read`)."""
         return cls(frames["table"], frames.get("curves"), params)
-
-
-def _cell(mean, sd, digits):
-    return f"{mean:.{digits}f}" + ("" if not np.isfinite(sd) else f" ±{sd:.{digits}f}")
 
 
 def _one_data_set(table: pd.DataFrame) -> bool:

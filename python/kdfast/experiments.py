@@ -169,7 +169,7 @@ def compare(
     """
     if not isinstance(data, Dataset):
         raise check.InputTypeError(f"data: expected a kdfast Dataset, got {type(data).__name__} (see kdfast.datasets.from_arrays)")
-    widths, seeds = sorted(check.int_list(widths, "widths", minimum=1, distinct=True)), _seeds(seeds)
+    widths, seeds = sorted(check.int_list(widths, "widths", minimum=1, distinct=True)), seed_list(seeds)
     steps = check.positive_int(steps, "steps", minimum=0)
     lr = check.real_number(lr, "lr", minimum=0, exclusive=True)
     radius = None if radius is None else check.real_number(radius, "radius", minimum=0, exclusive=True)
@@ -377,7 +377,7 @@ def _curves(networks: pd.DataFrame, history: History, *, soft_test_known: bool) 
     return frame.sort_values(["mode", "width", "seed", "step"], key=mode_first, kind="stable", ignore_index=True)
 
 
-def _seeds(seeds) -> list[int]:
+def seed_list(seeds) -> list[int]:
     """A count n (seeds 0 .. n-1) or distinct seeds below 2**63 (above are the teachers' streams)."""
     if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
         return list(range(check.positive_int(seeds, "seeds")))

@@ -85,7 +85,7 @@ def _margin_row(data: Dataset, margin_params: dict, n_threads) -> tuple[dict, li
 
 
 def _compare_job(name: str, data: Dataset, kwargs: dict) -> Comparison:
-    return _renamed(compare(data, progress=False, **kwargs), name)
+    return compare(data, progress=False, **kwargs).renamed(name)
 
 
 def _with_margin(kwargs: dict, row: dict | None) -> dict:
@@ -118,15 +118,6 @@ def _margins(named: dict, margin_params: dict, *, executor, n_threads, progress)
         for note in notes:
             warnings.warn(f"{name}: {note}", UserWarning, stacklevel=3)
     return {name: rows[first[task]][0] for name, task in tasks.items()}
-
-
-def _renamed(result: Comparison, name: str) -> Comparison:
-    """The comparison with its rows labelled by the sweep's name of the data set."""
-    result.table["dataset"] = name
-    if result.curves is not None:
-        result.curves["dataset"] = name
-    result.params = {**result.params, "dataset": name, "data_name": result.params.get("dataset")}
-    return result
 
 
 def _job_kwargs(compare_kwargs: dict, executor, n_threads) -> dict:
