@@ -21,6 +21,7 @@
 #include <array>
 #include <cmath>
 #include <utility>
+#include <vector>
 
 #include "kernels.hpp"
 #include "simd.hpp"
@@ -49,21 +50,22 @@ struct PanelState {
 };
 
 template <class T, int NR>
-void forward_tile(const ForwardArgs<T>& A, std::int64_t i0, std::int64_t j0, PanelState<T>& s) {
+void forward_tile(const ForwardArgs<T>& A,
+                  const T* w,  // (d, NR) neurons j0 .. j0 + NR, packed by pack_rows
+                  std::int64_t i0, std::int64_t j0, PanelState<T>& s) {
     using V = typename X<T>::V;
     using Bits = typename X<T>::Bits;
-    constexpr int L = X<T>::lanes;
+    constexpr int L = X<T>::lanes, panel = 2 * L;
     const std::int64_t np = A.np, d = A.d;
     V acc[NR][2];
     KDFAST_UNROLL
     for (int r = 0; r < NR; ++r) acc[r][0] = acc[r][1] = X<T>::zero();
-    const T* x = A.Xt + i0;       // (d, np) from column i0
-    const T* w = A.W + j0 * d;    // (NR, d)
+    const T* x = A.Xt + (i0 / panel) * d * panel;  // (d, panel) samples i0 .., contiguous
     for (std::int64_t c = 0; c < d; ++c) {
-        const V x0 = X<T>::load(x + c * np), x1 = X<T>::load(x + c * np + L);
+        const V x0 = X<T>::load(x + c * panel), x1 = X<T>::load(x + c * panel + L);
         KDFAST_UNROLL
         for (int r = 0; r < NR; ++r) {
-            const V wr = X<T>::broadcast(w[r * d + c]);
+            const V wr = X<T>::broadcast(w[c * NR + r]);
             acc[r][0] += x0 * wr;
             acc[r][1] += x1 * wr;
         }
@@ -92,41 +94,54 @@ void forward_tile(const ForwardArgs<T>& A, std::int64_t i0, std::int64_t j0, Pan
 }
 
 template <class T>
-using ForwardTile = void (*)(const ForwardArgs<T>&, std::int64_t, std::int64_t, PanelState<T>&);
+using ForwardTile = void (*)(const ForwardArgs<T>&, const T*, std::int64_t, std::int64_t, PanelState<T>&);
 
 template <class T, std::size_t... R>
 constexpr std::array<ForwardTile<T>, sizeof...(R)> forward_tails(std::index_sequence<R...>) {
     return {&forward_tile<T, static_cast<int>(R) + 1>...};
 }
 
+// w[c, r] = W[r, c]: a tile's weights in the order its inner loop reads
+// them, one contiguous stream that stays in L1 while the block's panels pass.
+template <class T>
+void pack_rows(T* w,        // (d, nr) out
+               const T* W,  // (nr, d)
+               std::int64_t nr, std::int64_t d) {
+    for (std::int64_t r = 0; r < nr; ++r)
+        for (std::int64_t c = 0; c < d; ++c) w[c * nr + r] = W[r * d + c];
+}
+
 // Panels per forward task: the panels' inputs (at most kInputBlockBytes)
-// stay in cache while every neuron tile of the group passes over them, and
-// each neuron's activation bits for the block are written contiguously.
-constexpr std::int64_t kInputBlockBytes = 128 * 1024;
+// stay in the per-core cache (L2) while every neuron tile of the group
+// passes over them, and each neuron's activation bits for the block are
+// written contiguously.
+constexpr std::int64_t kInputBlockBytes = 512 * 1024;
 constexpr std::int64_t kMaxPanels = 64;
 
 template <class T>
 void forward(const ForwardArgs<T>& A, const NetworkGroups& groups, int n_threads, StopFlag& stop) {
     constexpr std::int64_t panel = 2 * X<T>::lanes;
     static constexpr auto tails = forward_tails<T>(std::make_index_sequence<kFwdNR>{});
-    const std::int64_t panels = A.np / panel;
+    const std::int64_t panels = A.np / panel, d = A.d;
     const std::int64_t per_block = std::clamp<std::int64_t>(
-        kInputBlockBytes / (panel * A.d * static_cast<std::int64_t>(sizeof(T))), 1, kMaxPanels);
+        kInputBlockBytes / (panel * d * static_cast<std::int64_t>(sizeof(T))), 1, kMaxPanels);
     const std::int64_t blocks = (panels + per_block - 1) / per_block;
+    std::vector<T> packed(static_cast<std::size_t>(n_threads * kFwdNR * d));  // (n_threads, d, kFwdNR)
 #pragma omp parallel for schedule(dynamic) num_threads(n_threads)
     for (std::int64_t task = 0; task < groups.count * blocks; ++task) {
         if (stop.requested()) continue;
         const std::int64_t g = task / blocks, first_panel = (task % blocks) * per_block;
         const std::int64_t count = std::min(per_block, panels - first_panel);
         const std::int64_t k0 = groups.first[g];
+        T* w = packed.data() + static_cast<std::int64_t>(thread_id()) * kFwdNR * d;  // (d, nr)
         PanelState<T> state[kMaxPanels];
         for (std::int64_t q = 0; q < count; ++q) state[q] = {{X<T>::zero(), X<T>::zero()}, k0, A.offsets[k0 + 1] - 1};
-        std::int64_t j = A.offsets[k0];
         const std::int64_t end = A.offsets[groups.first[g + 1]];
-        for (; j + kFwdNR <= end; j += kFwdNR)
-            for (std::int64_t q = 0; q < count; ++q) forward_tile<T, kFwdNR>(A, (first_panel + q) * panel, j, state[q]);
-        if (j < end)
-            for (std::int64_t q = 0; q < count; ++q) tails[end - j - 1](A, (first_panel + q) * panel, j, state[q]);
+        for (std::int64_t j = A.offsets[k0]; j < end; j += kFwdNR) {
+            const std::int64_t nr = std::min<std::int64_t>(kFwdNR, end - j);
+            pack_rows(w, A.W + j * d, nr, d);
+            for (std::int64_t q = 0; q < count; ++q) tails[nr - 1](A, w, (first_panel + q) * panel, j, state[q]);
+        }
     }
 }
 
@@ -138,7 +153,7 @@ void gradient_tile(T* G,  // (NR, d) out: rows j0.. of the gradient sums
     constexpr int L = X<T>::lanes;
     const std::int64_t np = A.np, d = A.bank->d, vectors = np / L;
     const Bits* bits = static_cast<const Bits*>(A.bits) + j0 * vectors;  // (NR, vectors)
-    const T* x = A.Xt + c0 * np;                                         // (NC, np)
+    constexpr int panel = 2 * L;
     const T* R[NR];                                                      // (np,) each
     KDFAST_UNROLL
     for (int r = 0; r < NR; ++r) R[r] = A.R + net[r] * np;
@@ -152,9 +167,10 @@ void gradient_tile(T* G,  // (NR, d) out: rows j0.. of the gradient sums
         V coef[NR];
         KDFAST_UNROLL
         for (int r = 0; r < NR; ++r) coef[r] = X<T>::load_where(R[r] + v * L, bits[r * vectors + v]);
+        const T* x = A.Xt + ((v / 2) * d + c0) * panel + (v % 2) * L;  // (NC, panel) from vector v
         KDFAST_UNROLL
         for (int c = 0; c < NC; ++c) {
-            const V xc = X<T>::load(x + c * np + v * L);
+            const V xc = X<T>::load(x + c * panel);
             KDFAST_UNROLL
             for (int r = 0; r < NR; ++r) acc[r][c] += coef[r] * xc;
         }
