@@ -49,19 +49,26 @@ struct PanelState {
     std::int64_t k, last;
 };
 
+// One slice of coordinates c0 .. c0 + kc of a tile: starts its sums (c0 == 0)
+// or continues them from `partial`, and either leaves them there or, after
+// the last slice, turns them into activation bits and logits.
 template <class T, int NR>
 void forward_tile(const ForwardArgs<T>& A,
-                  const T* w,  // (d, NR) neurons j0 .. j0 + NR, packed by pack_rows
-                  std::int64_t i0, std::int64_t j0, PanelState<T>& s) {
+                  const T* w,                  // (kc, NR) the tile's packed weights from coordinate c0
+                  typename X<T>::V* partial,   // (NR, 2) the tile's sums between slices
+                  std::int64_t i0, std::int64_t j0, std::int64_t c0, std::int64_t kc, PanelState<T>& s) {
     using V = typename X<T>::V;
     using Bits = typename X<T>::Bits;
     constexpr int L = X<T>::lanes, panel = 2 * L;
     const std::int64_t np = A.np, d = A.d;
     V acc[NR][2];
     KDFAST_UNROLL
-    for (int r = 0; r < NR; ++r) acc[r][0] = acc[r][1] = X<T>::zero();
-    const T* x = A.Xt + (i0 / panel) * d * panel;  // (d, panel) samples i0 .., contiguous
-    for (std::int64_t c = 0; c < d; ++c) {
+    for (int r = 0; r < NR; ++r) {
+        acc[r][0] = c0 == 0 ? X<T>::zero() : partial[2 * r];
+        acc[r][1] = c0 == 0 ? X<T>::zero() : partial[2 * r + 1];
+    }
+    const T* x = A.Xt + ((i0 / panel) * d + c0) * panel;  // (kc, panel) samples i0 .., contiguous
+    for (std::int64_t c = 0; c < kc; ++c) {
         const V x0 = X<T>::load(x + c * panel), x1 = X<T>::load(x + c * panel + L);
         KDFAST_UNROLL
         for (int r = 0; r < NR; ++r) {
@@ -69,6 +76,11 @@ void forward_tile(const ForwardArgs<T>& A,
             acc[r][0] += x0 * wr;
             acc[r][1] += x1 * wr;
         }
+    }
+    if (c0 + kc < d) {
+        KDFAST_UNROLL
+        for (int r = 0; r < NR; ++r) partial[2 * r] = acc[r][0], partial[2 * r + 1] = acc[r][1];
+        return;
     }
     KDFAST_UNROLL
     for (int r = 0; r < NR; ++r) {
@@ -94,7 +106,8 @@ void forward_tile(const ForwardArgs<T>& A,
 }
 
 template <class T>
-using ForwardTile = void (*)(const ForwardArgs<T>&, const T*, std::int64_t, std::int64_t, PanelState<T>&);
+using ForwardTile = void (*)(const ForwardArgs<T>&, const T*, typename X<T>::V*, std::int64_t, std::int64_t,
+                             std::int64_t, std::int64_t, PanelState<T>&);
 
 template <class T, std::size_t... R>
 constexpr std::array<ForwardTile<T>, sizeof...(R)> forward_tails(std::index_sequence<R...>) {
@@ -102,7 +115,7 @@ constexpr std::array<ForwardTile<T>, sizeof...(R)> forward_tails(std::index_sequ
 }
 
 // w[c, r] = W[r, c]: a tile's weights in the order its inner loop reads
-// them, one contiguous stream that stays in L1 while the block's panels pass.
+// them, one contiguous stream.
 template <class T>
 void pack_rows(T* w,        // (d, nr) out
                const T* W,  // (nr, d)
@@ -111,36 +124,59 @@ void pack_rows(T* w,        // (d, nr) out
         for (std::int64_t c = 0; c < d; ++c) w[c * nr + r] = W[r * d + c];
 }
 
-// Panels per forward task: the panels' inputs (at most kInputBlockBytes)
-// stay in the per-core cache (L2) while every neuron tile of the group
-// passes over them, and each neuron's activation bits for the block are
-// written contiguously.
+// The forward pass is blocked like a matrix product (BLIS): a task owns a
+// group of networks and a block of panels of samples, whose inputs (at most
+// kInputBlockBytes) stay in L2. It packs a pass of neuron tiles (their
+// weights at most kPassBytes, also in L2), then, slice by slice of
+// kSlice coordinates, runs every tile of the pass over one panel's slice
+// of inputs, which stays in L1 meanwhile: the large vector operand is read
+// from L1, the small broadcast one from L2. Sums carry over from slice to
+// slice in the same order as without slices, so the result does not
+// depend on the blocking.
 constexpr std::int64_t kInputBlockBytes = 512 * 1024;
 constexpr std::int64_t kMaxPanels = 64;
+constexpr std::int64_t kPassBytes = 256 * 1024;
+constexpr std::int64_t kMaxPassTiles = 8;
+constexpr std::int64_t kSlice = 128;
 
 template <class T>
 void forward(const ForwardArgs<T>& A, const NetworkGroups& groups, int n_threads, StopFlag& stop) {
+    using V = typename X<T>::V;
     constexpr std::int64_t panel = 2 * X<T>::lanes;
     static constexpr auto tails = forward_tails<T>(std::make_index_sequence<kFwdNR>{});
-    const std::int64_t panels = A.np / panel, d = A.d;
+    const std::int64_t panels = A.np / panel, d = A.d, tile_size = kFwdNR * d;
     const std::int64_t per_block = std::clamp<std::int64_t>(
         kInputBlockBytes / (panel * d * static_cast<std::int64_t>(sizeof(T))), 1, kMaxPanels);
     const std::int64_t blocks = (panels + per_block - 1) / per_block;
-    std::vector<T> packed(static_cast<std::size_t>(n_threads * kFwdNR * d));  // (n_threads, d, kFwdNR)
+    const std::int64_t pass_tiles =
+        std::clamp<std::int64_t>(kPassBytes / (tile_size * static_cast<std::int64_t>(sizeof(T))), 1, kMaxPassTiles);
+    // Per thread: the packed tiles of a pass, and their sums between slices.
+    std::vector<T> packed(static_cast<std::size_t>(n_threads * pass_tiles * tile_size));  // (threads, tiles, d, NR)
+    std::vector<V> partial(static_cast<std::size_t>(n_threads * pass_tiles * per_block * 2 * kFwdNR));
 #pragma omp parallel for schedule(dynamic) num_threads(n_threads)
     for (std::int64_t task = 0; task < groups.count * blocks; ++task) {
         if (stop.requested()) continue;
         const std::int64_t g = task / blocks, first_panel = (task % blocks) * per_block;
         const std::int64_t count = std::min(per_block, panels - first_panel);
-        const std::int64_t k0 = groups.first[g];
-        T* w = packed.data() + static_cast<std::int64_t>(thread_id()) * kFwdNR * d;  // (d, nr)
+        const std::int64_t k0 = groups.first[g], me = thread_id();
+        T* w = packed.data() + me * pass_tiles * tile_size;                // (pass_tiles, d, nr)
+        V* sums = partial.data() + me * pass_tiles * per_block * 2 * kFwdNR;  // (pass_tiles, count, nr, 2)
         PanelState<T> state[kMaxPanels];
         for (std::int64_t q = 0; q < count; ++q) state[q] = {{X<T>::zero(), X<T>::zero()}, k0, A.offsets[k0 + 1] - 1};
         const std::int64_t end = A.offsets[groups.first[g + 1]];
-        for (std::int64_t j = A.offsets[k0]; j < end; j += kFwdNR) {
-            const std::int64_t nr = std::min<std::int64_t>(kFwdNR, end - j);
-            pack_rows(w, A.W + j * d, nr, d);
-            for (std::int64_t q = 0; q < count; ++q) tails[nr - 1](A, w, (first_panel + q) * panel, j, state[q]);
+        for (std::int64_t j = A.offsets[k0]; j < end; j += pass_tiles * kFwdNR) {
+            const std::int64_t pass_end = std::min(end, j + pass_tiles * kFwdNR);
+            for (std::int64_t jt = j; jt < pass_end; jt += kFwdNR)
+                pack_rows(w + (jt - j) * d, A.W + jt * d, std::min<std::int64_t>(kFwdNR, pass_end - jt), d);
+            for (std::int64_t c0 = 0; c0 < d; c0 += kSlice) {
+                const std::int64_t kc = std::min(kSlice, d - c0);
+                for (std::int64_t q = 0; q < count; ++q)
+                    for (std::int64_t jt = j; jt < pass_end; jt += kFwdNR) {
+                        const std::int64_t nr = std::min<std::int64_t>(kFwdNR, pass_end - jt), t = (jt - j) / kFwdNR;
+                        tails[nr - 1](A, w + (jt - j) * d + c0 * nr, sums + (t * count + q) * 2 * kFwdNR,
+                                      (first_panel + q) * panel, jt, c0, kc, state[q]);
+                    }
+            }
         }
     }
 }
