@@ -59,8 +59,7 @@ struct BackwardArgs {
 // samples per row-path chunk. Each task is the sole writer of its rows.
 constexpr std::int64_t kNeuronBlock = 40;
 constexpr std::int64_t kRowBlock = 48;
-constexpr std::int64_t kRowChunk = 128;
-constexpr std::int64_t kMaxRowTile = 12;
+constexpr std::int64_t kRowChunk = 64;
 
 // Padded width of the row path for d inputs, or 0 for the sample path: the
 // row path needs d to fill at least two row panels, padded by at most 1/8.
@@ -71,7 +70,7 @@ inline std::int64_t row_path_width(std::int64_t d, std::int64_t row_panel) {
 
 // Elements of scratch each thread needs.
 inline std::int64_t backward_scratch(std::int64_t d, std::int64_t dp) {
-    return dp > 0 ? kRowBlock * dp + kMaxRowTile * kRowChunk : kNeuronBlock * d;
+    return dp > 0 ? kRowBlock * (dp + kRowChunk) : kNeuronBlock * d;
 }
 
 template <class T>

@@ -330,7 +330,7 @@ constexpr std::array<RowTile<T>, sizeof...(R)> row_tiles(std::index_sequence<R..
 
 template <class T>
 void backward_rows(const BackwardArgs<T>& A, int n_threads, StopFlag& stop) {
-    static_assert(kFwdNR <= kMaxRowTile && kRowBlock % kFwdNR == 0, "row tiles must fit the row blocks");
+    static_assert(kRowBlock % kFwdNR == 0, "row tiles must fit the row blocks");
     static constexpr auto tiles = row_tiles<T>(std::make_index_sequence<kFwdNR>{});
     using Bits = typename X<T>::Bits;
     constexpr int L = X<T>::lanes;
@@ -345,22 +345,24 @@ void backward_rows(const BackwardArgs<T>& A, int n_threads, StopFlag& stop) {
         std::int64_t net[kRowBlock];
         block_networks(net, bank, j0, nj);
         T* G = A.scratch + static_cast<std::int64_t>(thread_id()) * backward_scratch(bank.d, dp);  // (nj, dp)
-        T* coef = G + kRowBlock * dp;  // (kFwdNR, kRowChunk)
-        // Chunks of samples outermost: the chunk's rows stay in cache while
-        // every tile of the block passes over them.
+        T* coef = G + kRowBlock * dp;  // (nj, kRowChunk)
+        // Chunks of samples outermost, then panels of coordinates: a chunk's
+        // panel of inputs stays in L1 while every tile of the block passes
+        // over it, each with its coefficients for the chunk.
         for (std::int64_t s0 = 0; s0 < A.n; s0 += kRowChunk) {
             const std::int64_t ni = std::min(kRowChunk, A.n - s0), nv = (ni + L - 1) / L;
-            for (std::int64_t jj = 0; jj < nj; jj += kFwdNR) {
-                const std::int64_t nr = std::min<std::int64_t>(kFwdNR, nj - jj);
-                for (std::int64_t r = 0; r < nr; ++r) {
-                    const T* R = A.R + net[jj + r] * A.np + s0;                         // (ni,)
-                    const Bits* b = bits + (j0 + jj + r) * vectors + s0 / L;            // (nv,)
-                    for (std::int64_t v = 0; v < nv; ++v)
-                        X<T>::store(coef + r * kRowChunk + v * L, X<T>::load_where(R + v * L, b[v]));
-                }
-                for (std::int64_t c0 = 0; c0 < dp; c0 += 2 * L)
-                    tiles[nr - 1](G + jj * dp, coef, A.Xp + c0 * A.n + s0 * 2 * L, ni, dp, c0, s0 == 0);
+            for (std::int64_t r = 0; r < nj; ++r) {
+                const T* R = A.R + net[r] * A.np + s0;                // (ni,)
+                const Bits* b = bits + (j0 + r) * vectors + s0 / L;  // (nv,)
+                for (std::int64_t v = 0; v < nv; ++v)
+                    X<T>::store(coef + r * kRowChunk + v * L, X<T>::load_where(R + v * L, b[v]));
             }
+            for (std::int64_t c0 = 0; c0 < dp; c0 += 2 * L)
+                for (std::int64_t jj = 0; jj < nj; jj += kFwdNR) {
+                    const std::int64_t nr = std::min<std::int64_t>(kFwdNR, nj - jj);
+                    tiles[nr - 1](G + jj * dp, coef + jj * kRowChunk, A.Xp + c0 * A.n + s0 * 2 * L, ni, dp, c0,
+                                  s0 == 0);
+                }
         }
         update_block(A, j0, nj, net, G, dp);
     }
