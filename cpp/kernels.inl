@@ -20,8 +20,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <memory>
 #include <utility>
-#include <vector>
 
 #include "kernels.hpp"
 #include "simd.hpp"
@@ -150,17 +150,19 @@ void forward(const ForwardArgs<T>& A, const NetworkGroups& groups, int n_threads
     const std::int64_t blocks = (panels + per_block - 1) / per_block;
     const std::int64_t pass_tiles =
         std::clamp<std::int64_t>(kPassBytes / (tile_size * static_cast<std::int64_t>(sizeof(T))), 1, kMaxPassTiles);
-    // Per thread: the packed tiles of a pass, and their sums between slices.
-    std::vector<T> packed(static_cast<std::size_t>(n_threads * pass_tiles * tile_size));  // (threads, tiles, d, NR)
-    std::vector<V> partial(static_cast<std::size_t>(n_threads * pass_tiles * per_block * 2 * kFwdNR));
+    // Per thread: the packed tiles of a pass, and their sums between slices
+    // (none when one slice covers d). Every element is written before it is read.
+    const std::int64_t sums_size = d > kSlice ? pass_tiles * per_block * 2 * kFwdNR : 0;
+    const std::unique_ptr<T[]> packed(new T[static_cast<std::size_t>(n_threads * pass_tiles * tile_size)]);
+    const std::unique_ptr<V[]> partial(new V[static_cast<std::size_t>(n_threads * sums_size + 1)]);
 #pragma omp parallel for schedule(dynamic) num_threads(n_threads)
     for (std::int64_t task = 0; task < groups.count * blocks; ++task) {
         if (stop.requested()) continue;
         const std::int64_t g = task / blocks, first_panel = (task % blocks) * per_block;
         const std::int64_t count = std::min(per_block, panels - first_panel);
         const std::int64_t k0 = groups.first[g], me = thread_id();
-        T* w = packed.data() + me * pass_tiles * tile_size;                // (pass_tiles, d, nr)
-        V* sums = partial.data() + me * pass_tiles * per_block * 2 * kFwdNR;  // (pass_tiles, count, nr, 2)
+        T* w = packed.get() + me * pass_tiles * tile_size;  // (pass_tiles, d, nr)
+        V* sums = partial.get() + me * sums_size;           // (pass_tiles, count, nr, 2)
         PanelState<T> state[kMaxPanels];
         for (std::int64_t q = 0; q < count; ++q) state[q] = {{X<T>::zero(), X<T>::zero()}, k0, A.offsets[k0 + 1] - 1};
         const std::int64_t end = A.offsets[groups.first[g + 1]];
