@@ -54,7 +54,7 @@ struct PanelState {
 // the last slice, turns them into activation bits and logits.
 template <class T, int NR>
 void forward_tile(const ForwardArgs<T>& A,
-                  const T* w,                  // (kc, NR) the tile's packed weights from coordinate c0
+                  const T* w,                  // (NR, d) the tile's weights, rows j0 .., read from coordinate c0
                   typename X<T>::V* partial,   // (NR, 2) the tile's sums between slices
                   std::int64_t i0, std::int64_t j0, std::int64_t c0, std::int64_t kc, PanelState<T>& s) {
     using V = typename X<T>::V;
@@ -72,7 +72,7 @@ void forward_tile(const ForwardArgs<T>& A,
         const V x0 = X<T>::load(x + c * panel), x1 = X<T>::load(x + c * panel + L);
         KDFAST_UNROLL
         for (int r = 0; r < NR; ++r) {
-            const V wr = X<T>::broadcast(w[c * NR + r]);
+            const V wr = X<T>::broadcast(w[r * d + c0 + c]);
             acc[r][0] += x0 * wr;
             acc[r][1] += x1 * wr;
         }
@@ -114,20 +114,10 @@ constexpr std::array<ForwardTile<T>, sizeof...(R)> forward_tails(std::index_sequ
     return {&forward_tile<T, static_cast<int>(R) + 1>...};
 }
 
-// w[c, r] = W[r, c]: a tile's weights in the order its inner loop reads
-// them, one contiguous stream.
-template <class T>
-void pack_rows(T* w,        // (d, nr) out
-               const T* W,  // (nr, d)
-               std::int64_t nr, std::int64_t d) {
-    for (std::int64_t r = 0; r < nr; ++r)
-        for (std::int64_t c = 0; c < d; ++c) w[c * nr + r] = W[r * d + c];
-}
-
 // The forward pass is blocked like a matrix product (BLIS): a task owns a
 // group of networks and a block of panels of samples, whose inputs (at most
-// kInputBlockBytes) stay in L2. It packs a pass of neuron tiles (their
-// weights at most kPassBytes, also in L2), then, slice by slice of
+// kInputBlockBytes) stay in L2. It takes the neuron tiles a pass at a time
+// (their weights at most kPassBytes, also in L2) and, slice by slice of
 // kSlice coordinates, runs every tile of the pass over one panel's slice
 // of inputs, which stays in L1 meanwhile: the large vector operand is read
 // from L1, the small broadcast one from L2. Sums carry over from slice to
@@ -150,10 +140,9 @@ void forward(const ForwardArgs<T>& A, const NetworkGroups& groups, int n_threads
     const std::int64_t blocks = (panels + per_block - 1) / per_block;
     const std::int64_t pass_tiles =
         std::clamp<std::int64_t>(kPassBytes / (tile_size * static_cast<std::int64_t>(sizeof(T))), 1, kMaxPassTiles);
-    // Per thread: the packed tiles of a pass, and their sums between slices
-    // (none when one slice covers d). Every element is written before it is read.
+    // Per thread: the sums of a pass's tiles between slices (none when one
+    // slice covers d). Every element is written before it is read.
     const std::int64_t sums_size = d > kSlice ? pass_tiles * per_block * 2 * kFwdNR : 0;
-    const std::unique_ptr<T[]> packed(new T[static_cast<std::size_t>(n_threads * pass_tiles * tile_size)]);
     const std::unique_ptr<V[]> partial(new V[static_cast<std::size_t>(n_threads * sums_size + 1)]);
 #pragma omp parallel for schedule(dynamic) num_threads(n_threads)
     for (std::int64_t task = 0; task < groups.count * blocks; ++task) {
@@ -161,21 +150,18 @@ void forward(const ForwardArgs<T>& A, const NetworkGroups& groups, int n_threads
         const std::int64_t g = task / blocks, first_panel = (task % blocks) * per_block;
         const std::int64_t count = std::min(per_block, panels - first_panel);
         const std::int64_t k0 = groups.first[g], me = thread_id();
-        T* w = packed.get() + me * pass_tiles * tile_size;  // (pass_tiles, d, nr)
-        V* sums = partial.get() + me * sums_size;           // (pass_tiles, count, nr, 2)
+        V* sums = partial.get() + me * sums_size;  // (pass_tiles, count, nr, 2)
         PanelState<T> state[kMaxPanels];
         for (std::int64_t q = 0; q < count; ++q) state[q] = {{X<T>::zero(), X<T>::zero()}, k0, A.offsets[k0 + 1] - 1};
         const std::int64_t end = A.offsets[groups.first[g + 1]];
         for (std::int64_t j = A.offsets[k0]; j < end; j += pass_tiles * kFwdNR) {
             const std::int64_t pass_end = std::min(end, j + pass_tiles * kFwdNR);
-            for (std::int64_t jt = j; jt < pass_end; jt += kFwdNR)
-                pack_rows(w + (jt - j) * d, A.W + jt * d, std::min<std::int64_t>(kFwdNR, pass_end - jt), d);
             for (std::int64_t c0 = 0; c0 < d; c0 += kSlice) {
                 const std::int64_t kc = std::min(kSlice, d - c0);
                 for (std::int64_t q = 0; q < count; ++q)
                     for (std::int64_t jt = j; jt < pass_end; jt += kFwdNR) {
                         const std::int64_t nr = std::min<std::int64_t>(kFwdNR, pass_end - jt), t = (jt - j) / kFwdNR;
-                        tails[nr - 1](A, w + (jt - j) * d + c0 * nr, sums + (t * count + q) * 2 * kFwdNR,
+                        tails[nr - 1](A, A.W + jt * d, sums + (t * count + q) * 2 * kFwdNR,
                                       (first_panel + q) * panel, jt, c0, kc, state[q]);
                     }
             }
