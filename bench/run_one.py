@@ -2,9 +2,14 @@
 
     python bench/run_one.py WORKLOAD ENGINE THREADS STEPS
 
-ENGINE is kdfast, torch-batched, torch-loop, or sgemm: NumPy's float32
-matrix product of two 2048 x 2048 matrices, this machine's matrix-product
-peak (WORKLOAD is then ignored, and "ms_per_step" is per product). Each
+ENGINE is kdfast, torch-batched, torch-loop, jax (the batched step,
+jit-compiled), or one of NumPy's float32 matrix products:
+- sgemm: two 2048 x 2048 matrices, this machine's matrix-product peak
+  (WORKLOAD is then ignored, and "ms_per_step" is per product);
+- products: the two plain products of the workload's step, X W^T (n x d by
+  d x M) and G^T X (M x n by n x d), timed apart ("forward_ms",
+  "backward_ms"; "ms_per_step" is their sum).
+Both report the BLAS kernel that ran ("kernel", from threadpoolctl). Each
 engine runs in its own process: two OpenMP runtimes in one process distort
 both.
 """
@@ -16,6 +21,17 @@ import os
 import resource
 import sys
 import time
+
+
+def best_time(product, repeats: int) -> float:
+    """Seconds of the fastest of `repeats` calls, after one warm-up call."""
+    product()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        product()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def main() -> None:
@@ -30,14 +46,21 @@ def main() -> None:
     w = WORKLOADS[name]
     X, p = w.data()
     out = {"workload": name, "engine": engine, "threads": threads}
-    if engine == "sgemm":
-        A = np.random.default_rng(1).normal(size=(2048, 2048)).astype(np.float32)
-        A @ A  # warm-up
-        start = time.perf_counter()
-        for _ in range(steps):
-            A @ A
-        seconds = (time.perf_counter() - start) / steps
-        out["gflops"] = 2 * 2048**3 / seconds / 1e9
+    if engine in ("sgemm", "products"):
+        from threadpoolctl import threadpool_info
+
+        out["kernel"] = ", ".join(f"{i['internal_api']} {i.get('architecture', '?')}" for i in threadpool_info())
+        rng = np.random.default_rng(1)
+        if engine == "sgemm":
+            A = rng.normal(size=(2048, 2048)).astype(np.float32)
+            seconds = best_time(lambda: A @ A, steps)
+            out["gflops"] = 2 * 2048**3 / seconds / 1e9
+        else:
+            W = rng.normal(size=(w.n_neurons, w.d)).astype(np.float32)
+            G = rng.normal(size=(w.n, w.n_neurons)).astype(np.float32)
+            forward, backward = best_time(lambda: X @ W.T, steps), best_time(lambda: G.T @ X, steps)
+            out["forward_ms"], out["backward_ms"] = 1e3 * forward, 1e3 * backward
+            seconds = forward + backward
     elif engine == "kdfast":
         import kdfast
 
@@ -57,6 +80,25 @@ def main() -> None:
         long, _ = fit(2 * steps)
         seconds = (long - short) / steps
         out["loss"] = history.loss[0].tolist()
+    elif engine == "jax":
+        # XLA sizes its thread pool by the CPUs this process may run on.
+        if hasattr(os, "sched_setaffinity") and threads < len(os.sched_getaffinity(0)):
+            os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:threads])
+        import jax.numpy as jnp
+
+        import kdfast
+        from jax_baseline import JaxBank
+
+        bank = kdfast.StudentBank(w.d, list(w.widths), seeds=range(w.seeds))
+        jb = JaxBank(bank.W0, bank.a, bank.widths, lr=LR, radius=RADIUS, temperature=TEMPERATURE)
+        Xj, P = jnp.asarray(X), jnp.asarray(p.astype(np.float32)[:, None])
+        first = jb.step(Xj, P).block_until_ready()  # compiles; its loss is L(W0)
+        start = time.perf_counter()
+        for _ in range(steps):
+            jb.step(Xj, P)
+        jb.W.block_until_ready()
+        seconds = (time.perf_counter() - start) / steps
+        out["loss"] = np.asarray(first).tolist()
     else:
         import torch
 

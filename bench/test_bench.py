@@ -1,4 +1,4 @@
-"""pytest-benchmark suites: kdfast against PyTorch on the design's workloads.
+"""pytest-benchmark suites: kdfast against PyTorch and JAX on the design's workloads.
 
     pip install ".[bench]" torch==2.13.0
     python -m pytest bench --benchmark-columns=median,iqr,rounds -k digits
@@ -17,8 +17,6 @@ import pytest
 import kdfast
 from workloads import LR, RADIUS, TEMPERATURE, WORKLOADS
 
-torch = pytest.importorskip("torch")
-from torch_baseline import TorchBank  # noqa: E402
 
 STEPS = 3
 THREADS = 2
@@ -52,6 +50,9 @@ def test_kdfast(benchmark, workload):
 
 @pytest.mark.parametrize("engine", ["batched_step", "loop_step"])
 def test_torch(benchmark, workload, engine):
+    torch = pytest.importorskip("torch")
+    from torch_baseline import TorchBank
+
     w, X, p, bank, expected = workload
     if w.name == "thousands":
         pytest.skip("batched PyTorch needs several 1,000 x 2,001,000 float32 tensors; the loop takes minutes")
@@ -73,3 +74,24 @@ def test_torch(benchmark, workload, engine):
         last, _ = tb._loss_residual(F, P)
     np.testing.assert_allclose(first.detach().numpy(), expected[0], rtol=RTOL)
     np.testing.assert_allclose(last.detach().numpy(), expected[1], rtol=RTOL)
+
+
+def test_jax(benchmark, workload):
+    pytest.importorskip("jax")
+    from jax_baseline import JaxBank
+
+    w, X, p, bank, expected = workload
+    if w.name == "thousands":
+        pytest.skip("the jit-compiled step needs several 1,000 x 2,001,000 float32 arrays")
+    P = p.astype(np.float32)[:, None]
+
+    def run():
+        jb = JaxBank(bank.W0, bank.a, bank.widths, lr=LR, radius=RADIUS, temperature=TEMPERATURE)
+        losses = [jb.step(X, P) for _ in range(STEPS)]
+        return losses[0], jb
+
+    first, jb = benchmark.pedantic(run, rounds=3, iterations=1)
+    # One more step's loss is L(W_STEPS), kdfast's last record.
+    last = jb.step(X, P)
+    np.testing.assert_allclose(np.asarray(first), expected[0], rtol=RTOL)
+    np.testing.assert_allclose(np.asarray(last), expected[1], rtol=RTOL)

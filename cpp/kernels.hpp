@@ -3,8 +3,9 @@
 //
 // Size legend: n samples (np after padding to whole panels), d inputs,
 // K networks, M neurons in all. Samples are the fastest-moving index of the
-// inputs (Xt is d x np), the logits and residuals (K x np) and the
-// activation bits (one Bits word per `lanes` samples per neuron).
+// inputs (Xt holds panels of `panel` samples, each panel's d coordinates
+// contiguous), the logits and residuals (K x np) and the activation bits
+// (one Bits word per `lanes` samples per neuron).
 #pragma once
 
 #include <cstdint>
@@ -25,7 +26,7 @@ template <class T>
 struct ForwardArgs {
     T* F;                         // (K, np) out: logits
     void* bits;                   // (M, np / lanes) out: activation bits, or nullptr
-    const T* Xt;                  // (d, np) inputs, transposed, zero-padded
+    const T* Xt;                  // (np / panel, d, panel) inputs in panels of samples, zero-padded
     const T* W;                   // (M, d)
     const T* a;                   // (M,)
     const std::int64_t* offsets;  // (K+1,)
@@ -40,7 +41,7 @@ struct BackwardArgs {
     const T* W;                   // (M, d)
     const void* bits;             // (M, np / lanes) from the forward pass
     const T* R;                   // (K, np) dL/df / n, zero in the padding
-    const T* Xt;                  // (d, np) for the sample path
+    const T* Xt;                  // (np / panel, d, panel) for the sample path
     const T* Xp;                  // (dp / row_panel, n, row_panel) for the row path, else nullptr:
                                   //   the inputs in panels of row_panel coordinates, zero-padded
     const BankView<T>* bank;
@@ -58,8 +59,7 @@ struct BackwardArgs {
 // samples per row-path chunk. Each task is the sole writer of its rows.
 constexpr std::int64_t kNeuronBlock = 40;
 constexpr std::int64_t kRowBlock = 48;
-constexpr std::int64_t kRowChunk = 128;
-constexpr std::int64_t kMaxRowTile = 12;
+constexpr std::int64_t kRowChunk = 64;
 
 // Padded width of the row path for d inputs, or 0 for the sample path: the
 // row path needs d to fill at least two row panels, padded by at most 1/8.
@@ -70,7 +70,7 @@ inline std::int64_t row_path_width(std::int64_t d, std::int64_t row_panel) {
 
 // Elements of scratch each thread needs.
 inline std::int64_t backward_scratch(std::int64_t d, std::int64_t dp) {
-    return dp > 0 ? kRowBlock * dp + kMaxRowTile * kRowChunk : kNeuronBlock * d;
+    return dp > 0 ? kRowBlock * (dp + kRowChunk) : kNeuronBlock * d;
 }
 
 template <class T>

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <memory>
 #include <utility>
 
 #include "kernels.hpp"
@@ -48,25 +49,38 @@ struct PanelState {
     std::int64_t k, last;
 };
 
+// One slice of coordinates c0 .. c0 + kc of a tile: starts its sums (c0 == 0)
+// or continues them from `partial`, and either leaves them there or, after
+// the last slice, turns them into activation bits and logits.
 template <class T, int NR>
-void forward_tile(const ForwardArgs<T>& A, std::int64_t i0, std::int64_t j0, PanelState<T>& s) {
+void forward_tile(const ForwardArgs<T>& A,
+                  const T* w,                  // (NR, d) the tile's weights, rows j0 .., read from coordinate c0
+                  typename X<T>::V* partial,   // (NR, 2) the tile's sums between slices
+                  std::int64_t i0, std::int64_t j0, std::int64_t c0, std::int64_t kc, PanelState<T>& s) {
     using V = typename X<T>::V;
     using Bits = typename X<T>::Bits;
-    constexpr int L = X<T>::lanes;
+    constexpr int L = X<T>::lanes, panel = 2 * L;
     const std::int64_t np = A.np, d = A.d;
     V acc[NR][2];
     KDFAST_UNROLL
-    for (int r = 0; r < NR; ++r) acc[r][0] = acc[r][1] = X<T>::zero();
-    const T* x = A.Xt + i0;       // (d, np) from column i0
-    const T* w = A.W + j0 * d;    // (NR, d)
-    for (std::int64_t c = 0; c < d; ++c) {
-        const V x0 = X<T>::load(x + c * np), x1 = X<T>::load(x + c * np + L);
+    for (int r = 0; r < NR; ++r) {
+        acc[r][0] = c0 == 0 ? X<T>::zero() : partial[2 * r];
+        acc[r][1] = c0 == 0 ? X<T>::zero() : partial[2 * r + 1];
+    }
+    const T* x = A.Xt + ((i0 / panel) * d + c0) * panel;  // (kc, panel) samples i0 .., contiguous
+    for (std::int64_t c = 0; c < kc; ++c) {
+        const V x0 = X<T>::load(x + c * panel), x1 = X<T>::load(x + c * panel + L);
         KDFAST_UNROLL
         for (int r = 0; r < NR; ++r) {
-            const V wr = X<T>::broadcast(w[r * d + c]);
+            const V wr = X<T>::broadcast(w[r * d + c0 + c]);
             acc[r][0] += x0 * wr;
             acc[r][1] += x1 * wr;
         }
+    }
+    if (c0 + kc < d) {
+        KDFAST_UNROLL
+        for (int r = 0; r < NR; ++r) partial[2 * r] = acc[r][0], partial[2 * r + 1] = acc[r][1];
+        return;
     }
     KDFAST_UNROLL
     for (int r = 0; r < NR; ++r) {
@@ -92,41 +106,66 @@ void forward_tile(const ForwardArgs<T>& A, std::int64_t i0, std::int64_t j0, Pan
 }
 
 template <class T>
-using ForwardTile = void (*)(const ForwardArgs<T>&, std::int64_t, std::int64_t, PanelState<T>&);
+using ForwardTile = void (*)(const ForwardArgs<T>&, const T*, typename X<T>::V*, std::int64_t, std::int64_t,
+                             std::int64_t, std::int64_t, PanelState<T>&);
 
 template <class T, std::size_t... R>
 constexpr std::array<ForwardTile<T>, sizeof...(R)> forward_tails(std::index_sequence<R...>) {
     return {&forward_tile<T, static_cast<int>(R) + 1>...};
 }
 
-// Panels per forward task: the panels' inputs (at most kInputBlockBytes)
-// stay in cache while every neuron tile of the group passes over them, and
-// each neuron's activation bits for the block are written contiguously.
-constexpr std::int64_t kInputBlockBytes = 128 * 1024;
+// The forward pass is blocked like a matrix product (BLIS): a task owns a
+// group of networks and a block of panels of samples, whose inputs (at most
+// kInputBlockBytes) stay in L2. It takes the neuron tiles a pass at a time
+// (their weights at most kPassBytes, also in L2) and, slice by slice of
+// kSlice coordinates, runs every tile of the pass over one panel's slice
+// of inputs, which stays in L1 meanwhile: the large vector operand is read
+// from L1, the small broadcast one from L2. Sums carry over from slice to
+// slice in the same order as without slices, so the result does not
+// depend on the blocking.
+constexpr std::int64_t kInputBlockBytes = 512 * 1024;
 constexpr std::int64_t kMaxPanels = 64;
+constexpr std::int64_t kPassBytes = 256 * 1024;
+constexpr std::int64_t kMaxPassTiles = 8;
+constexpr std::int64_t kSlice = 128;
 
 template <class T>
 void forward(const ForwardArgs<T>& A, const NetworkGroups& groups, int n_threads, StopFlag& stop) {
+    using V = typename X<T>::V;
     constexpr std::int64_t panel = 2 * X<T>::lanes;
     static constexpr auto tails = forward_tails<T>(std::make_index_sequence<kFwdNR>{});
-    const std::int64_t panels = A.np / panel;
+    const std::int64_t panels = A.np / panel, d = A.d, tile_size = kFwdNR * d;
     const std::int64_t per_block = std::clamp<std::int64_t>(
-        kInputBlockBytes / (panel * A.d * static_cast<std::int64_t>(sizeof(T))), 1, kMaxPanels);
+        kInputBlockBytes / (panel * d * static_cast<std::int64_t>(sizeof(T))), 1, kMaxPanels);
     const std::int64_t blocks = (panels + per_block - 1) / per_block;
+    const std::int64_t pass_tiles =
+        std::clamp<std::int64_t>(kPassBytes / (tile_size * static_cast<std::int64_t>(sizeof(T))), 1, kMaxPassTiles);
+    // Per thread: the sums of a pass's tiles between slices (none when one
+    // slice covers d). Every element is written before it is read.
+    const std::int64_t sums_size = d > kSlice ? pass_tiles * per_block * 2 * kFwdNR : 0;
+    const std::unique_ptr<V[]> partial(new V[static_cast<std::size_t>(n_threads * sums_size + 1)]);
 #pragma omp parallel for schedule(dynamic) num_threads(n_threads)
     for (std::int64_t task = 0; task < groups.count * blocks; ++task) {
         if (stop.requested()) continue;
         const std::int64_t g = task / blocks, first_panel = (task % blocks) * per_block;
         const std::int64_t count = std::min(per_block, panels - first_panel);
-        const std::int64_t k0 = groups.first[g];
+        const std::int64_t k0 = groups.first[g], me = thread_id();
+        V* sums = partial.get() + me * sums_size;  // (pass_tiles, count, nr, 2)
         PanelState<T> state[kMaxPanels];
         for (std::int64_t q = 0; q < count; ++q) state[q] = {{X<T>::zero(), X<T>::zero()}, k0, A.offsets[k0 + 1] - 1};
-        std::int64_t j = A.offsets[k0];
         const std::int64_t end = A.offsets[groups.first[g + 1]];
-        for (; j + kFwdNR <= end; j += kFwdNR)
-            for (std::int64_t q = 0; q < count; ++q) forward_tile<T, kFwdNR>(A, (first_panel + q) * panel, j, state[q]);
-        if (j < end)
-            for (std::int64_t q = 0; q < count; ++q) tails[end - j - 1](A, (first_panel + q) * panel, j, state[q]);
+        for (std::int64_t j = A.offsets[k0]; j < end; j += pass_tiles * kFwdNR) {
+            const std::int64_t pass_end = std::min(end, j + pass_tiles * kFwdNR);
+            for (std::int64_t c0 = 0; c0 < d; c0 += kSlice) {
+                const std::int64_t kc = std::min(kSlice, d - c0);
+                for (std::int64_t q = 0; q < count; ++q)
+                    for (std::int64_t jt = j; jt < pass_end; jt += kFwdNR) {
+                        const std::int64_t nr = std::min<std::int64_t>(kFwdNR, pass_end - jt), t = (jt - j) / kFwdNR;
+                        tails[nr - 1](A, A.W + jt * d, sums + (t * count + q) * 2 * kFwdNR,
+                                      (first_panel + q) * panel, jt, c0, kc, state[q]);
+                    }
+            }
+        }
     }
 }
 
@@ -138,7 +177,7 @@ void gradient_tile(T* G,  // (NR, d) out: rows j0.. of the gradient sums
     constexpr int L = X<T>::lanes;
     const std::int64_t np = A.np, d = A.bank->d, vectors = np / L;
     const Bits* bits = static_cast<const Bits*>(A.bits) + j0 * vectors;  // (NR, vectors)
-    const T* x = A.Xt + c0 * np;                                         // (NC, np)
+    constexpr int panel = 2 * L;
     const T* R[NR];                                                      // (np,) each
     KDFAST_UNROLL
     for (int r = 0; r < NR; ++r) R[r] = A.R + net[r] * np;
@@ -152,9 +191,10 @@ void gradient_tile(T* G,  // (NR, d) out: rows j0.. of the gradient sums
         V coef[NR];
         KDFAST_UNROLL
         for (int r = 0; r < NR; ++r) coef[r] = X<T>::load_where(R[r] + v * L, bits[r * vectors + v]);
+        const T* x = A.Xt + ((v / 2) * d + c0) * panel + (v % 2) * L;  // (NC, panel) from vector v
         KDFAST_UNROLL
         for (int c = 0; c < NC; ++c) {
-            const V xc = X<T>::load(x + c * np + v * L);
+            const V xc = X<T>::load(x + c * panel);
             KDFAST_UNROLL
             for (int r = 0; r < NR; ++r) acc[r][c] += coef[r] * xc;
         }
@@ -278,7 +318,7 @@ constexpr std::array<RowTile<T>, sizeof...(R)> row_tiles(std::index_sequence<R..
 
 template <class T>
 void backward_rows(const BackwardArgs<T>& A, int n_threads, StopFlag& stop) {
-    static_assert(kFwdNR <= kMaxRowTile && kRowBlock % kFwdNR == 0, "row tiles must fit the row blocks");
+    static_assert(kRowBlock % kFwdNR == 0, "row tiles must fit the row blocks");
     static constexpr auto tiles = row_tiles<T>(std::make_index_sequence<kFwdNR>{});
     using Bits = typename X<T>::Bits;
     constexpr int L = X<T>::lanes;
@@ -293,22 +333,24 @@ void backward_rows(const BackwardArgs<T>& A, int n_threads, StopFlag& stop) {
         std::int64_t net[kRowBlock];
         block_networks(net, bank, j0, nj);
         T* G = A.scratch + static_cast<std::int64_t>(thread_id()) * backward_scratch(bank.d, dp);  // (nj, dp)
-        T* coef = G + kRowBlock * dp;  // (kFwdNR, kRowChunk)
-        // Chunks of samples outermost: the chunk's rows stay in cache while
-        // every tile of the block passes over them.
+        T* coef = G + kRowBlock * dp;  // (nj, kRowChunk)
+        // Chunks of samples outermost, then panels of coordinates: a chunk's
+        // panel of inputs stays in L1 while every tile of the block passes
+        // over it, each with its coefficients for the chunk.
         for (std::int64_t s0 = 0; s0 < A.n; s0 += kRowChunk) {
             const std::int64_t ni = std::min(kRowChunk, A.n - s0), nv = (ni + L - 1) / L;
-            for (std::int64_t jj = 0; jj < nj; jj += kFwdNR) {
-                const std::int64_t nr = std::min<std::int64_t>(kFwdNR, nj - jj);
-                for (std::int64_t r = 0; r < nr; ++r) {
-                    const T* R = A.R + net[jj + r] * A.np + s0;                         // (ni,)
-                    const Bits* b = bits + (j0 + jj + r) * vectors + s0 / L;            // (nv,)
-                    for (std::int64_t v = 0; v < nv; ++v)
-                        X<T>::store(coef + r * kRowChunk + v * L, X<T>::load_where(R + v * L, b[v]));
-                }
-                for (std::int64_t c0 = 0; c0 < dp; c0 += 2 * L)
-                    tiles[nr - 1](G + jj * dp, coef, A.Xp + c0 * A.n + s0 * 2 * L, ni, dp, c0, s0 == 0);
+            for (std::int64_t r = 0; r < nj; ++r) {
+                const T* R = A.R + net[r] * A.np + s0;                // (ni,)
+                const Bits* b = bits + (j0 + r) * vectors + s0 / L;  // (nv,)
+                for (std::int64_t v = 0; v < nv; ++v)
+                    X<T>::store(coef + r * kRowChunk + v * L, X<T>::load_where(R + v * L, b[v]));
             }
+            for (std::int64_t c0 = 0; c0 < dp; c0 += 2 * L)
+                for (std::int64_t jj = 0; jj < nj; jj += kFwdNR) {
+                    const std::int64_t nr = std::min<std::int64_t>(kFwdNR, nj - jj);
+                    tiles[nr - 1](G + jj * dp, coef + jj * kRowChunk, A.Xp + c0 * A.n + s0 * 2 * L, ni, dp, c0,
+                                  s0 == 0);
+                }
         }
         update_block(A, j0, nj, net, G, dp);
     }

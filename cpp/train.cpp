@@ -15,14 +15,24 @@ namespace kdfast {
 
 namespace {
 
-// (n, d) -> (d, np), zero in the padding columns i >= n, so that the kernels
-// run on whole panels of samples and the padding contributes nothing.
+// A (rows, cols) -> (colsp / panel, rows, panel): the columns in panels of
+// `panel`, each panel's rows contiguous, zero in the padding columns
+// q >= cols. Element (r, q) of A is A[r * row_stride + q * col_stride].
 template <class T>
-std::vector<T> transpose_padded(const T* X, std::int64_t n, std::int64_t d, std::int64_t np) {
-    std::vector<T> Xt(static_cast<std::size_t>(d * np), T(0));
-    for (std::int64_t i = 0; i < n; ++i)
-        for (std::int64_t c = 0; c < d; ++c) Xt[c * np + i] = X[i * d + c];
-    return Xt;
+std::vector<T> panels(const T* A, std::int64_t rows, std::int64_t cols, std::int64_t row_stride,
+                      std::int64_t col_stride, std::int64_t colsp, std::int64_t panel) {
+    std::vector<T> out(static_cast<std::size_t>(rows * colsp), T(0));
+    for (std::int64_t q = 0; q < cols; ++q)
+        for (std::int64_t r = 0; r < rows; ++r)
+            out[(q / panel) * rows * panel + r * panel + q % panel] = A[r * row_stride + q * col_stride];
+    return out;
+}
+
+// The forward pass's inputs: X (n, d) -> (np / panel, d, panel), panels of
+// samples whose coordinates are contiguous, zero in the padding samples.
+template <class T>
+std::vector<T> sample_panels(const T* X, std::int64_t n, std::int64_t d, std::int64_t np, std::int64_t panel) {
+    return panels(X, d, n, 1, d, np, panel);
 }
 
 // A buffer whose every element the kernels write before reading: no
@@ -32,14 +42,11 @@ std::unique_ptr<T[]> uninitialized(std::int64_t size) {
     return std::unique_ptr<T[]>(new T[static_cast<std::size_t>(size)]);
 }
 
-// (n, d) -> (dp / panel, n, panel), zero in the padding coordinates c >= d;
-// empty when dp == 0.
+// The row path's inputs: X (n, d) -> (dp / panel, n, panel), panels of
+// coordinates, zero in the padding coordinates c >= d; empty when dp == 0.
 template <class T>
 std::vector<T> row_panels(const T* X, std::int64_t n, std::int64_t d, std::int64_t dp, std::int64_t panel) {
-    std::vector<T> Xp(static_cast<std::size_t>(n * dp), T(0));
-    for (std::int64_t i = 0; dp > 0 && i < n; ++i)
-        for (std::int64_t c = 0; c < d; ++c) Xp[(c / panel) * n * panel + i * panel + c % panel] = X[i * d + c];
-    return Xp;
+    return dp > 0 ? panels(X, n, d, d, 1, dp, panel) : std::vector<T>();
 }
 
 std::int64_t round_up(std::int64_t n, std::int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
@@ -64,7 +71,7 @@ struct Scorer {
     Samples<T> data;
     const KernelTable<T>& kernels;
     std::int64_t np, n_total;
-    std::vector<T> Xt, Xp;   // (d, np); (dp / row_panel, n, row_panel) for the row path
+    std::vector<T> Xt, Xp;   // (np / panel, d, panel); (dp / row_panel, n, row_panel) for the row path
     std::unique_ptr<T[]> F;  // (K, np), written whole by each forward pass
     std::vector<T> R;        // zero in the padding, which loss_and_residual leaves alone
     unsigned char* bits;     // shared, or nullptr: no backward pass
@@ -77,7 +84,7 @@ struct Scorer {
           kernels(kdfast::kernels<T>()),
           np(round_up(samples.n, kernels.panel)),
           n_total(total),
-          Xt(transpose_padded(samples.X, samples.n, bank.d, np)),
+          Xt(sample_panels(samples.X, samples.n, bank.d, np, kernels.panel)),
           Xp(shared_bits != nullptr ? row_panels(samples.X, samples.n, bank.d, dp, kernels.row_panel)
                                     : std::vector<T>()),
           F(uninitialized<T>(bank.K * np)),
@@ -282,7 +289,7 @@ bool logits(T* F, const T* W, const BankView<T>& bank, const T* X, std::int64_t 
     StopFlag stop(interrupt);
     const KernelTable<T>& kernels = kdfast::kernels<T>();
     const std::int64_t np = round_up(n, kernels.panel);
-    const std::vector<T> Xt = transpose_padded(X, n, bank.d, np);
+    const std::vector<T> Xt = sample_panels(X, n, bank.d, np, kernels.panel);
     std::vector<T> padded(static_cast<std::size_t>(bank.K * np));
     const std::vector<std::int64_t> first = network_groups(bank.offsets, bank.K, n_threads);
     kernels.forward({padded.data(), nullptr, Xt.data(), W, bank.a, bank.offsets, np, bank.d, bank.K},

@@ -39,7 +39,10 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize(("d", "projection", "radius"), [(5, "neuron", 0.5), (64, "network", 1.0), (5, "neuron", None)])
+@pytest.mark.parametrize(
+    ("d", "projection", "radius"),
+    [(5, "neuron", 0.5), (64, "network", 1.0), (5, "neuron", None), (300, "neuron", 0.5)],
+)
 def test_chunked_fit_equals_one_chunk(d, projection, radius):
     rng = np.random.default_rng(3)
     n, widths = 150, [1, 7, 30]

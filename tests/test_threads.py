@@ -18,7 +18,9 @@ def test_openmp_is_enabled():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("radius", "projection"), [(None, "neuron"), (0.5, "neuron"), (2.0, "network")])
-@pytest.mark.parametrize("d", [7, 64])  # the two layouts of the backward pass
+# The two layouts of the backward pass; d = 300 also runs the forward pass
+# in several slices of coordinates and passes of neuron tiles.
+@pytest.mark.parametrize("d", [7, 64, 300])
 def test_fit_is_bitwise_identical_for_1_and_2_threads(dtype, radius, projection, d):
     if not _core.openmp_enabled():
         pytest.skip("built without OpenMP: every count runs on one thread")
@@ -31,7 +33,7 @@ def test_fit_is_bitwise_identical_for_1_and_2_threads(dtype, radius, projection,
     y = np.sign(X[:, 0] * X[:, 1] + 1e-3)
     results = []
     for threads in (1, 2):
-        bank = kdfast.StudentBank(d, [1, 5, 40], seeds=[3, 4], dtype=dtype)
+        bank = kdfast.StudentBank(d, [1, 5, 40, 60], seeds=[3, 4], dtype=dtype)
         history = bank.fit(
             X, y, steps=6, lr=2.0, radius=radius, projection=projection,
             X_test=X[:30], y_test=y[:30], n_threads=threads,
