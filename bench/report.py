@@ -111,15 +111,19 @@ def main() -> None:
     print("| workload | kdfast ms/step | JAX jit | batched torch | loop torch | vs JAX | vs batched torch "
           "| kdfast GFLOP/s (of peak) | NumPy X·Wᵀ + Gᵀ·X ms | peak RSS MB kdfast / JAX / torch |")
     print("|---|---|---|---|---|---|---|---|---|---|")
+
+    def missing(engine):  # left out by --engines: not run; run without a time: did not fit
+        return "does not fit" if engine in engines else "not run"
+
     for name in names:
         w = WORKLOADS[name]
         med = {e: statistics.median(times[(name, e)]) for e in engines if (name, e) in times}
         kd = med["kdfast"]
         gflops = w.flops_per_step / (kd / 1e3) / 1e9
-        cell = lambda e: f"{med[e]:.1f}" if e in med else "does not fit"  # noqa: E731
+        cell = lambda e: f"{med[e]:.1f}" if e in med else missing(e)  # noqa: E731
         ratio = lambda e: f"{med[e] / kd:.1f}x" if e in med else "n/a"  # noqa: E731
         mem = lambda e: f"{memory[(name, e)]:.0f}" if (name, e) in memory else "-"  # noqa: E731
-        plain = "does not fit"
+        plain = missing("products")
         if name in products:
             fwd, bwd = (statistics.median(x) for x in zip(*products[name]))
             plain = f"{fwd:.1f} + {bwd:.1f}"
