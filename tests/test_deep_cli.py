@@ -45,6 +45,7 @@ def test_deep_vary_runs_one_comparison_per_value(capsys):
         (["--data", "imagenet"], "unknown data set 'imagenet'"),
         (["--data", "digits:pair=3/5"], "digits has no option 'pair'"),
         (["--data", "digits:flip=2"], "flip"),
+        (["--data", "digits:n=100000"], "images asked for"),  # checked by kdfast.deep itself
         (["--vary", "flip"], "--vary"),
     ],
 )

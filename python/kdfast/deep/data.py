@@ -108,9 +108,9 @@ def _classes(classes, available: int) -> tuple[int, ...]:
     try:
         picked = tuple(check.positive_int(c, "classes", minimum=0) for c in classes)
     except TypeError:
-        raise TypeError(f"classes: expected None or a sequence of class labels, got {classes!r}") from None
+        raise check.InputTypeError(f"classes: expected None or a sequence of class labels, got {classes!r}") from None
     if len(picked) < 2 or len(set(picked)) != len(picked) or max(picked) >= available:
-        raise ValueError(f"classes: expected two or more distinct labels in 0..{available - 1}, got {classes!r}")
+        raise check.InputValueError(f"classes: expected two or more distinct labels in 0..{available - 1}, got {classes!r}")
     return picked
 
 
@@ -128,7 +128,7 @@ def _subset(y: np.ndarray, size, size_name: str, rng: np.random.Generator, what:
         return np.arange(y.shape[0])
     size = check.positive_int(size, size_name)
     if size > y.shape[0]:
-        raise ValueError(f"{size_name}: {size} images asked for, {what} holds {y.shape[0]}")
+        raise check.InputValueError(f"{size_name}: {size} images asked for, {what} holds {y.shape[0]}")
     return stratified(y, size, rng)
 
 
@@ -168,7 +168,7 @@ def _split(X, y, *, n, n_test, test_fraction, rng, what):
     n_test = round(test_fraction * pool) if n_test is None else check.positive_int(n_test, "n_test")
     n = pool - n_test if n is None else check.positive_int(n, "n")
     if n < 1 or n + n_test > pool:
-        raise ValueError(f"n, n_test: {n} + {n_test} images asked for, {what} holds {pool}")
+        raise check.InputValueError(f"n, n_test: {n} + {n_test} images asked for, {what} holds {pool}")
     held_out = stratified(y, n_test, rng)
     rest = np.setdiff1d(np.arange(pool), held_out)
     train = rest[stratified(y[rest], n, rng)]
@@ -222,7 +222,7 @@ def mnist(classes=None, *, n: int | None = None, n_test: int | None = None, flip
     images = find_mnist(path)
     side = math.isqrt(images.train_images.shape[1])
     if side * side != images.train_images.shape[1]:
-        raise ValueError(f"path: images of {images.train_images.shape[1]} pixels are not square")
+        raise check.InputValueError(f"path: images of {images.train_images.shape[1]} pixels are not square")
     return _from_image_set(images, family="mnist", shape=(1, side, side), classes=classes, n=n, n_test=n_test,
                            flip=flip, seed=seed, test_fraction=MNIST_TEST_FRACTION, params={})  # fmt: skip
 
@@ -270,7 +270,7 @@ def from_arrays(X, y, X_test, y_test, *, flip: float = 0.0, seed: int = 0, name:
     corrupts the training labels only.
     """
     if not isinstance(name, str) or not name:
-        raise TypeError(f"name: expected a non-empty string, got {name!r}")
+        raise check.InputTypeError(f"name: expected a non-empty string, got {name!r}")
     flip, seed = _common(flip, seed)
     arrays = {}
     for label, value in (("X", X), ("X_test", X_test)):
@@ -278,21 +278,21 @@ def from_arrays(X, y, X_test, y_test, *, flip: float = 0.0, seed: int = 0, name:
         if arr.ndim == 3:
             arr = arr[:, None]
         if arr.ndim != 4 or arr.shape[0] < 1:
-            raise ValueError(f"{label}: expected images (n, C, H, W) or (n, H, W) with n >= 1, got shape {arr.shape}")
+            raise check.InputValueError(f"{label}: expected images (n, C, H, W) or (n, H, W) with n >= 1, got shape {arr.shape}")
         if not np.isfinite(arr).all():
-            raise ValueError(f"{label}: contains NaN or infinity")
+            raise check.InputValueError(f"{label}: contains NaN or infinity")
         arrays[label] = arr.astype(np.float64)
     if arrays["X_test"].shape[1:] != arrays["X"].shape[1:]:
-        raise ValueError(f"X_test: images of shape {arrays['X_test'].shape[1:]}, X has {arrays['X'].shape[1:]}")
+        raise check.InputValueError(f"X_test: images of shape {arrays['X_test'].shape[1:]}, X has {arrays['X'].shape[1:]}")
     labels = {}
     for label, value, rows in (("y", y, arrays["X"].shape[0]), ("y_test", y_test, arrays["X_test"].shape[0])):
         arr = check.real_array(value, label)
         if arr.shape != (rows,) or (arr.dtype.kind == "f" and not np.all(arr == np.round(arr))) or (arr < 0).any():
-            raise ValueError(f"{label}: expected {rows} integer labels >= 0, got shape {arr.shape}")
+            raise check.InputValueError(f"{label}: expected {rows} integer labels >= 0, got shape {arr.shape}")
         labels[label] = arr.astype(np.int64)
     n_classes = int(max(labels["y"].max(), labels["y_test"].max())) + 1
     if np.unique(labels["y"]).size < 2:
-        raise ValueError("y: the training labels must contain at least two classes")
+        raise check.InputValueError("y: the training labels must contain at least two classes")
     rng = np.random.default_rng(seed)
     shape = arrays["X"].shape[1:]
     return _image_data((arrays["X"], labels["y"]), (arrays["X_test"], labels["y_test"]), shape=shape, scale=1.0,

@@ -38,7 +38,7 @@ TEACHER_OPTIONS = ("width", "epochs", "seed")
 
 def _choice(value, options, name: str) -> str:
     if value not in options:
-        raise ValueError(f"{name}: expected one of {', '.join(options)}, got {value!r}")
+        raise check.InputValueError(f"{name}: expected one of {', '.join(options)}, got {value!r}")
     return value
 
 
@@ -46,9 +46,9 @@ def _device(device) -> torch.device:
     try:
         device = torch.device(device)
     except (TypeError, RuntimeError):
-        raise ValueError(f"device: expected 'cpu', 'cuda' or a torch.device, got {device!r}") from None
+        raise check.InputValueError(f"device: expected 'cpu', 'cuda' or a torch.device, got {device!r}") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device: 'cuda' asked for, but PyTorch sees no CUDA device")
+        raise check.InputValueError("device: 'cuda' asked for, but PyTorch sees no CUDA device")
     return device
 
 
@@ -70,7 +70,7 @@ def _given_logits(teacher, data: ImageData):
             continue
         arr = np.asarray(value, dtype=np.float32)
         if arr.shape != (rows, data.n_classes) or not np.isfinite(arr).all():
-            raise ValueError(f"teacher: expected finite {what} logits of shape ({rows}, {data.n_classes}), got {arr.shape}")
+            raise check.InputValueError(f"teacher: expected finite {what} logits of shape ({rows}, {data.n_classes}), got {arr.shape}")
         out.append(torch.from_numpy(arr))
     return out
 
@@ -78,15 +78,15 @@ def _given_logits(teacher, data: ImageData):
 def _teacher_plan(teacher, teacher_params, epochs: int) -> dict | None:
     """Width, epochs and seed of the teacher to train (teacher None), checked; None for a given teacher."""
     if teacher_params is not None and not isinstance(teacher_params, dict):
-        raise TypeError(f"teacher_params: expected a dict, got {type(teacher_params).__name__}")
+        raise check.InputTypeError(f"teacher_params: expected a dict, got {type(teacher_params).__name__}")
     params = dict(teacher_params or {})
     if teacher is not None:
         if params:
-            raise ValueError("teacher_params: only for the teacher kdfast trains (teacher=None)")
+            raise check.InputValueError("teacher_params: only for the teacher kdfast trains (teacher=None)")
         return None
     unknown = sorted(set(params) - set(TEACHER_OPTIONS))
     if unknown:
-        raise ValueError(f"teacher_params: unknown option {unknown[0]!r} (options: {', '.join(TEACHER_OPTIONS)})")
+        raise check.InputValueError(f"teacher_params: unknown option {unknown[0]!r} (options: {', '.join(TEACHER_OPTIONS)})")
     return {
         "width": check.positive_int(params.get("width", D.TEACHER_WIDTH), "teacher_params['width']"),
         "epochs": check.positive_int(params.get("epochs", epochs), "teacher_params['epochs']"),
@@ -109,7 +109,7 @@ def _teacher(teacher, plan, data, factory, X, y, X_test, train_kwargs, callback)
         described = f"given module {type(teacher).__name__}"
     else:
         if not isinstance(teacher, (np.ndarray, tuple, list, torch.Tensor)):
-            raise TypeError(f"teacher: expected None, an nn.Module, or logits (an array or a (train, test) pair), "
+            raise check.InputTypeError(f"teacher: expected None, an nn.Module, or logits (an array or a (train, test) pair), "
                             f"got {type(teacher).__name__}")  # fmt: skip
         f_train, f_test = _given_logits(tuple(teacher) if isinstance(teacher, list) else teacher, data)
         return f_train.to(X.device), (None if f_test is None else f_test.to(X.device)), "given logits"
@@ -188,7 +188,7 @@ def compare(
         epoch: loss (the epoch's mean minibatch loss), test_loss, test_acc.
     """
     if not isinstance(data, ImageData):
-        raise TypeError(f"data: expected a kdfast.deep ImageData (e.g. kdfast.deep.mnist()), got {type(data).__name__}")
+        raise check.InputTypeError(f"data: expected a kdfast.deep ImageData (e.g. kdfast.deep.mnist()), got {type(data).__name__}")
     widths, seeds = sorted(check.int_list(widths, "widths", minimum=1, distinct=True)), seed_list(seeds)
     if flip is not None:
         data = data.with_flip(flip)
@@ -324,16 +324,16 @@ def sweep(datasets, *, executor=None, n_threads=None, progress: bool | None = No
     **compare_kwargs : passed to :func:`compare`.
     """
     if isinstance(datasets, ImageData):
-        raise TypeError("datasets: expected a dict or a list of ImageData, got a single one (use kdfast.deep.compare)")
+        raise check.InputTypeError("datasets: expected a dict or a list of ImageData, got a single one (use kdfast.deep.compare)")
     items = list(datasets.items()) if isinstance(datasets, dict) else [(getattr(d, "name", None), d) for d in datasets]
     if not items:
-        raise ValueError("datasets: empty")
+        raise check.InputValueError("datasets: empty")
     names = [name for name, _ in items]
     if len(set(names)) != len(names):
-        raise ValueError("datasets: two data sets share a name; pass a dict to name them")
+        raise check.InputValueError("datasets: two data sets share a name; pass a dict to name them")
     for name, data in items:
         if not isinstance(data, ImageData):
-            raise TypeError(f"datasets: {name!r} is a {type(data).__name__}, not a kdfast.deep ImageData")
+            raise check.InputTypeError(f"datasets: {name!r} is a {type(data).__name__}, not a kdfast.deep ImageData")
     threads = 1 if n_threads is None and executor is not None else n_threads
     jobs = {name: (name, data, {**compare_kwargs, "n_threads": threads}) for name, data in items}
     return Sweep(run_jobs(_compare_job, jobs, executor=executor, progress=progress, desc="deep sweep"))

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import torch
 
+from .. import _validation as check
+
 __all__ = ["distillation_loss", "hard_loss", "soft_loss"]
 
 
@@ -26,21 +28,21 @@ def _per_model(value, logits: torch.Tensor, name: str) -> torch.Tensor:
     value = torch.as_tensor(value, dtype=logits.dtype, device=logits.device)
     leading = tuple(logits.shape[:-2])
     if value.ndim != 0 and tuple(value.shape) != leading:
-        raise ValueError(f"{name}: expected a number or shape {leading}, got shape {tuple(value.shape)}")
+        raise check.InputValueError(f"{name}: expected a number or shape {leading}, got shape {tuple(value.shape)}")
     return value
 
 
 def _check_logits(logits: torch.Tensor) -> None:
     if not isinstance(logits, torch.Tensor) or logits.ndim < 2 or not logits.is_floating_point():
         shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-        raise ValueError(f"logits: expected a floating-point tensor (..., n, classes), got {shape}")
+        raise check.InputValueError(f"logits: expected a floating-point tensor (..., n, classes), got {shape}")
 
 
 def hard_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of the labels, averaged over samples: shape logits.shape[:-2]."""
     _check_logits(logits)
     if tuple(labels.shape) != tuple(logits.shape[:-1]):
-        raise ValueError(f"labels: expected shape {tuple(logits.shape[:-1])}, got {tuple(labels.shape)}")
+        raise check.InputValueError(f"labels: expected shape {tuple(logits.shape[:-1])}, got {tuple(labels.shape)}")
     log_q = torch.log_softmax(logits, dim=-1)
     return -log_q.gather(-1, labels.long().unsqueeze(-1)).squeeze(-1).mean(dim=-1)
 
@@ -49,10 +51,10 @@ def soft_loss(logits: torch.Tensor, teacher_logits: torch.Tensor, temperature=1.
     """tau^2 KL(softmax(teacher / tau) || softmax(student / tau)), averaged over samples."""
     _check_logits(logits)
     if tuple(teacher_logits.shape) != tuple(logits.shape):
-        raise ValueError(f"teacher_logits: expected shape {tuple(logits.shape)}, got {tuple(teacher_logits.shape)}")
+        raise check.InputValueError(f"teacher_logits: expected shape {tuple(logits.shape)}, got {tuple(teacher_logits.shape)}")
     tau = _per_model(temperature, logits, "temperature")
     if not (tau > 0).all():
-        raise ValueError("temperature: must be > 0")
+        raise check.InputValueError("temperature: must be > 0")
     tau = tau[..., None]  # against a per-sample loss (..., n)
     t = tau[..., None]  # against logits (..., n, C)
     log_p = torch.log_softmax(teacher_logits / t, dim=-1)
@@ -68,5 +70,5 @@ def distillation_loss(logits, labels, teacher_logits, temperature=1.0, alpha=1.0
     _check_logits(logits)
     a = _per_model(alpha, logits, "alpha")
     if not ((a >= 0) & (a <= 1)).all():
-        raise ValueError("alpha: must lie in [0, 1]")
+        raise check.InputValueError("alpha: must lie in [0, 1]")
     return a * soft_loss(logits, teacher_logits, temperature) + (1 - a) * hard_loss(logits, labels)
