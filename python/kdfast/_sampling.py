@@ -6,7 +6,7 @@ import numpy as np
 
 from . import _validation as check
 
-__all__ = ["holdout", "stratified"]
+__all__ = ["holdout", "split", "stratified", "subset"]
 
 
 def stratified(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -30,3 +30,34 @@ def holdout(labels: np.ndarray, share: float, rng: np.random.Generator) -> np.nd
     if n < 2:
         raise check.InputValueError(f"validation: cannot hold out part of {n} sample(s)")
     return stratified(labels, min(n - 1, max(1, round(share * n))), rng)
+
+
+def subset(labels: np.ndarray, size, rng: np.random.Generator, *, name: str, what: str, of: str = "") -> np.ndarray:
+    """Indices of a stratified random subset of `size` rows (all rows, in order, when `size` is None).
+
+    Asking for more rows than there are is an error: "{name}: {size} images
+    asked for, {what} holds {count}{of}".
+    """
+    if size is None:
+        return np.arange(labels.shape[0])
+    size = check.positive_int(size, name)
+    if size > labels.shape[0]:
+        raise check.InputValueError(f"{name}: {size} images asked for, {what} holds {labels.shape[0]}{of}")
+    return stratified(labels, size, rng)
+
+
+def split(labels: np.ndarray, n, n_test, rng: np.random.Generator, *, test_fraction: float, what: str,
+          of: str = "") -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(training, test) indices of a pool without a test set of its own, both stratified.
+
+    `n_test` rows (default: `test_fraction` of the pool) are held out, and
+    `n` rows (default: all the rest) are drawn from the others for training.
+    """
+    pool = labels.shape[0]
+    n_test = round(test_fraction * pool) if n_test is None else check.positive_int(n_test, "n_test")
+    n = pool - n_test if n is None else check.positive_int(n, "n")
+    if n < 1 or n + n_test > pool:
+        raise check.InputValueError(f"n, n_test: {n} + {n_test} images asked for, {what} holds {pool}{of}")
+    held_out = stratified(labels, n_test, rng)
+    rest = np.setdiff1d(np.arange(pool), held_out)
+    return rest[stratified(labels[rest], n, rng)], held_out

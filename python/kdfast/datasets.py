@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validation as check
-from ._sampling import stratified
+from ._sampling import split, subset
 from ._sources import find_mnist, read_idx_pair
 
 __all__ = ["Dataset", "digits", "from_arrays", "gaussians", "idx", "mnist", "mnist1d", "xor2"]
@@ -268,17 +268,6 @@ def gaussians(
 # -- real data ---------------------------------------------------------------
 
 
-def _subsample(X, y, size, size_name: str, rng: np.random.Generator, what: str):
-    """`size` rows of (X, y), stratified by label (all of them when None); never more than there are."""
-    if size is None:
-        return X, y
-    size = check.positive_int(size, size_name, minimum=1)
-    if size > X.shape[0]:
-        raise check.InputValueError(f"{size_name}: {size} images asked for, {what} holds {X.shape[0]} of the pair")
-    keep = stratified(y, size, rng)
-    return X[keep], y[keep]
-
-
 def _noisy(X_train, y_train, X_test, y_test, *, noise, flip, flip_test, rng, normalize, bias, name, params) -> Dataset:
     """Shared tail of the image data sets: pixel noise on both sets, label flips on the training
     labels (and the test labels with `flip_test`), then the features."""
@@ -480,8 +469,11 @@ def _split_pair_dataset(train, test, *, pair, n, n_test, noise, flip, flip_test,
         raise check.InputValueError(f"{test[2]}: images of {test[0].shape[1]} pixels, training images have {train[0].shape[1]}")
     rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
     (X, y, what), (X_t, y_t, what_t) = train, test
-    X_train, y_train = _subsample(*_select_pair(X, y, pair, what), n, "n", rng, what)
-    X_test, y_test = _subsample(*_select_pair(X_t, y_t, pair, what_t), n_test, "n_test", rng, what_t)
+    X, y = _select_pair(X, y, pair, what)
+    X_t, y_t = _select_pair(X_t, y_t, pair, what_t)
+    rows = subset(y, n, rng, name="n", what=what, of=" of the pair")
+    rows_t = subset(y_t, n_test, rng, name="n_test", what=what_t, of=" of the pair")
+    X_train, y_train, X_test, y_test = X[rows], y[rows], X_t[rows_t], y_t[rows_t]
     return _noisy(
         X_train, y_train, X_test, y_test, noise=noise, flip=flip, flip_test=flip_test, rng=rng, normalize=normalize,
         bias=bias, name=name, params=params,
@@ -552,17 +544,10 @@ def mnist(
         )  # fmt: skip
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
     X, y = _select_pair(X, images.train_labels, pair, images.location)
-    pool = X.shape[0]
-    n_test = round(MNIST_TEST_FRACTION * pool) if n_test is None else check.positive_int(n_test, "n_test")
-    n = pool - n_test if n is None else check.positive_int(n, "n")
-    if n < 1 or n + n_test > pool:
-        raise check.InputValueError(f"n, n_test: {n} + {n_test} images asked for, the {images.location} holds {pool} "
-                         f"of digits {pair[0]} and {pair[1]}")  # fmt: skip
     rng = np.random.default_rng(seed)
-    held_out = stratified(y, n_test, rng)
-    rest = np.setdiff1d(np.arange(pool), held_out)
-    train = rest[stratified(y[rest], n, rng)]
-    params.update(n=n, n_test=n_test)
+    train, held_out = split(y, n, n_test, rng, test_fraction=MNIST_TEST_FRACTION, what=f"the {images.location}",
+                            of=f" of digits {pair[0]} and {pair[1]}")  # fmt: skip
+    params.update(n=len(train), n_test=len(held_out))
     return _noisy(
         X[train], y[train], X[held_out], y[held_out], noise=noise, flip=flip, flip_test=flip_test, rng=rng,
         normalize=normalize, bias=bias, name=name, params=params,

@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import _validation as check
 from .._sources import find_cifar10, find_mnist
-from .._sampling import stratified
+from .._sampling import split, subset
 from ..datasets import MNIST_TEST_FRACTION
 
 __all__ = ["ImageData", "cifar10", "digits", "flip_labels", "from_arrays", "mnist"]
@@ -122,16 +122,6 @@ def _keep(X: np.ndarray, labels: np.ndarray, classes: tuple[int, ...]):
     return X[rows], code[labels[rows]]
 
 
-def _subset(y: np.ndarray, size, size_name: str, rng: np.random.Generator, what: str) -> np.ndarray:
-    """Indices of a stratified random subset of `size` rows (all rows, in order, when None)."""
-    if size is None:
-        return np.arange(y.shape[0])
-    size = check.positive_int(size, size_name)
-    if size > y.shape[0]:
-        raise check.InputValueError(f"{size_name}: {size} images asked for, {what} holds {y.shape[0]}")
-    return stratified(y, size, rng)
-
-
 def _standardised(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Both sets minus the training images' per-channel mean, over its standard deviation, as float32."""
     mean = X_train.mean(axis=(0, 2, 3), keepdims=True)
@@ -162,19 +152,6 @@ def _common(flip, seed):
     return flip, seed
 
 
-def _split(X, y, *, n, n_test, test_fraction, rng, what):
-    """A stratified test set of `n_test` images (default: `test_fraction`) and `n` training images from the rest."""
-    pool = y.shape[0]
-    n_test = round(test_fraction * pool) if n_test is None else check.positive_int(n_test, "n_test")
-    n = pool - n_test if n is None else check.positive_int(n, "n")
-    if n < 1 or n + n_test > pool:
-        raise check.InputValueError(f"n, n_test: {n} + {n_test} images asked for, {what} holds {pool}")
-    held_out = stratified(y, n_test, rng)
-    rest = np.setdiff1d(np.arange(pool), held_out)
-    train = rest[stratified(y[rest], n, rng)]
-    return (X[train], y[train]), (X[held_out], y[held_out])
-
-
 def _name(family: str, classes: tuple[int, ...], available: int) -> str:
     if len(classes) == available and classes == tuple(range(available)):
         return family
@@ -189,10 +166,12 @@ def _from_image_set(images, *, family, shape, classes, n, n_test, flip, seed, te
     X, y = _keep(images.train_images, images.train_labels, classes)
     what = f"the {images.source} {family} training set"
     if images.test_images is None:
-        train, test = _split(X, y, n=n, n_test=n_test, test_fraction=test_fraction, rng=rng, what=f"{images.location}")
+        rows, rows_t = split(y, n, n_test, rng, test_fraction=test_fraction, what=images.location)
+        train, test = (X[rows], y[rows]), (X[rows_t], y[rows_t])
     else:
         X_t, y_t = _keep(images.test_images, images.test_labels, classes)
-        rows, rows_t = _subset(y, n, "n", rng, what), _subset(y_t, n_test, "n_test", rng, f"the {family} test set")
+        rows = subset(y, n, rng, name="n", what=what)
+        rows_t = subset(y_t, n_test, rng, name="n_test", what=f"the {family} test set")
         train, test = (X[rows], y[rows]), (X_t[rows_t], y_t[rows_t])
     params = {**params, "source": images.source, "location": images.location}
     return _image_data(train, test, shape=shape, scale=images.scale, classes=classes, flip=flip, seed=seed, rng=rng,
@@ -257,7 +236,8 @@ def digits(classes=None, *, n: int | None = None, n_test: int | None = None, fli
     bunch = load_digits()
     X, y = _keep(bunch.data, bunch.target, classes)
     rng = np.random.default_rng(seed)
-    train, test = _split(X, y, n=n, n_test=n_test, test_fraction=test_fraction, rng=rng, what="the digits set")
+    rows, rows_t = split(y, n, n_test, rng, test_fraction=test_fraction, what="the digits set")
+    train, test = (X[rows], y[rows]), (X[rows_t], y[rows_t])
     return _image_data(train, test, shape=(1, 8, 8), scale=16.0, classes=classes, flip=flip, seed=seed, rng=rng,
                        name=_name("digits", classes, 10), params={"test_fraction": test_fraction})  # fmt: skip
 
