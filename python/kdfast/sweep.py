@@ -75,12 +75,8 @@ def _margin_row(data: Dataset, margin_params: dict, n_threads) -> tuple[dict, li
         warnings.simplefilter("always")
         estimate = margin(data.X_train, data.y_train_clean, n_threads=n_threads, **margin_params)
     low, high = estimate.gamma_ci
-    row = {
-        "gamma": estimate.gamma, "gamma_low": low, "gamma_high": high,
-        "gamma_lower_bound": np.nan if estimate.lower is None else estimate.lower,
-        "gamma_upper_bound": np.nan if estimate.upper is None else estimate.upper,
-        "margin_converged": bool(estimate.converged),
-    }  # fmt: skip
+    bounds = (np.nan if b is None else b for b in (estimate.lower, estimate.upper))
+    row = dict(zip(GAMMA_COLUMNS, (estimate.gamma, low, high, *bounds, bool(estimate.converged))))
     return row, [str(w.message) for w in caught]
 
 

@@ -330,24 +330,21 @@ class NetworkTeacher(_Teacher):
         A bank's weights are never changed in place (every fit installs a new
         array), so a shallow copy of the bank is a snapshot of its weights.
         """
-        histories, checked, accuracy = [], [0], []
-        best, best_acc, best_step = copy.copy(bank), -1.0, 0
-        done = 0
+        histories, checked = [], [0]
+        best, best_step = copy.copy(bank), 0
         while True:
-            length = min(every, steps - done)
+            length = min(every, steps - checked[-1])
             history = bank.fit(X, y, steps=length, y=y, X_test=X_val, y_test=y_val, record_every=max(1, length), **fit)
             histories.append(history)
-            if done == 0:
-                accuracy.append(float(history.test_acc[0, 0]))
-                best_acc = accuracy[0]
-            done += length
+            if len(histories) == 1:
+                accuracy = [float(history.test_acc[0, 0])]  # of the starting weights
             if length == 0:
                 break
-            checked.append(done)
+            checked.append(checked[-1] + length)
             accuracy.append(float(history.test_acc[-1, 0]))
-            if accuracy[-1] > best_acc:
-                best, best_acc, best_step = copy.copy(bank), accuracy[-1], done
-            if done >= steps:
+            if accuracy[-1] > max(accuracy[:-1]):  # the first of the best is kept
+                best, best_step = copy.copy(bank), checked[-1]
+            if checked[-1] == steps:
                 break
         self.history_ = History.concatenate(histories)
         self.bank_, self.best_step_ = best, best_step
