@@ -61,8 +61,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     steps = -(-N // BATCH)
-    print(f"torch {torch.__version__}, {args.threads} threads, {steps} steps of {BATCH} images, median of {args.repeats}")
-    print(f"{'images':>14} {'width':>5} {'seeds':>5} {'vmap ms/step':>12} {'loop ms/step':>12} {'speed-up':>8} {'max rel diff':>12}")
+    print(
+        f"torch {torch.__version__}, {args.threads} threads, {steps} steps of {BATCH} images, median of {args.repeats}"
+    )
+    print(
+        f"{'images':>14} {'width':>5} {'seeds':>5} {'vmap ms/step':>12} {'loop ms/step':>12} {'speed-up':>8} {'max rel diff':>12}"
+    )
     with torch_settings(args.threads):
         for label, shape in SHAPES.items():
             for width in WIDTHS:

@@ -108,8 +108,10 @@ def main() -> None:
         print(f"  with them as set here: {statistics.median(times['sgemm pinned']):.0f} GFLOP/s "
               f"({kernels['sgemm pinned']})")  # fmt: skip
     print()
-    print("| workload | kdfast ms/step | JAX jit | batched torch | loop torch | vs JAX | vs batched torch "
-          "| kdfast GFLOP/s (of peak) | NumPy X·Wᵀ + Gᵀ·X ms | peak RSS MB kdfast / JAX / torch |")
+    print(
+        "| workload | kdfast ms/step | JAX jit | batched torch | loop torch | vs JAX | vs batched torch "
+        "| kdfast GFLOP/s (of peak) | NumPy X·Wᵀ + Gᵀ·X ms | peak RSS MB kdfast / JAX / torch |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
 
     def missing(engine):  # left out by --engines: not run; run without a time: did not fit

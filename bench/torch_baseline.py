@@ -21,7 +21,7 @@ class TorchBank:
         widths = torch.from_numpy(np.array(widths, dtype=np.int64))
         self.K = len(widths)
         self.net = torch.repeat_interleave(torch.arange(self.K), widths)  # (M,) network of each neuron
-        self.scale = (torch.from_numpy(np.array(a)) / widths[self.net].to(self.W0.dtype).sqrt())  # a_s / sqrt(m)
+        self.scale = torch.from_numpy(np.array(a)) / widths[self.net].to(self.W0.dtype).sqrt()  # a_s / sqrt(m)
         self.bound = (radius / widths[self.net].to(self.W0.dtype).sqrt()).unsqueeze(1)  # R / sqrt(m)
         self.offsets = torch.cat([torch.zeros(1, dtype=torch.int64), widths.cumsum(0)])
         self.lr, self.tau = lr, temperature

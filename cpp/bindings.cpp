@@ -106,8 +106,8 @@ py::array_t<T> logits(const py::array& W, const py::array& W0, const py::array& 
 }
 
 template <class T>
-kdfast::Samples<T> samples(const py::array& X, const py::array& P, const std::optional<py::array>& y,
-                           py::ssize_t d, const char* x_name, const char* p_name, const char* y_name) {
+kdfast::Samples<T> samples(const py::array& X, const py::array& P, const std::optional<py::array>& y, py::ssize_t d,
+                           const char* x_name, const char* p_name, const char* y_name) {
     const T* x = checked<T>(X, x_name, {-1, d});
     const py::ssize_t n = X.shape(0);
     const double* p = checked<double>(P, p_name, {n, -1});
@@ -119,9 +119,9 @@ py::array_t<double> records_array(py::ssize_t rows, py::ssize_t K) { return py::
 template <class T>
 py::dict train(py::array W, const py::array& W0, const py::array& a, const py::array& offsets, const py::array& X,
                const py::array& P, const std::optional<py::array>& y, const std::optional<py::array>& X_test,
-               const std::optional<py::array>& P_test, const std::optional<py::array>& y_test,
-               const py::array& column, const py::array& lr, const py::array& radius, const py::array& tau,
-               int projection, std::int64_t steps, std::int64_t record_every, int n_threads) {
+               const std::optional<py::array>& P_test, const std::optional<py::array>& y_test, const py::array& column,
+               const py::array& lr, const py::array& radius, const py::array& tau, int projection, std::int64_t steps,
+               std::int64_t record_every, int n_threads) {
     const auto bank = bank_view<T>(W0, a, offsets);
     const py::ssize_t K = bank.K;
     T* w = checked<T>(W, "W", {bank.M, bank.d}, true);
@@ -150,11 +150,9 @@ py::dict train(py::array W, const py::array& W0, const py::array& a, const py::a
     std::optional<py::array_t<double>> train_acc, test_loss, test_acc;
     if (data.y) train_acc = records_array(rows, K);
     if (test) test_loss = records_array(rows, K), test_acc = records_array(rows, K);
-    const kdfast::Records records{loss.mutable_data(),
-                                  train_acc ? train_acc->mutable_data() : nullptr,
+    const kdfast::Records records{loss.mutable_data(), train_acc ? train_acc->mutable_data() : nullptr,
                                   test_loss ? test_loss->mutable_data() : nullptr,
-                                  test_acc ? test_acc->mutable_data() : nullptr,
-                                  mean_loss.mutable_data()};
+                                  test_acc ? test_acc->mutable_data() : nullptr, mean_loss.mutable_data()};
     bool done;
     {
         py::gil_scoped_release release;
@@ -173,7 +171,7 @@ py::dict train(py::array W, const py::array& W0, const py::array& a, const py::a
 
 template <class T>
 py::array_t<double> max_drift(const py::array& W, const py::array& W0, const py::array& a, const py::array& offsets,
-                               int n_threads) {
+                              int n_threads) {
     const auto bank = bank_view<T>(W0, a, offsets);
     const T* w = checked<T>(W, "W", {bank.M, bank.d});
     py::array_t<double> drift(bank.K);
@@ -238,8 +236,8 @@ PYBIND11_MODULE(_core, m) {
 
     m.def(
         "max_drift",
-        [](const py::array& W, const py::array& W0, const py::array& a, const py::array& offsets, int n_threads)
-            -> py::array {
+        [](const py::array& W, const py::array& W0, const py::array& a, const py::array& offsets,
+           int n_threads) -> py::array {
             if (is_float32(W0)) return max_drift<float>(W, W0, a, offsets, n_threads);
             return max_drift<double>(W, W0, a, offsets, n_threads);
         },

@@ -7,10 +7,10 @@
 namespace kdfast {
 
 // One declaration per build of kernels.inl.
-#define KDFAST_DECLARE_BUILD(isa)        \
-    namespace isa {                      \
-    template <class T>                   \
-    KernelTable<T> table();              \
+#define KDFAST_DECLARE_BUILD(isa)                        \
+    namespace isa {                                      \
+    template <class T>                                   \
+    KernelTable<T> table();                              \
     extern template KernelTable<float> table<float>();   \
     extern template KernelTable<double> table<double>(); \
     }
@@ -38,8 +38,10 @@ Level cpu_level() {
 Level chosen_level() {
     Level level = cpu_level();
     if (const char* wanted = std::getenv("KDFAST_SIMD")) {
-        if (std::strcmp(wanted, "baseline") == 0) level = Level::baseline;
-        else if (std::strcmp(wanted, "avx2") == 0 && level > Level::avx2) level = Level::avx2;
+        if (std::strcmp(wanted, "baseline") == 0)
+            level = Level::baseline;
+        else if (std::strcmp(wanted, "avx2") == 0 && level > Level::avx2)
+            level = Level::avx2;
     }
     return level;
 }
@@ -48,10 +50,13 @@ template <class T>
 KernelTable<T> select() {
     switch (chosen_level()) {
 #ifdef KDFAST_HAVE_X86_BUILDS
-        case Level::avx512: return avx512::table<T>();
-        case Level::avx2: return avx2::table<T>();
+        case Level::avx512:
+            return avx512::table<T>();
+        case Level::avx2:
+            return avx2::table<T>();
 #endif
-        default: return baseline::table<T>();
+        default:
+            return baseline::table<T>();
     }
 }
 

@@ -26,8 +26,8 @@ void init_bank(T* W0, T* a, const std::uint64_t* seeds, const std::int64_t* offs
     }
 }
 
-template void init_bank<float>(float*, float*, const std::uint64_t*, const std::int64_t*, std::int64_t, std::int64_t, bool,
-                               int);
+template void init_bank<float>(float*, float*, const std::uint64_t*, const std::int64_t*, std::int64_t, std::int64_t,
+                               bool, int);
 template void init_bank<double>(double*, double*, const std::uint64_t*, const std::int64_t*, std::int64_t, std::int64_t,
                                 bool, int);
 

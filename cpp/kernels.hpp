@@ -35,15 +35,15 @@ struct ForwardArgs {
 
 template <class T>
 struct BackwardArgs {
-    T* Wn;                        // (M, d) out: weights after the step
-    double* sq;                   // (M,) out: ||wn_j - w0_j||^2
-    T* scratch;                   // (n_threads, backward_scratch(...)) per-thread work space
-    const T* W;                   // (M, d)
-    const void* bits;             // (M, np / lanes) from the forward pass
-    const T* R;                   // (K, np) dL/df / n, zero in the padding
-    const T* Xt;                  // (np / panel, d, panel) for the sample path
-    const T* Xp;                  // (dp / row_panel, n, row_panel) for the row path, else nullptr:
-                                  //   the inputs in panels of row_panel coordinates, zero-padded
+    T* Wn;             // (M, d) out: weights after the step
+    double* sq;        // (M,) out: ||wn_j - w0_j||^2
+    T* scratch;        // (n_threads, backward_scratch(...)) per-thread work space
+    const T* W;        // (M, d)
+    const void* bits;  // (M, np / lanes) from the forward pass
+    const T* R;        // (K, np) dL/df / n, zero in the padding
+    const T* Xt;       // (np / panel, d, panel) for the sample path
+    const T* Xp;       // (dp / row_panel, n, row_panel) for the row path, else nullptr:
+                       //   the inputs in panels of row_panel coordinates, zero-padded
     const BankView<T>* bank;
     const Schedule* schedule;
     std::int64_t n, np, dp;

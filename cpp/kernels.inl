@@ -54,8 +54,8 @@ struct PanelState {
 // the last slice, turns them into activation bits and logits.
 template <class T, int NR>
 void forward_tile(const ForwardArgs<T>& A,
-                  const T* w,                  // (NR, d) the tile's weights, rows j0 .., read from coordinate c0
-                  typename X<T>::V* partial,   // (NR, 2) the tile's sums between slices
+                  const T* w,                 // (NR, d) the tile's weights, rows j0 .., read from coordinate c0
+                  typename X<T>::V* partial,  // (NR, 2) the tile's sums between slices
                   std::int64_t i0, std::int64_t j0, std::int64_t c0, std::int64_t kc, PanelState<T>& s) {
     using V = typename X<T>::V;
     using Bits = typename X<T>::Bits;
@@ -135,8 +135,8 @@ void forward(const ForwardArgs<T>& A, const NetworkGroups& groups, int n_threads
     constexpr std::int64_t panel = 2 * X<T>::lanes;
     static constexpr auto tails = forward_tails<T>(std::make_index_sequence<kFwdNR>{});
     const std::int64_t panels = A.np / panel, d = A.d, tile_size = kFwdNR * d;
-    const std::int64_t per_block = std::clamp<std::int64_t>(
-        kInputBlockBytes / (panel * d * static_cast<std::int64_t>(sizeof(T))), 1, kMaxPanels);
+    const std::int64_t per_block =
+        std::clamp<std::int64_t>(kInputBlockBytes / (panel * d * static_cast<std::int64_t>(sizeof(T))), 1, kMaxPanels);
     const std::int64_t blocks = (panels + per_block - 1) / per_block;
     const std::int64_t pass_tiles =
         std::clamp<std::int64_t>(kPassBytes / (tile_size * static_cast<std::int64_t>(sizeof(T))), 1, kMaxPassTiles);
@@ -161,8 +161,8 @@ void forward(const ForwardArgs<T>& A, const NetworkGroups& groups, int n_threads
                 for (std::int64_t q = 0; q < count; ++q)
                     for (std::int64_t jt = j; jt < pass_end; jt += kFwdNR) {
                         const std::int64_t nr = std::min<std::int64_t>(kFwdNR, pass_end - jt), t = (jt - j) / kFwdNR;
-                        tails[nr - 1](A, A.W + jt * d, sums + (t * count + q) * 2 * kFwdNR,
-                                      (first_panel + q) * panel, jt, c0, kc, state[q]);
+                        tails[nr - 1](A, A.W + jt * d, sums + (t * count + q) * 2 * kFwdNR, (first_panel + q) * panel,
+                                      jt, c0, kc, state[q]);
                     }
             }
         }
@@ -178,7 +178,7 @@ void gradient_tile(T* G,  // (NR, d) out: rows j0.. of the gradient sums
     const std::int64_t np = A.np, d = A.bank->d, vectors = np / L;
     const Bits* bits = static_cast<const Bits*>(A.bits) + j0 * vectors;  // (NR, vectors)
     constexpr int panel = 2 * L;
-    const T* R[NR];                                                      // (np,) each
+    const T* R[NR];  // (np,) each
     KDFAST_UNROLL
     for (int r = 0; r < NR; ++r) R[r] = A.R + net[r] * np;
     V acc[NR][NC];
@@ -333,14 +333,14 @@ void backward_rows(const BackwardArgs<T>& A, int n_threads, StopFlag& stop) {
         std::int64_t net[kRowBlock];
         block_networks(net, bank, j0, nj);
         T* G = A.scratch + static_cast<std::int64_t>(thread_id()) * backward_scratch(bank.d, dp);  // (nj, dp)
-        T* coef = G + kRowBlock * dp;  // (nj, kRowChunk)
+        T* coef = G + kRowBlock * dp;                                                              // (nj, kRowChunk)
         // Chunks of samples outermost, then panels of coordinates: a chunk's
         // panel of inputs stays in L1 while every tile of the block passes
         // over it, each with its coefficients for the chunk.
         for (std::int64_t s0 = 0; s0 < A.n; s0 += kRowChunk) {
             const std::int64_t ni = std::min(kRowChunk, A.n - s0), nv = (ni + L - 1) / L;
             for (std::int64_t r = 0; r < nj; ++r) {
-                const T* R = A.R + net[r] * A.np + s0;                // (ni,)
+                const T* R = A.R + net[r] * A.np + s0;               // (ni,)
                 const Bits* b = bits + (j0 + r) * vectors + s0 / L;  // (nv,)
                 for (std::int64_t v = 0; v < nv; ++v)
                     X<T>::store(coef + r * kRowChunk + v * L, X<T>::load_where(R + v * L, b[v]));
@@ -367,8 +367,13 @@ void backward(const BackwardArgs<T>& A, int n_threads, StopFlag& stop) {
 template <class T>
 KernelTable<T> table() {
     using Bits = typename X<T>::Bits;
-    return {KDFAST_STRINGIFY(KDFAST_ISA), X<T>::lanes, 2 * X<T>::lanes, static_cast<int>(sizeof(Bits)),
-            2 * X<T>::lanes, &forward<T>, &backward<T>};
+    return {KDFAST_STRINGIFY(KDFAST_ISA),
+            X<T>::lanes,
+            2 * X<T>::lanes,
+            static_cast<int>(sizeof(Bits)),
+            2 * X<T>::lanes,
+            &forward<T>,
+            &backward<T>};
 }
 
 template KernelTable<float> table<float>();

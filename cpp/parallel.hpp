@@ -50,7 +50,7 @@ struct Interrupt {
 // Shared stop flag for a team: thread 0 polls the callback at most every
 // `period`, every thread reads the flag and skips the rest of its work.
 class StopFlag {
-public:
+  public:
     explicit StopFlag(Interrupt source) : source_(source), last_poll_(Clock::now()) {}
 
     bool requested() {
@@ -64,7 +64,7 @@ public:
         return stopped_.load(std::memory_order_relaxed);
     }
 
-private:
+  private:
     using Clock = std::chrono::steady_clock;
     static constexpr std::chrono::milliseconds period{50};
     Interrupt source_;

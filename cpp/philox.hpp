@@ -36,9 +36,7 @@ inline Philox4x64 philox4x64_10(Philox4x64 ctr, std::uint64_t key0, std::uint64_
 
 // Uniform on the open interval (0, 1): the top 53 bits, shifted half a step
 // off zero so that log() below is always finite.
-inline double open_uniform(std::uint64_t x) {
-    return static_cast<double>(x >> 11) * 0x1.0p-53 + 0x1.0p-54;
-}
+inline double open_uniform(std::uint64_t x) { return static_cast<double>(x >> 11) * 0x1.0p-53 + 0x1.0p-54; }
 
 // Key word 1 separates the streams drawn for one neuron.
 enum class Stream : std::uint64_t { weights = 0, sign = 1 };

@@ -21,11 +21,11 @@ namespace kdfast {
 // element type, so each (type, width) pair is spelled out.
 template <class T, int Bytes>
 struct VectorTypes;
-#define KDFAST_VECTOR_TYPES(T, Int, Bytes)                   \
-    template <>                                              \
-    struct VectorTypes<T, Bytes> {                           \
-        typedef T V __attribute__((vector_size(Bytes)));     \
-        typedef Int I __attribute__((vector_size(Bytes)));   \
+#define KDFAST_VECTOR_TYPES(T, Int, Bytes)                 \
+    template <>                                            \
+    struct VectorTypes<T, Bytes> {                         \
+        typedef T V __attribute__((vector_size(Bytes)));   \
+        typedef Int I __attribute__((vector_size(Bytes))); \
     };
 KDFAST_VECTOR_TYPES(float, std::int32_t, 16)
 KDFAST_VECTOR_TYPES(float, std::int32_t, 32)
@@ -131,7 +131,7 @@ struct Vec {
 #endif
     }
 
-private:
+  private:
     // Lane l of the folded pair (u, v), whose groups of `size` lanes become
     // groups of size / 2: group q < G comes from u's group q, group q >= G
     // from v's group q - G (G = lanes / size). With this order the last

@@ -16,10 +16,9 @@ void target_negentropy(double* negentropy, const double* P, std::int64_t n, std:
 }
 
 template <class T>
-void loss_and_residual(double* loss, std::int64_t* correct, T* R, const T* F, const double* P,
-                       const double* negentropy, const std::int64_t* column, const double* tau,
-                       const std::int8_t* y, std::int64_t n, std::int64_t n_total, std::int64_t ld, std::int64_t C,
-                       std::int64_t K, int n_threads) {
+void loss_and_residual(double* loss, std::int64_t* correct, T* R, const T* F, const double* P, const double* negentropy,
+                       const std::int64_t* column, const double* tau, const std::int8_t* y, std::int64_t n,
+                       std::int64_t n_total, std::int64_t ld, std::int64_t C, std::int64_t K, int n_threads) {
     const double inv_n = 1.0 / static_cast<double>(n), inv_total = 1.0 / static_cast<double>(n_total);
 #pragma omp parallel for schedule(static) num_threads(n_threads)
     for (std::int64_t k = 0; k < K; ++k) {
@@ -55,11 +54,10 @@ void project_networks(T* Wn, const double* sq, const BankView<T>& bank, const Sc
     }
 }
 
-#define KDFAST_INSTANTIATE(T)                                                                                      \
-    template void loss_and_residual<T>(double*, std::int64_t*, T*, const T*, const double*, const double*,        \
-                                       const std::int64_t*,                                                        \
-                                       const double*, const std::int8_t*, std::int64_t, std::int64_t, std::int64_t, \
-                                       std::int64_t, std::int64_t, int);                                           \
+#define KDFAST_INSTANTIATE(T)                                                                                \
+    template void loss_and_residual<T>(double*, std::int64_t*, T*, const T*, const double*, const double*,   \
+                                       const std::int64_t*, const double*, const std::int8_t*, std::int64_t, \
+                                       std::int64_t, std::int64_t, std::int64_t, std::int64_t, int);         \
     template void project_networks<T>(T*, const double*, const BankView<T>&, const Schedule&, int);
 KDFAST_INSTANTIATE(float)
 KDFAST_INSTANTIATE(double)

@@ -41,8 +41,8 @@ void loss_and_residual(double* loss,                // (K,) out
 
 // Scales network k back onto the Frobenius ball ||Wn_k - W0_k|| <= radius_k.
 template <class T>
-void project_networks(T* Wn,            // (M, d) in/out
-                      const double* sq, // (M,) ||wn_j - w0_j||^2 from the backward kernel
+void project_networks(T* Wn,             // (M, d) in/out
+                      const double* sq,  // (M,) ||wn_j - w0_j||^2 from the backward kernel
                       const BankView<T>& bank, const Schedule& schedule, int n_threads);
 
 }  // namespace kdfast

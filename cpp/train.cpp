@@ -104,8 +104,8 @@ struct Scorer {
         kernels.forward(args, groups, n_threads, stop);
         if (stop.requested()) return false;
         loss_and_residual(loss.data(), correct.data(), R.empty() ? nullptr : R.data(), F.get(), data.P,
-                          negentropy.data(), schedule.column, schedule.tau, data.y, data.n, n_total, np, data.C,
-                          bank.K, n_threads);
+                          negentropy.data(), schedule.column, schedule.tau, data.y, data.n, n_total, np, data.C, bank.K,
+                          n_threads);
         return true;
     }
 
@@ -113,8 +113,9 @@ struct Scorer {
     // only when `project` (the last chunk of a step).
     void backward(T* Wn, const T* W, double* sq, T* scratch, const BankView<T>& bank, const Schedule& schedule,
                   std::int64_t dp, int n_threads, StopFlag& stop) const {
-        const BackwardArgs<T> args{Wn,       sq,         scratch,  W,  bits, R.data(), Xt.data(),
-                                   dp > 0 ? Xp.data() : nullptr, &bank, &schedule, data.n, np, dp};
+        const BackwardArgs<T> args{
+            Wn,    sq,        scratch, W,  bits, R.data(), Xt.data(), dp > 0 ? Xp.data() : nullptr,
+            &bank, &schedule, data.n,  np, dp};
         kernels.backward(args, n_threads, stop);
     }
 };
@@ -149,9 +150,8 @@ struct TrainingSet {
     // One step from `current` into `spare`, after `on_scored` has seen the
     // scores of `current`; false when interrupted.
     template <class OnScored>
-    bool step(T* spare, const T* current, double* sq, T* scratch, const BankView<T>& bank,
-              const Schedule& schedule, const NetworkGroups& groups, std::int64_t dp, int n_threads, StopFlag& stop,
-              OnScored on_scored) {
+    bool step(T* spare, const T* current, double* sq, T* scratch, const BankView<T>& bank, const Schedule& schedule,
+              const NetworkGroups& groups, std::int64_t dp, int n_threads, StopFlag& stop, OnScored on_scored) {
         Schedule unprojected = schedule;
         unprojected.projection = Projection::none;
         clear();
@@ -180,7 +180,7 @@ struct TrainingSet {
         return true;
     }
 
-private:
+  private:
     void clear() {
         std::fill(loss.begin(), loss.end(), 0.0);
         std::fill(correct.begin(), correct.end(), 0);
@@ -284,8 +284,7 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
 }
 
 template <class T>
-bool logits(T* F, const T* W, const BankView<T>& bank, const T* X, std::int64_t n, int n_threads,
-            Interrupt interrupt) {
+bool logits(T* F, const T* W, const BankView<T>& bank, const T* X, std::int64_t n, int n_threads, Interrupt interrupt) {
     StopFlag stop(interrupt);
     const KernelTable<T>& kernels = kdfast::kernels<T>();
     const std::int64_t np = round_up(n, kernels.panel);
@@ -317,12 +316,12 @@ void max_drift(double* drift, const T* W, const BankView<T>& bank, int n_threads
     }
 }
 
-#define KDFAST_INSTANTIATE(T)                                                                                    \
-    template bool train<T>(T*, const BankView<T>&, const Samples<T>&, const Samples<T>*, const Schedule&,        \
-                           const Records&, int, Interrupt);                                                      \
-    template bool logits<T>(T*, const T*, const BankView<T>&, const T*, std::int64_t, int, Interrupt);           \
-    template std::int64_t activation_chunk<T>(std::int64_t, std::int64_t);                                       \
-    template std::int64_t activation_bytes<T>(std::int64_t, std::int64_t);                                       \
+#define KDFAST_INSTANTIATE(T)                                                                             \
+    template bool train<T>(T*, const BankView<T>&, const Samples<T>&, const Samples<T>*, const Schedule&, \
+                           const Records&, int, Interrupt);                                               \
+    template bool logits<T>(T*, const T*, const BankView<T>&, const T*, std::int64_t, int, Interrupt);    \
+    template std::int64_t activation_chunk<T>(std::int64_t, std::int64_t);                                \
+    template std::int64_t activation_bytes<T>(std::int64_t, std::int64_t);                                \
     template void max_drift<T>(double*, const T*, const BankView<T>&, int);
 KDFAST_INSTANTIATE(float)
 KDFAST_INSTANTIATE(double)

@@ -33,10 +33,10 @@ struct Samples {
 
 // Per-network hyperparameters.
 struct Schedule {
-    const double* lr;             // (K,)
-    const double* radius;         // (K,) infinity: this network is not projected
-    const double* tau;            // (K,) temperatures
-    const std::int64_t* column;   // (K,) target column of each network
+    const double* lr;            // (K,)
+    const double* radius;        // (K,) infinity: this network is not projected
+    const double* tau;           // (K,) temperatures
+    const std::int64_t* column;  // (K,) target column of each network
     Projection projection;
     std::int64_t steps, record_every;
 };
@@ -45,11 +45,11 @@ struct Schedule {
 // steps t = 0, record_every, 2 record_every, ... below `steps`, and then
 // t = steps: the weights the fit ends with.
 struct Records {
-    double* loss;        // (T_rec, K) L(W_t)
-    double* train_acc;   // (T_rec, K) or nullptr
-    double* test_loss;   // (T_rec, K) or nullptr
-    double* test_acc;    // (T_rec, K) or nullptr
-    double* mean_loss;   // (K,) mean of L(W_t) over every step t < steps
+    double* loss;       // (T_rec, K) L(W_t)
+    double* train_acc;  // (T_rec, K) or nullptr
+    double* test_loss;  // (T_rec, K) or nullptr
+    double* test_acc;   // (T_rec, K) or nullptr
+    double* mean_loss;  // (K,) mean of L(W_t) over every step t < steps
 };
 
 // T_rec for a schedule.

@@ -17,8 +17,7 @@ inline double update_neuron(T* wn,        // (d,) out
                             const T* w,   // (d,)
                             const T* w0,  // (d,)
                             const T* g,   // (d,) sum_i R[k, i] 1[<w, x_i> > 0] x_i
-                            T a, double lr, double radius, std::int64_t width, Projection projection,
-                            std::int64_t d) {
+                            T a, double lr, double radius, std::int64_t width, Projection projection, std::int64_t d) {
     const double width_scale = 1.0 / std::sqrt(static_cast<double>(width));
     const T step = static_cast<T>(lr * static_cast<double>(a) * width_scale);
     // The squared norm in kParts running sums, coordinate c in sum c % kParts,

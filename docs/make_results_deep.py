@@ -113,7 +113,11 @@ def tables() -> str:
             s = comparison.summary(["test_acc", "teacher_agreement"]).set_index(["metric", "width"])
             for i, width in enumerate(sorted(comparison.table["width"].unique())):
                 acc, agree = s.loc[("test_acc", width)], s.loc[("teacher_agreement", width)]
-                head = (f"{level.split('=')[1]}", f"{p['teacher_test_acc']:.3f} ({p['teacher_clean_train_acc']:.3f})") if i == 0 else ("", "")
+                head = (
+                    (f"{level.split('=')[1]}", f"{p['teacher_test_acc']:.3f} ({p['teacher_clean_train_acc']:.3f})")
+                    if i == 0
+                    else ("", "")
+                )
                 out.append(f"| {head[0]} | {head[1]} | {width} | {acc.soft_mean:.3f} ± {acc.soft_sd:.3f} | "
                            f"{acc.hard_mean:.3f} ± {acc.hard_sd:.3f} | {acc.gap_mean:+.3f} ± {acc.gap_sd:.3f} | "
                            f"{agree.soft_mean:.3f} | {agree.hard_mean:.3f} |")  # fmt: skip
@@ -125,7 +129,9 @@ def tables() -> str:
                    + f"; largest width {gaps.index[-1]}: " + ", ".join(f"{v:+.3f}" for v in gaps.iloc[-1]) + "\n")  # fmt: skip
         positive = int((result.table.pivot_table(index=["dataset", "width", "seed"], columns="mode", values="test_acc")
                         .eval("soft - hard") > 0).sum())  # fmt: skip
-        out.append(f"Paired (width, seed, noise) cells where soft beats hard: {positive} of {len(result.table) // 2}.\n")
+        out.append(
+            f"Paired (width, seed, noise) cells where soft beats hard: {positive} of {len(result.table) // 2}.\n"
+        )
     return "\n".join(out)
 
 
@@ -133,7 +139,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", action="store_true", help="only print the tables from docs/results/deep/")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--configs", default=",".join(CONFIGS), help=f"which runs (default: all of {', '.join(CONFIGS)})")
+    parser.add_argument(
+        "--configs", default=",".join(CONFIGS), help=f"which runs (default: all of {', '.join(CONFIGS)})"
+    )
     args = parser.parse_args()
     configs = args.configs.split(",")
     unknown = sorted(set(configs) - set(CONFIGS))

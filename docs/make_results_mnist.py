@@ -184,7 +184,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tables", action="store_true", help="only print the tables from docs/results/mnist/")
     parser.add_argument("--rank", action="store_true", help="also rank all 45 pairs by gamma")
-    parser.add_argument("--path", default=None, help="directory of the MNIST IDX files (default: $KDFAST_MNIST, then the subset)")
+    parser.add_argument(
+        "--path", default=None, help="directory of the MNIST IDX files (default: $KDFAST_MNIST, then the subset)"
+    )
     args = parser.parse_args()
     if not args.tables:
         run(args.path)

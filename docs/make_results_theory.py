@@ -37,7 +37,9 @@ def main(argv=None):
     parser.add_argument("--eps", type=float, default=0.3, help="target average loss (default 0.3)")
     parser.add_argument("--lr", type=float, default=8.0, help="step size (default 8, kdfast's)")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--mnist", default=None, metavar="A/B", help="also one MNIST pair, e.g. 3/5 (needs kdfast[data])")
+    parser.add_argument(
+        "--mnist", default=None, metavar="A/B", help="also one MNIST pair, e.g. 3/5 (needs kdfast[data])"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the script")
     args = parser.parse_args(argv)
     dims = [int(d) for d in args.dims.split(",")]

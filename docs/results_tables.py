@@ -1,6 +1,6 @@
 """Print the Markdown tables of docs/RESULTS.md from the results docs/make_results.sh wrote.
 
-    python docs/results_tables.py
+python docs/results_tables.py
 """
 
 import json

@@ -206,9 +206,26 @@ def per_network(value, K):
     return np.broadcast_to(np.asarray(value, dtype=np.float64), (K,)).copy()
 
 
-def fit(W0, a, widths, X, target, *, steps, lr=1.0, radius=None, projection="neuron",
-        temperature=1.0, target_index=None, y=None, X_test=None, y_test=None,
-        target_test=None, record_every=1, W=None):
+def fit(
+    W0,
+    a,
+    widths,
+    X,
+    target,
+    *,
+    steps,
+    lr=1.0,
+    radius=None,
+    projection="neuron",
+    temperature=1.0,
+    target_index=None,
+    y=None,
+    X_test=None,
+    y_test=None,
+    target_test=None,
+    record_every=1,
+    W=None,
+):
     """Projected gradient descent for all networks at once, mirroring StudentBank.fit.
 
     W is the starting point (defaults to W0; pass the current weights to

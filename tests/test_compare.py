@@ -14,8 +14,9 @@ from kdfast.experiments import Comparison
 WIDTHS, SEEDS = [1, 3, 8], [0, 7]
 # One thread: these tests are not about threads (results do not depend on
 # them), and a single thread is fastest on a small, busy machine.
-SETTINGS = dict(steps=37, lr=2.0, radius=3.0, projection="neuron", temperature=2.0, record_every=4, dtype=np.float64,
-                n_threads=1)
+SETTINGS = dict(
+    steps=37, lr=2.0, radius=3.0, projection="neuron", temperature=2.0, record_every=4, dtype=np.float64, n_threads=1
+)
 
 
 def sigmoid(f):
@@ -95,7 +96,9 @@ def test_table_and_curves_match_independent_engine_fits(data, result):
         np.testing.assert_array_equal(mine["step"], history.steps)
         for name in ("loss", "train_acc", "test_loss", "test_acc"):
             np.testing.assert_allclose(mine[name], getattr(history, name)[:, 0], rtol=1e-12, err_msg=name)
-    assert result.params["teacher_train_acc"] == np.mean(np.sign(LinearTeacher().fit(data.X_train, None).logits(data.X_train)) == data.y_train)
+    assert result.params["teacher_train_acc"] == np.mean(
+        np.sign(LinearTeacher().fit(data.X_train, None).logits(data.X_train)) == data.y_train
+    )
 
 
 def test_soft_and_hard_students_of_a_seed_start_from_the_same_weights(data):

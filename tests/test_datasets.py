@@ -260,7 +260,12 @@ def test_bad_input(make, kwargs, error, match):
     [
         (([[1.0, 2.0]], [1, 1, 1]), {}, ValueError, r"y: expected shape \(1,\)"),
         (([[1.0, np.nan], [1.0, 0.0]], [1, -1]), {}, ValueError, "X: contains NaN"),
-        (([[1.0], [2.0]], [1, 1]), {}, ValueError, "y: all labels are \\+1; the training labels must contain both classes"),
+        (
+            ([[1.0], [2.0]], [1, 1]),
+            {},
+            ValueError,
+            "y: all labels are \\+1; the training labels must contain both classes",
+        ),
         (([[1.0], [2.0]], [1, 2]), {}, ValueError, "y: labels must be in"),
         (([[1.0], [2.0]], [1, -1], [[1.0, 2.0]], [1]), {}, ValueError, "X_test"),
         (([[1.0], [2.0]], [1, -1], [[1.0]]), {}, ValueError, "X_test and y_test"),

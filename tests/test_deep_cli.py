@@ -30,7 +30,9 @@ def test_deep_prints_the_soft_vs_hard_table_and_writes_outputs(tmp_path, capsys)
 def test_deep_vary_runs_one_comparison_per_value(capsys):
     pytest.importorskip("torch")
     pytest.importorskip("sklearn")
-    code, out, err = run(["deep", *SMALL, "--widths", "1", "--seeds", "1", "--arch", "mlp", "--vary", "flip=0,0.4"], capsys)
+    code, out, err = run(
+        ["deep", *SMALL, "--widths", "1", "--seeds", "1", "--arch", "mlp", "--vary", "flip=0,0.4"], capsys
+    )
     assert code == 0, err
     assert "== digits, flip=0" in out and "== digits, flip=0.4" in out
 

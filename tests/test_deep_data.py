@@ -118,8 +118,11 @@ def _write_cifar(directory, per_batch=3, labels_key=b"labels", protocol=2):
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         data = rng.integers(0, 256, (per_batch, 3072)).astype(np.uint8)
         data[0, :1024], data[0, 1024:] = 255, 0  # a red image
-        batch = {b"batch_label": name.encode(), labels_key: [int(v) for v in rng.integers(0, 10, per_batch)],
-                 b"data": data}
+        batch = {
+            b"batch_label": name.encode(),
+            labels_key: [int(v) for v in rng.integers(0, 10, per_batch)],
+            b"data": data,
+        }
         with open(directory / name, "wb") as f:
             pickle.dump(batch, f, protocol=protocol)
 

@@ -41,7 +41,9 @@ def test_soft_loss_is_tau_squared_kl_by_hand_and_by_torch(tau):
         by_hand += sum(math.exp(lp) * (lp - lq) for lp, lq in zip(log_p, log_q))
     by_hand *= tau**2 / 5
     assert losses.soft_loss(s, t, tau).item() == pytest.approx(by_hand, rel=1e-12)
-    reference = tau**2 * F.kl_div(F.log_softmax(s / tau, -1), F.log_softmax(t / tau, -1), reduction="batchmean", log_target=True)
+    reference = tau**2 * F.kl_div(
+        F.log_softmax(s / tau, -1), F.log_softmax(t / tau, -1), reduction="batchmean", log_target=True
+    )
     torch.testing.assert_close(losses.soft_loss(s, t, tau), reference, **TOL)
 
 
@@ -79,7 +81,10 @@ def test_mixed_loss_weighs_soft_and_hard():
 
 def test_a_stack_gets_one_loss_per_model_with_its_own_temperature_and_alpha():
     g = torch.Generator().manual_seed(2)
-    s, t = torch.randn(3, 5, 4, generator=g, dtype=torch.float64), torch.randn(3, 5, 4, generator=g, dtype=torch.float64)
+    s, t = (
+        torch.randn(3, 5, 4, generator=g, dtype=torch.float64),
+        torch.randn(3, 5, 4, generator=g, dtype=torch.float64),
+    )
     y = torch.randint(0, 4, (3, 5), generator=g)
     tau, alpha = torch.tensor([1.0, 2.0, 4.0], dtype=torch.float64), torch.tensor([1.0, 0.5, 0.0], dtype=torch.float64)
     stacked = losses.distillation_loss(s, y, t, tau, alpha)

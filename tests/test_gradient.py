@@ -62,12 +62,11 @@ def fd_gradient(W0, a, X, P, tau):
     K = len(WIDTHS)
     E = H * np.eye(M * d).reshape(M * d, M, d)  # copy i moves coordinate i
     copies = np.concatenate([W0 + E, W0 - E])  # (2Md, M, d)
-    bank = kdfast.StudentBank.from_arrays(copies.reshape(-1, d), np.tile(a, 2 * M * d),
-                                          np.tile(WIDTHS, 2 * M * d))
+    bank = kdfast.StudentBank.from_arrays(copies.reshape(-1, d), np.tile(a, 2 * M * d), np.tile(WIDTHS, 2 * M * d))
     F = bank.logits(X).reshape(X.shape[0], 2 * M * d, K)
     L = ref.pointwise_loss(F, P[:, None, :], tau).mean(axis=0)  # (2Md, K)
     net_of_coordinate = np.repeat(np.repeat(np.arange(K), WIDTHS), d)  # (Md,)
-    diff = L[: M * d] - L[M * d:]
+    diff = L[: M * d] - L[M * d :]
     return (diff[np.arange(M * d), net_of_coordinate] / (2 * H)).reshape(M, d)
 
 

@@ -113,7 +113,9 @@ def test_no_private_name_crosses_a_module_line():
     for name in SOURCES:
         aliases = set()
         for target, names, line in imports(name):
-            crossings += [f"{name}:{line} imports {target}.{n}" for n in names if n.startswith("_") and not n.startswith("__")]
+            crossings += [
+                f"{name}:{line} imports {target}.{n}" for n in names if n.startswith("_") and not n.startswith("__")
+            ]
         nodes = [node for tree in trees(name) for node in ast.walk(tree)]
         for node in nodes:
             if isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").startswith("kdfast")):
@@ -299,7 +301,11 @@ def test_teachers_survive_scikit_learn_clone(task, teacher):
     twin = base.clone(teacher)
     assert type(twin) is type(teacher) and twin is not teacher
     for name, value in teacher.get_params().items():  # equal copies of the parameters
-        assert np.array_equal(getattr(twin, name), value) if isinstance(value, np.ndarray) else getattr(twin, name) == value
+        assert (
+            np.array_equal(getattr(twin, name), value)
+            if isinstance(value, np.ndarray)
+            else getattr(twin, name) == value
+        )
     np.testing.assert_array_equal(twin.fit(X, y).logits(X), teacher.fit(X, y).logits(X))
 
 
@@ -341,5 +347,7 @@ def test_an_interrupted_run_stops_its_thread_jobs_and_forgets_them():
 
 def test_serial_runs_are_never_cancelled():
     calls = []
-    result = _jobs.run_jobs(functools.partial(calls.append), {"a": (1,), "b": (2,)}, executor=None, progress=False, desc="t")
+    result = _jobs.run_jobs(
+        functools.partial(calls.append), {"a": (1,), "b": (2,)}, executor=None, progress=False, desc="t"
+    )
     assert calls == [1, 2] and result == {"a": None, "b": None}

@@ -37,7 +37,9 @@ EDGES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 
 dtypes = st.sampled_from([np.float32, np.float64])
 dims = st.sampled_from(EDGES)
 sample_counts = st.one_of(st.sampled_from(EDGES), st.integers(1, 70))
-width_lists = st.lists(st.one_of(st.sampled_from(EDGES + (29, 37)), st.integers(1, 40)), min_size=1, max_size=4, unique=True)
+width_lists = st.lists(
+    st.one_of(st.sampled_from(EDGES + (29, 37)), st.integers(1, 40)), min_size=1, max_size=4, unique=True
+)
 seed_lists = st.lists(st.one_of(st.integers(0, 2**64 - 1), st.sampled_from([0, 1, 2**63, 2**64 - 1])),
                       min_size=1, max_size=2, unique=True)  # fmt: skip
 projections = st.sampled_from(["neuron", "network", None])

@@ -51,7 +51,8 @@ def assert_close(actual, desired, tol, what):
     worst = np.unravel_index(np.argmax(err - bound), err.shape)
     assert np.all(err <= bound), (
         f"{what}: worst at {worst}: kdfast {actual[worst]!r} reference {desired[worst]!r} "
-        f"|diff| {err[worst]:.3e} > bound {bound[worst]:.3e}")
+        f"|diff| {err[worst]:.3e} > bound {bound[worst]:.3e}"
+    )
 
 
 def make_data(n=50, d=D, seed=0):
@@ -152,9 +153,18 @@ def test_fit_per_network_params(dtype, projection, kind, steps):
     _, _, _, target_test = targets(kind, X_test, y_test, p_test)
     X, target, X_test, target_test = as_dtype(dtype, X, target, X_test, target_test)
     radius = None if projection is None else RADIUS
-    kw = dict(steps=steps, lr=LR, radius=radius, projection=projection or "neuron",
-              temperature=TEMPERATURE, target_index=index, y=y_fit,
-              X_test=X_test, y_test=y_test, target_test=target_test)
+    kw = dict(
+        steps=steps,
+        lr=LR,
+        radius=radius,
+        projection=projection or "neuron",
+        temperature=TEMPERATURE,
+        target_index=index,
+        y=y_fit,
+        X_test=X_test,
+        y_test=y_test,
+        target_test=target_test,
+    )
     hist = bank.fit(X, target, **kw)
     want = ref.fit(W0, a, widths, X, target, **kw)
     if projection is not None and steps > 1:
@@ -191,8 +201,14 @@ def test_fit_from_arrays(dtype):
     bank = kdfast.StudentBank.from_arrays(W0, a, widths)
     X, y, p = make_data(n=40, d=4, seed=4)
     X, p = as_dtype(dtype, X, p)
-    kw = dict(steps=10, lr=np.array([1.0, 3.0]), radius=np.array([0.4, 0.8]),
-              projection="network", temperature=np.array([2.0, 0.7]), y=y)
+    kw = dict(
+        steps=10,
+        lr=np.array([1.0, 3.0]),
+        radius=np.array([0.4, 0.8]),
+        projection="network",
+        temperature=np.array([2.0, 0.7]),
+        y=y,
+    )
     hist = bank.fit(X, p, **kw)
     want = ref.fit(W0, a, widths, X, p, **kw)
     assert want.n_projected > 0
@@ -219,9 +235,12 @@ def test_record_every_and_zero_steps(dtype):
     np.testing.assert_array_equal(hist0.steps, [0])
     assert hist0.loss.shape == (1, K)
     assert np.all(np.isnan(hist0.mean_loss)) and hist0.mean_loss.shape == (K,)
-    assert_close(hist0.final_loss, ref.loss(ref.logits(W0, a, widths, X),
-                                            ref.target_matrix(p, K), TEMPERATURE),
-                 TOL[dtype], "final_loss at W0")
+    assert_close(
+        hist0.final_loss,
+        ref.loss(ref.logits(W0, a, widths, X), ref.target_matrix(p, K), TEMPERATURE),
+        TOL[dtype],
+        "final_loss at W0",
+    )
     np.testing.assert_array_equal(hist0.max_drift, np.zeros(K))
     np.testing.assert_array_equal(bank.W, bank.W0)
 
@@ -259,7 +278,7 @@ def test_projection_respects_radius(dtype, projection):
     row = np.linalg.norm(diff, axis=1)
     offsets = np.asarray(bank.offsets)
     for k in range(K):
-        m, rows = widths[k], row[offsets[k]:offsets[k + 1]]
+        m, rows = widths[k], row[offsets[k] : offsets[k + 1]]
         drift = rows.max() * np.sqrt(m)
         if projection == "neuron":
             assert np.all(rows <= R[k] / np.sqrt(m) + slack), f"network {k}"
@@ -269,8 +288,7 @@ def test_projection_respects_radius(dtype, projection):
             frob = np.sqrt(np.sum(rows**2))
             assert frob <= R[k] + slack * np.sqrt(m), f"network {k}"
             assert frob >= R[k] * (1 - 1e-3), "the projection should be active"
-        np.testing.assert_allclose(hist.max_drift[k], drift, rtol=10 * np.finfo(dtype).eps,
-                                   atol=slack * np.sqrt(m))
+        np.testing.assert_allclose(hist.max_drift[k], drift, rtol=10 * np.finfo(dtype).eps, atol=slack * np.sqrt(m))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -297,8 +315,7 @@ def test_continuation_and_reset(dtype, projection):
     X, y, p = make_data(seed=11)
     X, p = as_dtype(dtype, X, p)
     radius = None if projection is None else RADIUS
-    kw = dict(lr=LR, radius=radius, projection=projection or "neuron",
-              temperature=TEMPERATURE, y=y)
+    kw = dict(lr=LR, radius=radius, projection=projection or "neuron", temperature=TEMPERATURE, y=y)
     once, *_ = new_bank(dtype)
     h10 = once.fit(X, p, steps=10, **kw)
     twice, *_ = new_bank(dtype)
@@ -330,8 +347,7 @@ def test_thread_count_does_not_change_results(dtype):
     results = []
     for n_threads in (1, 2):
         bank, *_ = new_bank(dtype)
-        hist = bank.fit(X, p, steps=5, lr=LR, radius=RADIUS, temperature=TEMPERATURE,
-                        n_threads=n_threads)
+        hist = bank.fit(X, p, steps=5, lr=LR, radius=RADIUS, temperature=TEMPERATURE, n_threads=n_threads)
         results.append((bank.W.copy(), hist.loss))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])

@@ -62,7 +62,9 @@ def test_dask_cluster_equals_serial(datasets, serial):
     # Two single-threaded workers in this process: the jobs still run in
     # parallel (the engine releases the GIL) without the seconds that
     # starting worker processes takes on a small machine.
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
         with distributed.Client(cluster) as client:
             parallel = kdfast.sweep(datasets, executor=client.get_executor(), **SETTINGS)
     assert_same_results(parallel, serial)
@@ -124,8 +126,12 @@ def test_plot_widths_has_a_row_per_dataset(serial, tmp_path):
         ({1: ds.xor2(n=5, d=3)}, {}, TypeError, "names must be non-empty strings"),
         ({"a": ds.xor2(n=5, d=3)}, {"executor": "dask"}, TypeError, "executor: expected a concurrent.futures.Executor"),
         ({"a": ds.xor2(n=5, d=3)}, {"teacher": np.zeros(5)}, ValueError, "teacher: outputs given as arrays"),
-        ({"a": ds.xor2(n=5, d=3)}, {"teacher": kdfast.ArrayTeacher(train_logits=np.zeros(5))}, ValueError,
-         "belong to one data set"),
+        (
+            {"a": ds.xor2(n=5, d=3)},
+            {"teacher": kdfast.ArrayTeacher(train_logits=np.zeros(5))},
+            ValueError,
+            "belong to one data set",
+        ),
         ({"a": ds.xor2(n=5, d=3)}, {"temperature": -1.0}, ValueError, "temperature"),
     ],
 )

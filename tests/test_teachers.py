@@ -160,7 +160,11 @@ def test_array_teacher_from_probabilities():
         ({"train_logits": np.zeros(5)}, ValueError, "logits: expected 6 values"),
         ({"train_logits": np.full(6, np.nan)}, ValueError, "logits: contains NaN"),
         ({"train_proba": np.full(6, 1.5)}, ValueError, "proba: probabilities must lie in \\[0, 1\\]"),
-        ({"train_logits": np.zeros(6), "test_logits": np.zeros(2), "test_proba": np.zeros(2)}, ValueError, "exactly one"),
+        (
+            {"train_logits": np.zeros(6), "test_logits": np.zeros(2), "test_proba": np.zeros(2)},
+            ValueError,
+            "exactly one",
+        ),
         ({"train_logits": np.zeros(6), "test_logits": np.zeros(3), "X_test": np.zeros((2, 2))}, ValueError, "X_test"),
         ({"train_logits": np.zeros(6), "X_test": np.zeros((2, 2))}, ValueError, "X_test: given without"),
         ({"train_logits": np.zeros((6, 2))}, ValueError, "logits: expected a vector"),
@@ -175,7 +179,12 @@ def test_array_teacher_bad_input(kwargs, error, match):
 
 @pytest.mark.parametrize(
     "teacher",
-    [kdfast.KernelTeacher(), kdfast.MarginTeacher(), kdfast.NetworkTeacher(width=8), kdfast.ArrayTeacher(train_logits=[0.0])],
+    [
+        kdfast.KernelTeacher(),
+        kdfast.MarginTeacher(),
+        kdfast.NetworkTeacher(width=8),
+        kdfast.ArrayTeacher(train_logits=[0.0]),
+    ],
     ids=lambda t: type(t).__name__,
 )
 def test_not_fitted(teacher):
@@ -204,7 +213,9 @@ def test_bad_parameters(teacher, error, match):
         teacher.fit(X, y)
 
 
-@pytest.mark.parametrize("make", [kdfast.KernelTeacher, kdfast.MarginTeacher, lambda: kdfast.NetworkTeacher(width=8, steps=2)])
+@pytest.mark.parametrize(
+    "make", [kdfast.KernelTeacher, kdfast.MarginTeacher, lambda: kdfast.NetworkTeacher(width=8, steps=2)]
+)
 def test_bad_data(make):
     X, y = clusters(20, 3, seed=11)
     with pytest.raises(ValueError, match="labels must be in \\{-1, \\+1\\} or \\{0, 1\\}"):

@@ -25,8 +25,7 @@ def torch_loss(W, a, X, P, tau):
     F = torch.zeros(X.shape[0], K, dtype=torch.float64).index_add_(1, net, H)
     u = F / tau
     logsig = torch.nn.functional.logsigmoid
-    kl = (torch.xlogy(P, P) + torch.xlogy(1 - P, 1 - P)
-          - P * logsig(u) - (1 - P) * logsig(-u))
+    kl = torch.xlogy(P, P) + torch.xlogy(1 - P, 1 - P) - P * logsig(u) - (1 - P) * logsig(-u)
     return (tau**2 * kl).mean(dim=0)
 
 
@@ -52,8 +51,7 @@ def torch_pgd_step(W0, a, X, P, tau, lr, radius, projection):
 def close(actual, desired, what):
     actual, desired = np.asarray(actual, np.float64), np.asarray(desired, np.float64)
     scale = np.max(np.abs(desired), axis=0, keepdims=True) if desired.ndim == 2 else 0.0
-    np.testing.assert_array_less(np.abs(actual - desired), TOL * (np.abs(desired) + scale) + 1e-300,
-                                 err_msg=what)
+    np.testing.assert_array_less(np.abs(actual - desired), TOL * (np.abs(desired) + scale) + 1e-300, err_msg=what)
 
 
 @pytest.mark.parametrize("projection", ["neuron", "network"])
@@ -73,11 +71,9 @@ def test_one_pgd_step_matches_torch(projection):
     bank = kdfast.StudentBank.from_arrays(W0, a, WIDTHS)
     hist = bank.fit(X, p, steps=1, lr=lr, radius=radius, projection=projection, temperature=tau)
 
-    t = {name: torch.from_numpy(v) for name, v in
-         dict(a=a, X=X, tau=tau, lr=lr, radius=radius).items()}
+    t = {name: torch.from_numpy(v) for name, v in dict(a=a, X=X, tau=tau, lr=lr, radius=radius).items()}
     P = torch.from_numpy(p)[:, None].expand(n, K)
-    W1, L0, clipped, free = torch_pgd_step(W0, t["a"], t["X"], P, t["tau"], t["lr"],
-                                           t["radius"], projection)
+    W1, L0, clipped, free = torch_pgd_step(W0, t["a"], t["X"], P, t["tau"], t["lr"], t["radius"], projection)
     assert clipped and free, "the step should be projected for some neurons and not others"
     L1 = torch_loss(W1, t["a"], t["X"], P, t["tau"])
 

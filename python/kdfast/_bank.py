@@ -147,7 +147,7 @@ class StudentBank:
 
     @property
     def init(self) -> str | None:
-        """"gaussian" or "symmetric"; None for `from_arrays` banks."""
+        """ "gaussian" or "symmetric"; None for `from_arrays` banks."""
         return self._init
 
     @property
@@ -281,7 +281,9 @@ class StudentBank:
         itemsize = self.dtype.itemsize
         check.ensure_memory(
             3 * self.n_neurons * self.d * itemsize  # weights, their update, the copy this fit returns
-            + (n + n_test) * self.d * itemsize + (2 * n + n_test) * K * itemsize + 8 * self.n_neurons
+            + (n + n_test) * self.d * itemsize
+            + (2 * n + n_test) * K * itemsize
+            + 8 * self.n_neurons
             + _core.activation_bytes(self.n_neurons, n, self.dtype == np.float32),
             f"fitting {K} networks of {self.n_neurons} neurons on {n} samples",
         )
@@ -303,7 +305,9 @@ class StudentBank:
         K = self.n_networks
         if target_index is None:
             if C > 1:
-                raise check.InputValueError(f"target_index: required when target has {C} columns (one column per network)")
+                raise check.InputValueError(
+                    f"target_index: required when target has {C} columns (one column per network)"
+                )
             return np.zeros(K, dtype=np.int64)
         index = check.real_array(target_index, "target_index")
         if index.dtype.kind not in "iu":

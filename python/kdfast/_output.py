@@ -29,7 +29,9 @@ def add_running(p: argparse.ArgumentParser, *, parallel: bool) -> None:
     if parallel:
         where = g.add_mutually_exclusive_group()
         where.add_argument("--jobs", type=int, default=None, help="run the data sets in this many local processes")
-        where.add_argument("--dask", metavar="ADDRESS", help="run the data sets on a Dask scheduler (pip install kdfast[dask])")
+        where.add_argument(
+            "--dask", metavar="ADDRESS", help="run the data sets on a Dask scheduler (pip install kdfast[dask])"
+        )
     g.add_argument("--out", metavar="DIR", help="write the table, run.json (parameters, environment) and plot.png here")
     g.add_argument("--format", choices=OUTPUT_FORMATS, default="csv",
                    help="format of the table in --out (json and parquet keep the curves too; default csv)")  # fmt: skip

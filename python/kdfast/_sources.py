@@ -128,7 +128,9 @@ def _idx_file(directory: str, stem: str, name: str) -> str:
         full = os.path.join(directory, candidate)
         if os.path.isfile(full):
             return full
-    raise FileNotFoundError(f"{name}: {directory!r} holds no {stem} (nor {stem}.gz); MNIST needs {', '.join(MNIST_FILES)}")
+    raise FileNotFoundError(
+        f"{name}: {directory!r} holds no {stem} (nor {stem}.gz); MNIST needs {', '.join(MNIST_FILES)}"
+    )
 
 
 def _read_directory(directory, name: str, source: str) -> ImageSet:
@@ -228,13 +230,17 @@ def read_cifar_batch(path, name: str) -> tuple[np.ndarray, np.ndarray]:
         raise check.InputValueError(f"{name}: {os.fspath(path)!r} is not a CIFAR-10 python batch (no dict inside)")
     batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
     if "data" not in batch or "labels" not in batch:
-        raise check.InputValueError(f"{name}: {os.fspath(path)!r} lacks the 'data' or 'labels' entry of a CIFAR-10 batch")
+        raise check.InputValueError(
+            f"{name}: {os.fspath(path)!r} lacks the 'data' or 'labels' entry of a CIFAR-10 batch"
+        )
     X, y = np.asarray(batch["data"]), np.asarray(batch["labels"])
     if X.dtype != np.uint8 or X.ndim != 2 or X.shape[1] != _CIFAR10_PIXELS:
         raise check.InputValueError(f"{name}: {os.fspath(path)!r}: expected uint8 data of shape (N, {_CIFAR10_PIXELS}), "
                          f"got {X.dtype} {X.shape}")  # fmt: skip
     if y.shape != (X.shape[0],) or y.dtype.kind not in "iu" or (y.size and (y.min() < 0 or y.max() > 9)):
-        raise check.InputValueError(f"{name}: {os.fspath(path)!r}: expected {X.shape[0]} labels in 0..9, got {y.dtype} {y.shape}")
+        raise check.InputValueError(
+            f"{name}: {os.fspath(path)!r}: expected {X.shape[0]} labels in 0..9, got {y.dtype} {y.shape}"
+        )
     return X, y.astype(np.int64)
 
 

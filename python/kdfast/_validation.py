@@ -183,14 +183,21 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
         raise InputValueError(f"{name}: contains NaN or infinity")
 
 
-def matrix(value, name: str, dtype=None, *, columns: int | None = None, min_rows: int = 1, copy: bool = False) -> np.ndarray:
+def matrix(
+    value, name: str, dtype=None, *, columns: int | None = None, min_rows: int = 1, copy: bool = False
+) -> np.ndarray:
     """A finite 2-D (n, columns) matrix with n >= min_rows and at least one column, C-contiguous in `dtype`.
 
     dtype None keeps float32 and turns anything else into float64. With
     `copy`, the result never shares memory with `value`.
     """
     arr = real_array(value, name)
-    if arr.ndim != 2 or arr.shape[0] < min_rows or arr.shape[1] < 1 or (columns is not None and arr.shape[1] != columns):
+    if (
+        arr.ndim != 2
+        or arr.shape[0] < min_rows
+        or arr.shape[1] < 1
+        or (columns is not None and arr.shape[1] != columns)
+    ):
         want = f"(n, {columns})" if columns is not None else "(n, d)"
         raise InputValueError(f"{name}: expected shape {want}, a 2-D array with n >= {min_rows}, got {arr.shape}")
     _check_finite(arr, name)
@@ -240,7 +247,9 @@ def targets(value, name: str, n: int) -> tuple[np.ndarray, np.ndarray | None]:
                 )
             P[:, c] = (1.0 + column) / 2.0
         elif (column > 1).any():
-            raise InputValueError(f"{name}: column {c}: probabilities must lie in [0, 1], got a maximum of {column.max()}")
+            raise InputValueError(
+                f"{name}: column {c}: probabilities must lie in [0, 1], got a maximum of {column.max()}"
+            )
     hard = P.shape[1] == 1 and np.isin(P, (0.0, 1.0)).all()
     return P, ((2 * P[:, 0] - 1).astype(np.int8) if hard else None)
 

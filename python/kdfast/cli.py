@@ -69,15 +69,27 @@ def _add_training(p: argparse.ArgumentParser, *, teacher_params: str | None) -> 
     g.add_argument("--teacher-param", action="append", default=[], metavar="KEY=VALUE",
                    help="an option of the teacher, e.g. steps=300 or width=2048 (repeatable)"
                    + (f"; the kernel teacher's default here: {teacher_params}" if teacher_params else ""))  # fmt: skip
-    g.add_argument("--teacher-logits", metavar="FILE.npy", help="the teacher's logits on the training inputs (--teacher array)")
+    g.add_argument(
+        "--teacher-logits", metavar="FILE.npy", help="the teacher's logits on the training inputs (--teacher array)"
+    )
     g.add_argument("--teacher-test-logits", metavar="FILE.npy", help="and on the test inputs (optional)")
     widths = list(compare_default("widths"))
     g.add_argument("--widths", type=_specs.widths, default=widths,
                    help=f"e.g. 1,2,4 or 1:256:x2 (default {','.join(map(str, widths))})")  # fmt: skip
     g.add_argument("--seeds", type=_specs.seeds, default=compare_default("seeds"),
                    help=f"a count or a list: 3 (seeds 0-2), 0,5,9, or 5, (seed 5 alone) (default {compare_default('seeds')})")  # fmt: skip
-    g.add_argument("--steps", type=int, default=compare_default("steps"), help=f"gradient steps (default {compare_default('steps')})")
-    g.add_argument("--lr", type=_specs.number, default=compare_default("lr"), help=f"learning rate (default {compare_default('lr'):g})")
+    g.add_argument(
+        "--steps",
+        type=int,
+        default=compare_default("steps"),
+        help=f"gradient steps (default {compare_default('steps')})",
+    )
+    g.add_argument(
+        "--lr",
+        type=_specs.number,
+        default=compare_default("lr"),
+        help=f"learning rate (default {compare_default('lr'):g})",
+    )
     g.add_argument("--radius", type=_specs.radius, default=compare_default("radius"),
                    help=f"projection radius, or none for plain gradient descent (default {str(compare_default('radius')).lower()})")  # fmt: skip
     g.add_argument("--projection", choices=("neuron", "network"), default=compare_default("projection"),
@@ -88,7 +100,9 @@ def _add_training(p: argparse.ArgumentParser, *, teacher_params: str | None) -> 
     g.add_argument("--record-every", type=int, default=compare_default("record_every"),
                    help="record curves every this many steps (default: ~100 points)")  # fmt: skip
     dtype = np.dtype(compare_default("dtype")).name
-    g.add_argument("--dtype", choices=("float32", "float64"), default=dtype, help=f"students' precision (default {dtype})")
+    g.add_argument(
+        "--dtype", choices=("float32", "float64"), default=dtype, help=f"students' precision (default {dtype})"
+    )
     g.add_argument("--init", choices=check.INITS, default=compare_default("init"),
                    help="students' start: gaussian, or symmetric pairs (w, a), (w, -a) with f = 0 (even widths)")  # fmt: skip
     p.set_defaults(default_teacher_params=teacher_params)
@@ -294,8 +308,15 @@ def parser() -> argparse.ArgumentParser:
 
     cmp = commands.add_parser("compare", help="soft- vs hard-label students by width, on one data set",
                               description=f"Default data: {DEFAULT_DATA}; kernel teacher with {DEFAULT_TEACHER_PARAMS}.")  # fmt: skip
-    cmp.add_argument("--data", default=DEFAULT_DATA, metavar="SPEC", help=f"NAME[:KEY=VALUE,...] (default {DEFAULT_DATA})")
-    cmp.add_argument("--eps", type=_specs.number, default=DEFAULT_EPS, help=f"average-loss target for neurons needed (default {DEFAULT_EPS:g})")
+    cmp.add_argument(
+        "--data", default=DEFAULT_DATA, metavar="SPEC", help=f"NAME[:KEY=VALUE,...] (default {DEFAULT_DATA})"
+    )
+    cmp.add_argument(
+        "--eps",
+        type=_specs.number,
+        default=DEFAULT_EPS,
+        help=f"average-loss target for neurons needed (default {DEFAULT_EPS:g})",
+    )
     _add_training(cmp, teacher_params=DEFAULT_TEACHER_PARAMS)
     add_running(cmp, parallel=False)
     cmp.set_defaults(run=cmd_compare)
@@ -307,7 +328,9 @@ def parser() -> argparse.ArgumentParser:
     swp.add_argument("--data", action="append", metavar="SPEC", help="a data set NAME[:KEY=VALUE,...] (repeatable)")
     swp.add_argument("--vary", metavar="KEY=V1,V2,...", help="one --data, over these values of one option")
     swp.add_argument("--x", metavar="KEY", help="data option on the plot's x axis (default: the --vary key)")
-    swp.add_argument("--eps", type=_specs.number, default=DEFAULT_EPS, help=f"average-loss target (default {DEFAULT_EPS:g})")
+    swp.add_argument(
+        "--eps", type=_specs.number, default=DEFAULT_EPS, help=f"average-loss target (default {DEFAULT_EPS:g})"
+    )
     swp.add_argument("--gamma", action="store_true",
                      help="measure each data set's NTK margin gamma (clean training labels); plot the gaps against it")  # fmt: skip
     _add_margin(swp)
@@ -321,21 +344,29 @@ def parser() -> argparse.ArgumentParser:
     sca.add_argument("--vary", metavar="KEY=V1,V2,...", help="one --data, over these values of one option")
     sca.add_argument("--eps", type=_specs.number, default=default(scaling, "eps"),
                      help=f"target of --metric (default {default(scaling, 'eps'):g})")  # fmt: skip
-    sca.add_argument("--metric", choices=METRICS, default=default(scaling, "metric"), help=f"default: {default(scaling, 'metric')}")
+    sca.add_argument(
+        "--metric", choices=METRICS, default=default(scaling, "metric"), help=f"default: {default(scaling, 'metric')}"
+    )
     _add_margin(sca)
     _add_training(sca, teacher_params=None)
     add_running(sca, parallel=True)
     sca.set_defaults(run=cmd_scaling)
 
     mar = commands.add_parser("margin", help="the NTK margin gamma of a data set and the theory's bounds")
-    mar.add_argument("--data", default=DEFAULT_DATA, metavar="SPEC", help=f"NAME[:KEY=VALUE,...] (default {DEFAULT_DATA})")
+    mar.add_argument(
+        "--data", default=DEFAULT_DATA, metavar="SPEC", help=f"NAME[:KEY=VALUE,...] (default {DEFAULT_DATA})"
+    )
     mar.add_argument("--n-samples", type=int, default=default(margin, "n_samples"),
                      help=f"Monte-Carlo draws (default {default(margin, 'n_samples')})")  # fmt: skip
     mar.add_argument("--seed", type=int, default=default(margin, "seed"))
     mar.add_argument("--tol", type=_specs.number, default=default(margin, "tol"),
                      help=f"relative duality gap (default {default(margin, 'tol'):g})")  # fmt: skip
-    mar.add_argument("--no-bounds", action="store_true", help="skip the certified bounds (the kernel one needs n x n memory)")
-    mar.add_argument("--eps", type=_specs.number, default=DEFAULT_EPS, help=f"loss target for the bounds (default {DEFAULT_EPS:g})")
+    mar.add_argument(
+        "--no-bounds", action="store_true", help="skip the certified bounds (the kernel one needs n x n memory)"
+    )
+    mar.add_argument(
+        "--eps", type=_specs.number, default=DEFAULT_EPS, help=f"loss target for the bounds (default {DEFAULT_EPS:g})"
+    )
     delta = default(hard_label_theorem, "delta")
     mar.add_argument("--delta", type=_specs.number, default=delta,
                      help=f"the hard-label theorem's failure probability is 3 delta, delta < 1/3 (default {delta:g})")  # fmt: skip

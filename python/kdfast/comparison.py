@@ -36,7 +36,9 @@ class Comparison:
     teacher : the fitted teacher, or None after loading from a file.
     """
 
-    def __init__(self, table: pd.DataFrame, curves: pd.DataFrame | None = None, params: dict | None = None, *, teacher=None):
+    def __init__(
+        self, table: pd.DataFrame, curves: pd.DataFrame | None = None, params: dict | None = None, *, teacher=None
+    ):
         self.table = table
         self.curves = curves
         self.params = {} if params is None else params
@@ -102,7 +104,9 @@ class Comparison:
             raise check.InputValueError(f"target: an accuracy target must lie in [0, 1], got {target}")
         means = self.table.groupby(["mode", "width"])[metric].mean()
         if means.isna().all():
-            raise check.InputValueError(f"metric: {metric} was not measured in this comparison (no test set, or no teacher on it)")
+            raise check.InputValueError(
+                f"metric: {metric} was not measured in this comparison (no test set, or no teacher on it)"
+            )
         needed = {}
         for mode in MODES:
             series = means.loc[mode].sort_index()

@@ -66,7 +66,9 @@ class Dataset:
         if self.y_train_clean is None:
             object.__setattr__(self, "y_train_clean", self.y_train)
         elif np.shape(self.y_train_clean) != np.shape(self.y_train):
-            raise check.InputValueError(f"y_train_clean: expected shape {np.shape(self.y_train)}, got {np.shape(self.y_train_clean)}")
+            raise check.InputValueError(
+                f"y_train_clean: expected shape {np.shape(self.y_train)}, got {np.shape(self.y_train_clean)}"
+            )
 
     @property
     def d(self) -> int:
@@ -139,7 +141,9 @@ def _select_pair(X: np.ndarray, labels: np.ndarray, pair: tuple[int, int], what:
     keep = (labels == pair[0]) | (labels == pair[1])
     for c in pair:
         if not (labels == c).any():
-            raise check.InputValueError(f"pair: class {c} does not occur in {what} (classes present: {np.unique(labels)[:20].tolist()})")
+            raise check.InputValueError(
+                f"pair: class {c} does not occur in {what} (classes present: {np.unique(labels)[:20].tolist()})"
+            )
     return X[keep], np.where(labels[keep] == pair[0], 1.0, -1.0)
 
 
@@ -279,7 +283,9 @@ def _noisy(X_train, y_train, X_test, y_test, *, noise, flip, flip_test, rng, nor
     )  # fmt: skip
 
 
-def _noisy_pair_dataset(X, labels, *, pair, noise, flip, flip_test, test_fraction, seed, n, normalize, bias, name, params):
+def _noisy_pair_dataset(
+    X, labels, *, pair, noise, flip, flip_test, test_fraction, seed, n, normalize, bias, name, params
+):
     """The image data sets held as one pool: pick two classes, subsample, split, add noise and flips."""
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
     flip_test = check.flag(flip_test, "flip_test")
@@ -466,7 +472,9 @@ def _split_pair_dataset(train, test, *, pair, n, n_test, noise, flip, flip_test,
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
     flip_test = check.flag(flip_test, "flip_test")
     if train[0].shape[1] != test[0].shape[1]:
-        raise check.InputValueError(f"{test[2]}: images of {test[0].shape[1]} pixels, training images have {train[0].shape[1]}")
+        raise check.InputValueError(
+            f"{test[2]}: images of {test[0].shape[1]} pixels, training images have {train[0].shape[1]}"
+        )
     rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
     (X, y, what), (X_t, y_t, what_t) = train, test
     X, y = _select_pair(X, y, pair, what)
@@ -588,4 +596,6 @@ def from_arrays(
         X_test = check.matrix(X_test, "X_test", np.float64, columns=X.shape[1])
         y_test = check.labels(y_test, "y_test", X_test.shape[0]).astype(np.float64)
     params = {"n": X.shape[0], "n_test": X_test.shape[0], "normalize": normalize, "bias": bias}
-    return Dataset(_features(X, normalize, bias), y, _features(X_test, normalize, bias), y_test, name=name, params=params)
+    return Dataset(
+        _features(X, normalize, bias), y, _features(X_test, normalize, bias), y_test, name=name, params=params
+    )

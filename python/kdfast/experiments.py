@@ -71,7 +71,9 @@ def _test_logits(teacher, X_test: np.ndarray) -> np.ndarray | None:
 # -- training ------------------------------------------------------------------
 
 
-def _fit_in_pieces(bank: StudentBank, X, target, *, steps: int, record_every: int, disable, desc: str, **fit) -> History:
+def _fit_in_pieces(
+    bank: StudentBank, X, target, *, steps: int, record_every: int, disable, desc: str, **fit
+) -> History:
     """``bank.fit(X, target, steps=steps, ...)`` in a few pieces, so that a progress bar can move.
 
     Each piece is a whole number of record intervals, so the result is that
@@ -168,7 +170,9 @@ def compare(
     Comparison
     """
     if not isinstance(data, Dataset):
-        raise check.InputTypeError(f"data: expected a kdfast Dataset, got {type(data).__name__} (see kdfast.datasets.from_arrays)")
+        raise check.InputTypeError(
+            f"data: expected a kdfast Dataset, got {type(data).__name__} (see kdfast.datasets.from_arrays)"
+        )
     widths, seeds = sorted(check.int_list(widths, "widths", minimum=1, distinct=True)), seed_list(seeds)
     steps = check.positive_int(steps, "steps", minimum=0)
     lr = check.real_number(lr, "lr", minimum=0, exclusive=True)
@@ -223,7 +227,9 @@ def compare(
     target = np.stack([_sigmoid(f_train / temperature), hard], axis=1)
     desc = f"{data.name}: {bank.n_networks} students"
     if protocol is None:
-        history = _fit_in_pieces(bank, X, target, steps=steps, record_every=record_every, disable=disable, desc=desc, **fit)
+        history = _fit_in_pieces(
+            bank, X, target, steps=steps, record_every=record_every, disable=disable, desc=desc, **fit
+        )
         agreement = _agreement(bank, X_test, f_test, threads)
         net_steps = steps
     else:
@@ -385,4 +391,3 @@ def seed_list(seeds) -> list[int]:
     if max(values) >= TEACHER_STREAMS:
         raise check.InputValueError(f"seeds: every value must be < 2**63, got {max(values)}")
     return values
-

@@ -131,7 +131,9 @@ def _suffix(path) -> str:
     check.file_path(path, "path")
     suffix = os.path.splitext(os.fspath(path))[1].lower()
     if suffix not in _SUFFIXES:
-        raise check.InputValueError(f"path: the extension must be one of {', '.join(_SUFFIXES)}, got {os.fspath(path)!r}")
+        raise check.InputValueError(
+            f"path: the extension must be one of {', '.join(_SUFFIXES)}, got {os.fspath(path)!r}"
+        )
     return suffix
 
 
@@ -245,7 +247,9 @@ def read(path) -> tuple[str | None, dict, dict[str, pd.DataFrame]]:
     if not isinstance(stored, dict) or stored.get("format") != _FORMAT:
         raise check.InputValueError(f"path: {os.fspath(path)!r} was not written by kdfast")
     if stored.get("version", 0) > _VERSION:
-        raise check.InputValueError(f"path: {os.fspath(path)!r} has format version {stored['version']}; upgrade kdfast to read it")
+        raise check.InputValueError(
+            f"path: {os.fspath(path)!r} has format version {stored['version']}; upgrade kdfast to read it"
+        )
     frames.update({name: _decode_frame(f) for name, f in stored["frames"].items()})
     return stored["kind"], stored["params"], frames
 

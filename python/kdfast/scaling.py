@@ -70,7 +70,9 @@ def scaling(
     if metric.startswith("test_"):
         untested = [name for name, data in named.items() if data.n_test == 0]
         if untested:
-            raise check.InputValueError(f"metric: {metric} needs test data, which {', '.join(map(repr, untested))} lack(s)")
+            raise check.InputValueError(
+                f"metric: {metric} needs test data, which {', '.join(map(repr, untested))} lack(s)"
+            )
     sweep_result = sweep(named, margin_params=margin_params, executor=executor, n_threads=n_threads,
                          progress=progress, **compare_kwargs)  # fmt: skip
     rows: list[dict] = []
@@ -131,7 +133,11 @@ class Scaling:
 
     def __repr__(self) -> str:
         def fmt(fit):
-            return "no fit" if fit is None else f"p = {fit.exponent:.2f} [{fit.exponent_ci[0]:.2f}, {fit.exponent_ci[1]:.2f}]"
+            return (
+                "no fit"
+                if fit is None
+                else f"p = {fit.exponent:.2f} [{fit.exponent_ci[0]:.2f}, {fit.exponent_ci[1]:.2f}]"
+            )
 
         return (
             f"Scaling({len(self.table)} data sets, eps={self.params['eps']:g} on {self.params['metric']}: "
@@ -167,7 +173,9 @@ class Scaling:
         Saved as PNG when `path` is given. Returns the matplotlib Figure.
         """
         eps = self._fit_eps
-        lines = {mode: (fit, lambda g, fit=fit: fit.predict(g, eps)) for mode, fit in self.fits.items() if fit is not None}
+        lines = {
+            mode: (fit, lambda g, fit=fit: fit.predict(g, eps)) for mode, fit in self.fits.items() if fit is not None
+        }
         figure = scaling_figure(self.table, lines, self.params["eps"], self.params["metric"])
         if path is not None:
             save_figure(figure, path)
@@ -188,7 +196,11 @@ class Scaling:
         """The scaling experiment saved with these parameters and tables (see :func:`kdfast.results.read`)."""
         students = frames.get("students")
         stored = {"datasets": params.get("datasets", {})}
-        sweep = Sweep.from_frames(stored, {"table": students, "curves": frames.get("curves")}) if students is not None else Sweep({})
+        sweep = (
+            Sweep.from_frames(stored, {"table": students, "curves": frames.get("curves")})
+            if students is not None
+            else Sweep({})
+        )
         return cls(sweep, frames["table"], {k: v for k, v in params.items() if k not in ("datasets", "eps", "metric")})
 
 

@@ -37,7 +37,9 @@ _PLOT_LINES = 4  # widths drawn by Sweep.plot unless chosen
 def named_datasets(datasets) -> dict[str, Dataset]:
     """A dict name -> Dataset from a dict or a sequence of Datasets (named by their .name)."""
     if isinstance(datasets, Dataset):
-        raise check.InputTypeError("datasets: expected a dict or a list of Datasets, got a single Dataset (use kdfast.compare)")
+        raise check.InputTypeError(
+            "datasets: expected a dict or a list of Datasets, got a single Dataset (use kdfast.compare)"
+        )
     if isinstance(datasets, dict):
         items = list(datasets.items())
         for name, _ in items:
@@ -47,11 +49,15 @@ def named_datasets(datasets) -> dict[str, Dataset]:
         try:
             items = [(getattr(d, "name", None), d) for d in datasets]
         except TypeError:
-            raise check.InputTypeError(f"datasets: expected a dict or a list of Datasets, got {type(datasets).__name__}") from None
+            raise check.InputTypeError(
+                f"datasets: expected a dict or a list of Datasets, got {type(datasets).__name__}"
+            ) from None
         names = [name for name, _ in items]
         repeated = sorted({n for n in names if names.count(n) > 1 and n is not None})
         if repeated:
-            raise check.InputValueError(f"datasets: several data sets are named {repeated[0]!r}; pass a dict to name them")
+            raise check.InputValueError(
+                f"datasets: several data sets are named {repeated[0]!r}; pass a dict to name them"
+            )
     if not items:
         raise check.InputValueError("datasets: empty")
     for name, data in items:

@@ -308,7 +308,11 @@ class NetworkTeacher(_Teacher):
         seed = check.positive_int(self.seed, "seed", minimum=0)
         if seed >= TEACHER_STREAMS:
             raise check.InputValueError(f"seed: must be < 2**63, got {seed}")
-        every = max(1, steps // 50) if self.validate_every is None else check.positive_int(self.validate_every, "validate_every")
+        every = (
+            max(1, steps // 50)
+            if self.validate_every is None
+            else check.positive_int(self.validate_every, "validate_every")
+        )
         bank = StudentBank(X.shape[1], [width], seeds=(TEACHER_STREAMS + seed,), dtype=self.dtype, init=self.init)
         fit = dict(lr=lr, radius=radius, projection=self.projection, n_threads=self.n_threads)
         self.validation_steps_: np.ndarray | None = None
@@ -379,7 +383,9 @@ def _outputs(logits, proba, name: str):
     if logits is not None:
         return arr
     if ((arr < 0) | (arr > 1)).any():
-        raise check.InputValueError(f"{which}: probabilities must lie in [0, 1], got values in [{arr.min()}, {arr.max()}]")
+        raise check.InputValueError(
+            f"{which}: probabilities must lie in [0, 1], got values in [{arr.min()}, {arr.max()}]"
+        )
     with np.errstate(divide="ignore"):
         # Probabilities of exactly 0 or 1 become logits of -inf or +inf.
         return np.log(arr) - np.log1p(-arr)
@@ -415,7 +421,9 @@ class ArrayTeacher(_Teacher):
         X, _ = _training_set(X, y)
         train = _outputs(self.train_logits, self.train_proba, "train_logits")
         if train.shape[0] != X.shape[0]:
-            raise check.InputValueError(f"train_logits: expected {X.shape[0]} values, one per row of X, got {train.shape[0]}")
+            raise check.InputValueError(
+                f"train_logits: expected {X.shape[0]} values, one per row of X, got {train.shape[0]}"
+            )
         test: np.ndarray | None = None
         X_test: np.ndarray | None = None
         if self.test_logits is not None or self.test_proba is not None:

@@ -202,7 +202,9 @@ def fit_scaling(gammas, neurons, kind: str = "soft", *, eps=None, exponent=None,
     g = check.positive_numbers(gammas, "gammas")
     m = check.positive_numbers(neurons, "neurons")
     if g.ndim != 1 or m.ndim != 1 or g.shape != m.shape:
-        raise check.InputValueError(f"gammas, neurons: expected two 1-D arrays of the same length, got shapes {g.shape} and {m.shape}")
+        raise check.InputValueError(
+            f"gammas, neurons: expected two 1-D arrays of the same length, got shapes {g.shape} and {m.shape}"
+        )
     conf = float(check.finite_numbers(confidence, "confidence"))
     if not 0.0 < conf < 1.0:
         raise check.InputValueError(f"confidence: must lie in (0, 1), got {conf}")

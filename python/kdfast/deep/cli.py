@@ -71,7 +71,9 @@ def add_command(commands) -> None:
     p.add_argument("--data", default=DEFAULT_DATA, metavar="SPEC",
                    help=f"{'|'.join(FAMILIES)}[:KEY=VALUE,...], e.g. mnist:classes=4/9,flip=0.4 or "
                         f"cifar10:path=DIR,n=5000 (default {DEFAULT_DATA})")  # fmt: skip
-    p.add_argument("--vary", metavar="KEY=V1,V2,...", help="one comparison per value of a data option, e.g. flip=0,0.2,0.4")
+    p.add_argument(
+        "--vary", metavar="KEY=V1,V2,...", help="one comparison per value of a data option, e.g. flip=0,0.2,0.4"
+    )
     g = p.add_argument_group("students and teacher")
     g.add_argument("--arch", choices=("cnn", "mlp"), default=D.ARCH, help=f"student family (default {D.ARCH})")
     g.add_argument("--widths", type=_specs.widths, default=list(D.WIDTHS),
@@ -86,7 +88,12 @@ def add_command(commands) -> None:
     g.add_argument("--epochs", type=_int_at_least_1, default=D.EPOCHS, help=f"default {D.EPOCHS}")
     g.add_argument("--batch-size", type=_int_at_least_1, default=D.BATCH_SIZE, help=f"default {D.BATCH_SIZE}")
     g.add_argument("--lr", type=_specs.number, default=D.LR, help=f"default {D.LR:g}")
-    g.add_argument("--optimizer", choices=D.OPTIMIZERS, default=D.OPTIMIZER, help=f"sgd: momentum {D.MOMENTUM:g} (default {D.OPTIMIZER})")
+    g.add_argument(
+        "--optimizer",
+        choices=D.OPTIMIZERS,
+        default=D.OPTIMIZER,
+        help=f"sgd: momentum {D.MOMENTUM:g} (default {D.OPTIMIZER})",
+    )
     g.add_argument("--schedule", choices=D.SCHEDULES, default=D.SCHEDULE, help=f"learning rate (default {D.SCHEDULE})")
     g.add_argument("--weight-decay", type=float, default=D.WEIGHT_DECAY, help=f"default {D.WEIGHT_DECAY:g}")
     g.add_argument("--device", default="cpu", help="cpu (default) or cuda")
@@ -120,7 +127,9 @@ def print_comparison(result) -> None:
           f"lr {p['lr']:g} {p['schedule']}, soft: temperature {p['temperature']:g} alpha {p['alpha']:g}, "
           f"{len(p['seeds'])} seed(s), {p['seconds_teacher'] + p['seconds_students']:.1f} s")  # fmt: skip
     summary = result.summary(["test_acc", "teacher_agreement"]).set_index(["metric", "width"])
-    columns = [("test_acc", "test acc")] + ([("teacher_agreement", "agreement")] if p["teacher_test_acc"] is not None else [])
+    columns = [("test_acc", "test acc")] + (
+        [("teacher_agreement", "agreement")] if p["teacher_test_acc"] is not None else []
+    )
     header = f"{'width':>6}"
     for _, label in columns:
         header += f"  {label + ' soft':>16}  {label + ' hard':>16}  {'gap':>7}"
@@ -144,7 +153,9 @@ def run(args, argv) -> None:
         result = compare(_dataset(args.data), progress=args.progress, **kwargs)
         print_comparison(result)
         if args.out:
-            write_outputs(result, args, result.params, argv, {"plot.png": lambda path: result.plot(path, metrics=METRICS)})
+            write_outputs(
+                result, args, result.params, argv, {"plot.png": lambda path: result.plot(path, metrics=METRICS)}
+            )
         return
     key, values = _specs.vary(args.vary)
     datasets = {f"{args.data.partition(':')[0]}, {key}={v}": _dataset(args.data, {key: v}) for v in values}

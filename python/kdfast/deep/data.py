@@ -110,7 +110,9 @@ def _classes(classes, available: int) -> tuple[int, ...]:
     except TypeError:
         raise check.InputTypeError(f"classes: expected None or a sequence of class labels, got {classes!r}") from None
     if len(picked) < 2 or len(set(picked)) != len(picked) or max(picked) >= available:
-        raise check.InputValueError(f"classes: expected two or more distinct labels in 0..{available - 1}, got {classes!r}")
+        raise check.InputValueError(
+            f"classes: expected two or more distinct labels in 0..{available - 1}, got {classes!r}"
+        )
     return picked
 
 
@@ -258,12 +260,16 @@ def from_arrays(X, y, X_test, y_test, *, flip: float = 0.0, seed: int = 0, name:
         if arr.ndim == 3:
             arr = arr[:, None]
         if arr.ndim != 4 or arr.shape[0] < 1:
-            raise check.InputValueError(f"{label}: expected images (n, C, H, W) or (n, H, W) with n >= 1, got shape {arr.shape}")
+            raise check.InputValueError(
+                f"{label}: expected images (n, C, H, W) or (n, H, W) with n >= 1, got shape {arr.shape}"
+            )
         if not np.isfinite(arr).all():
             raise check.InputValueError(f"{label}: contains NaN or infinity")
         arrays[label] = arr.astype(np.float64)
     if arrays["X_test"].shape[1:] != arrays["X"].shape[1:]:
-        raise check.InputValueError(f"X_test: images of shape {arrays['X_test'].shape[1:]}, X has {arrays['X'].shape[1:]}")
+        raise check.InputValueError(
+            f"X_test: images of shape {arrays['X_test'].shape[1:]}, X has {arrays['X'].shape[1:]}"
+        )
     labels = {}
     for label, value, rows in (("y", y, arrays["X"].shape[0]), ("y_test", y_test, arrays["X_test"].shape[0])):
         arr = check.real_array(value, label)

@@ -70,7 +70,9 @@ def _given_logits(teacher, data: ImageData):
             continue
         arr = np.asarray(value, dtype=np.float32)
         if arr.shape != (rows, data.n_classes) or not np.isfinite(arr).all():
-            raise check.InputValueError(f"teacher: expected finite {what} logits of shape ({rows}, {data.n_classes}), got {arr.shape}")
+            raise check.InputValueError(
+                f"teacher: expected finite {what} logits of shape ({rows}, {data.n_classes}), got {arr.shape}"
+            )
         out.append(torch.from_numpy(arr))
     return out
 
@@ -86,7 +88,9 @@ def _teacher_plan(teacher, teacher_params, epochs: int) -> dict | None:
         return None
     unknown = sorted(set(params) - set(TEACHER_OPTIONS))
     if unknown:
-        raise check.InputValueError(f"teacher_params: unknown option {unknown[0]!r} (options: {', '.join(TEACHER_OPTIONS)})")
+        raise check.InputValueError(
+            f"teacher_params: unknown option {unknown[0]!r} (options: {', '.join(TEACHER_OPTIONS)})"
+        )
     return {
         "width": check.positive_int(params.get("width", D.TEACHER_WIDTH), "teacher_params['width']"),
         "epochs": check.positive_int(params.get("epochs", epochs), "teacher_params['epochs']"),
@@ -188,7 +192,9 @@ def compare(
         epoch: loss (the epoch's mean minibatch loss), test_loss, test_acc.
     """
     if not isinstance(data, ImageData):
-        raise check.InputTypeError(f"data: expected a kdfast.deep ImageData (e.g. kdfast.deep.mnist()), got {type(data).__name__}")
+        raise check.InputTypeError(
+            f"data: expected a kdfast.deep ImageData (e.g. kdfast.deep.mnist()), got {type(data).__name__}"
+        )
     widths, seeds = sorted(check.int_list(widths, "widths", minimum=1, distinct=True)), seed_list(seeds)
     if flip is not None:
         data = data.with_flip(flip)
@@ -324,7 +330,9 @@ def sweep(datasets, *, executor=None, n_threads=None, progress: bool | None = No
     **compare_kwargs : passed to :func:`compare`.
     """
     if isinstance(datasets, ImageData):
-        raise check.InputTypeError("datasets: expected a dict or a list of ImageData, got a single one (use kdfast.deep.compare)")
+        raise check.InputTypeError(
+            "datasets: expected a dict or a list of ImageData, got a single one (use kdfast.deep.compare)"
+        )
     items = list(datasets.items()) if isinstance(datasets, dict) else [(getattr(d, "name", None), d) for d in datasets]
     if not items:
         raise check.InputValueError("datasets: empty")

@@ -51,7 +51,9 @@ def soft_loss(logits: torch.Tensor, teacher_logits: torch.Tensor, temperature=1.
     """tau^2 KL(softmax(teacher / tau) || softmax(student / tau)), averaged over samples."""
     _check_logits(logits)
     if tuple(teacher_logits.shape) != tuple(logits.shape):
-        raise check.InputValueError(f"teacher_logits: expected shape {tuple(logits.shape)}, got {tuple(teacher_logits.shape)}")
+        raise check.InputValueError(
+            f"teacher_logits: expected shape {tuple(logits.shape)}, got {tuple(teacher_logits.shape)}"
+        )
     tau = _per_model(temperature, logits, "temperature")
     if not (tau > 0).all():
         raise check.InputValueError("temperature: must be > 0")

@@ -36,7 +36,9 @@ class CNN(nn.Module):
         super().__init__()
         channels, height, breadth = in_shape
         if min(height, breadth) < 4:
-            raise check.InputValueError(f"in_shape: the CNN pools twice by 2 and needs images of at least 4 x 4, got {in_shape}")
+            raise check.InputValueError(
+                f"in_shape: the CNN pools twice by 2 and needs images of at least 4 x 4, got {in_shape}"
+            )
         self.features = nn.Sequential(
             nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -74,10 +76,14 @@ def student_factory(arch, in_shape: tuple[int, ...], n_classes: int):
     """
     if isinstance(arch, str):
         if arch not in ARCHS:
-            raise check.InputValueError(f"arch: expected one of {', '.join(ARCHS)} or a callable width -> nn.Module, got {arch!r}")
+            raise check.InputValueError(
+                f"arch: expected one of {', '.join(ARCHS)} or a callable width -> nn.Module, got {arch!r}"
+            )
         return functools.partial(ARCHS[arch], in_shape=tuple(in_shape), n_classes=n_classes)
     if not callable(arch):
-        raise check.InputTypeError(f"arch: expected a family name or a callable width -> nn.Module, got {type(arch).__name__}")
+        raise check.InputTypeError(
+            f"arch: expected a family name or a callable width -> nn.Module, got {type(arch).__name__}"
+        )
     return arch
 
 
