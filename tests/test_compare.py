@@ -305,7 +305,7 @@ def test_plot_writes_a_png(result, tmp_path):
         ({"projection": "layer"}, ValueError, "projection"),
         ({"steps": -1}, ValueError, "steps"),
         ({"record_every": 0}, ValueError, "record_every"),
-        ({"teacher": "oracle"}, ValueError, "teacher: expected one of kernel, margin, network"),
+        ({"teacher": "oracle"}, ValueError, "teacher: expected one of 'kernel', 'margin', 'network'"),
         ({"teacher": "array"}, ValueError, "teacher: 'array' needs the teacher's outputs"),
         ({"teacher": 3}, TypeError, "teacher: expected a name"),
         ({"teacher": LinearTeacher(), "teacher_params": {"a": 1}}, ValueError, "teacher_params"),

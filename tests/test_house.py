@@ -201,6 +201,50 @@ def test_the_same_bad_input_gets_the_same_message_everywhere(task, bad, expected
         assert next(iter(messages.values())) == expected
 
 
+@pytest.mark.parametrize(
+    ("name", "calls", "expected"),
+    [
+        (
+            "projection",
+            {
+                "StudentBank.fit": lambda X, y: kdfast.StudentBank(3, [1]).fit(
+                    X, y, steps=1, radius=1.0, projection="layer"
+                ),
+                "compare": lambda X, y: kdfast.compare(
+                    ds.from_arrays(X, y), widths=[1], seeds=1, steps=1, projection="layer"
+                ),
+            },
+            "projection: expected one of 'neuron', 'network', got 'layer'",
+        ),
+        (
+            "init",
+            {
+                "StudentBank": lambda X, y: kdfast.StudentBank(3, [2], init="layer"),
+                "compare": lambda X, y: kdfast.compare(ds.from_arrays(X, y), widths=[2], seeds=1, init="layer"),
+                "NetworkTeacher.fit": lambda X, y: kdfast.NetworkTeacher(width=2, steps=1, init="layer").fit(X, y),
+            },
+            "init: expected one of 'gaussian', 'symmetric', got 'layer'",
+        ),
+        (
+            "metric",
+            {
+                "Comparison.neurons_needed": lambda X, y: kdfast.compare(
+                    ds.from_arrays(X, y), widths=[1], seeds=1, steps=1
+                ).neurons_needed(0.1, metric="layer"),
+                "scaling": lambda X, y: kdfast.scaling([ds.from_arrays(X, y)], widths=[1], seeds=1, metric="layer"),
+            },
+            "metric: expected one of",
+        ),
+    ],
+    ids=["projection", "init", "metric"],
+)
+def test_choice_arguments_share_one_message(task, name, calls, expected):
+    X, y = task
+    messages = {where: message(lambda call=call: call(X, y)) for where, call in calls.items()}
+    assert len(set(messages.values())) == 1, messages
+    assert next(iter(messages.values())).startswith(expected)
+
+
 def test_nan_inputs_get_one_message(task):
     X, y = task
     bad = X.copy()

@@ -122,7 +122,7 @@ def test_fit_matches_reference(dtype):
 def test_bad_input():
     with pytest.raises(ValueError, match=r"widths: init='symmetric' needs even widths.*\[3, 5\]"):
         kdfast.StudentBank(4, (2, 3, 5), init="symmetric")
-    with pytest.raises(ValueError, match="init: expected 'gaussian' or 'symmetric'"):
+    with pytest.raises(ValueError, match="init: expected one of 'gaussian', 'symmetric'"):
         kdfast.StudentBank(4, (2,), init="paired")
     with pytest.raises(ValueError, match="init"):
         kdfast.StudentBank(4, (2,), init=None)

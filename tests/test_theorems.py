@@ -70,7 +70,7 @@ def test_monotone_in_gamma_eps_n_delta(which):
         (lambda: theory.Protocol(eps=0.0), "eps: must lie"),
         (lambda: theory.Protocol(eps=0.1, max_steps=0), "max_steps: expected None or an integer >= 1"),
         (lambda: theory.Protocol(eps=0.1).radius("hard"), "gamma: the protocol has no margin"),
-        (lambda: theory.Protocol(eps=0.1, gamma=0.1).radius("both"), "kind: expected 'soft' or 'hard'"),
+        (lambda: theory.Protocol(eps=0.1, gamma=0.1).radius("both"), "kind: expected one of 'soft', 'hard'"),
     ],
 )  # fmt: skip
 def test_bad_input(call, match):

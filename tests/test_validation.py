@@ -120,7 +120,7 @@ def test_targets_rejected(bank, data, target, match):
         ({"radius": 0.0}, ValueError, "radius: must be > 0"),
         ({"radius": -2.0}, ValueError, "radius: must be > 0"),
         ({"radius": np.nan}, ValueError, "radius: must be finite or inf"),
-        ({"radius": 1.0, "projection": "layer"}, ValueError, "projection: must be 'neuron' or 'network'"),
+        ({"radius": 1.0, "projection": "layer"}, ValueError, "projection: expected one of 'neuron', 'network'"),
         ({"projection": None}, ValueError, "projection"),
         ({"n_threads": 0}, ValueError, "n_threads: must not be 0"),
         ({"n_threads": 1.5}, TypeError, "n_threads: expected None or an integer"),

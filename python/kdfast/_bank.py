@@ -9,7 +9,8 @@ from . import _validation as check
 from ._history import History
 from ._threads import effective_n_threads
 
-_PROJECTIONS = {"neuron": 1, "network": 2}
+# The codes of the engine's Projection enum (none = 0 when radius is None).
+_PROJECTIONS = dict(zip(check.PROJECTIONS, (1, 2)))
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -269,8 +270,7 @@ class StudentBank:
         labels = check.labels(y, "y", n) if y is not None else target_labels
         lr = check.per_network(lr, "lr", K)
         temperature = check.per_network(temperature, "temperature", K)
-        if not isinstance(projection, str) or projection not in _PROJECTIONS:
-            raise check.InputValueError(f"projection: must be 'neuron' or 'network', got {projection!r}")
+        check.projection(projection)
         if radius is None:
             code, radius = 0, np.full(K, np.inf)
         else:

@@ -18,9 +18,7 @@ METRICS = LOWER_IS_BETTER + HIGHER_IS_BETTER
 
 def check_metric(metric) -> str:
     """`metric`, one of METRICS."""
-    if metric not in METRICS:
-        raise check.InputValueError(f"metric: expected one of {', '.join(METRICS)}, got {metric!r}")
-    return metric
+    return check.choice(metric, "metric", METRICS)
 
 
 def mean_sd(mean: float, sd: float, digits: int) -> str:

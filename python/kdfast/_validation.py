@@ -72,12 +72,25 @@ def keywords(value, name: str) -> dict:
 
 
 INITS = ("gaussian", "symmetric")
+PROJECTIONS = ("neuron", "network")
+
+
+def choice(value, name: str, options) -> str:
+    """`value`, one of the strings `options`: every named choice of the package is checked here."""
+    # The isinstance test comes first: `array in options` compares elementwise.
+    if not isinstance(value, str) or value not in options:
+        raise InputValueError(f"{name}: expected one of {', '.join(map(repr, options))}, got {value!r}")
+    return value
+
+
+def projection(value) -> str:
+    """`projection`, one of PROJECTIONS (a radius of None means no projection)."""
+    return choice(value, "projection", PROJECTIONS)
 
 
 def init(value, widths=()) -> str:
     """`init`, one of INITS, and the widths it allows (odd ones cannot be paired under "symmetric")."""
-    if not isinstance(value, str) or value not in INITS:
-        raise InputValueError(f"init: expected 'gaussian' or 'symmetric', got {value!r}")
+    choice(value, "init", INITS)
     odd = [int(w) for w in widths if w % 2]
     if value == "symmetric" and odd:
         raise InputValueError(f"widths: init='symmetric' needs even widths (neurons come in pairs), got {odd}")

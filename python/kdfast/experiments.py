@@ -183,8 +183,7 @@ def compare(
             raise check.InputTypeError(f"protocol: expected a kdfast.theory.Protocol, got {type(protocol).__name__}")
         if radius is not None:
             raise check.InputValueError("radius: set by the protocol; leave it None")
-    if projection not in ("neuron", "network"):
-        raise check.InputValueError(f"projection: must be 'neuron' or 'network', got {projection!r}")
+    check.projection(projection)
     if record_every is None:
         record_every = max(1, steps // _CURVE_POINTS)
     record_every = check.positive_int(record_every, "record_every")

@@ -484,7 +484,7 @@ def make_teacher(teacher="kernel", teacher_params=None, *, n_threads=None, X_tes
             )
         if teacher not in TEACHERS:
             raise check.InputValueError(
-                f"teacher: expected one of {', '.join(TEACHERS)}, an array or a teacher object, got {teacher!r}"
+                f"teacher: expected one of {', '.join(map(repr, TEACHERS))}, an array or a teacher object, got {teacher!r}"
             )
         cls = TEACHERS[teacher]
         if n_threads is not None and "n_threads" in inspect.signature(cls).parameters:

@@ -43,9 +43,7 @@ _EXPONENTS = dict(zip(MODES, (2.0, 4.0)))
 
 
 def _check_kind(kind) -> str:
-    if kind not in MODES:
-        raise check.InputValueError(f"kind: expected 'soft' or 'hard', got {kind!r}")
-    return kind
+    return check.choice(kind, "kind", MODES)
 
 
 def _eps(value, name: str = "eps") -> np.ndarray:

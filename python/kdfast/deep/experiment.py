@@ -36,12 +36,6 @@ __all__ = ["compare", "sweep"]
 TEACHER_OPTIONS = ("width", "epochs", "seed")
 
 
-def _choice(value, options, name: str) -> str:
-    if value not in options:
-        raise check.InputValueError(f"{name}: expected one of {', '.join(options)}, got {value!r}")
-    return value
-
-
 def _device(device) -> torch.device:
     try:
         device = torch.device(device)
@@ -205,8 +199,8 @@ def compare(
     batch_size = check.positive_int(batch_size, "batch_size")
     lr = check.real_number(lr, "lr", minimum=0, exclusive=True)
     weight_decay = check.real_number(weight_decay, "weight_decay", minimum=0)
-    optimizer = _choice(optimizer, D.OPTIMIZERS, "optimizer")
-    schedule = _choice(schedule, D.SCHEDULES, "schedule")
+    optimizer = check.choice(optimizer, "optimizer", D.OPTIMIZERS)
+    schedule = check.choice(schedule, "schedule", D.SCHEDULES)
     vectorize = check.flag(vectorize, "vectorize")
     device = _device(device)
     threads = _threads(n_threads)

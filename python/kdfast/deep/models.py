@@ -77,7 +77,7 @@ def student_factory(arch, in_shape: tuple[int, ...], n_classes: int):
     if isinstance(arch, str):
         if arch not in ARCHS:
             raise check.InputValueError(
-                f"arch: expected one of {', '.join(ARCHS)} or a callable width -> nn.Module, got {arch!r}"
+                f"arch: expected one of {', '.join(map(repr, ARCHS))} or a callable width -> nn.Module, got {arch!r}"
             )
         return functools.partial(ARCHS[arch], in_shape=tuple(in_shape), n_classes=n_classes)
     if not callable(arch):
