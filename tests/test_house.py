@@ -395,3 +395,11 @@ def test_serial_runs_are_never_cancelled():
         functools.partial(calls.append), {"a": (1,), "b": (2,)}, executor=None, progress=False, desc="t"
     )
     assert calls == [1, 2] and result == {"a": None, "b": None}
+
+
+def test_import_kdfast_loads_no_heavy_optional_module():
+    # A fresh interpreter: this test process has imported most of them already.
+    heavy = ("torch", "jax", "matplotlib", "dask", "sklearn", "mlxtend", "scipy.stats")
+    code = f"import sys, kdfast; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []

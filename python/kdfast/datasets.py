@@ -107,6 +107,16 @@ def _features(X: np.ndarray, normalize: bool, bias: bool) -> np.ndarray:
     return X
 
 
+def _flip_rate(flip) -> float:
+    """`flip`, a label-noise rate: above 0.5 the labels would carry the opposite class."""
+    return check.real_number(flip, "flip", minimum=0, maximum=0.5)
+
+
+def _generator(seed) -> np.random.Generator:
+    """The generator of every draw of a data set: NumPy's default one, from a seed >= 0."""
+    return np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
+
+
 def _flip(y: np.ndarray, rate: float, rng: np.random.Generator, *, apply: bool = True) -> np.ndarray:
     """y with each label flipped with probability `rate`.
 
@@ -189,10 +199,10 @@ def xor2(
     n = check.positive_int(n, "n")
     n_test = check.positive_int(n_test, "n_test")
     d = check.positive_int(d, "d", minimum=2)
-    flip = check.real_number(flip, "flip", minimum=0, maximum=0.5)
+    flip = _flip_rate(flip)
     flip_test = check.flag(flip_test, "flip_test")
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
-    rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
+    rng = _generator(seed)
     X = rng.choice(np.array([-1.0, 1.0]), size=(n + n_test, d))
     clean = X[:, 0] * X[:, 1]
     y = _flip_rows(clean, n, flip, rng, flip_test)
@@ -246,10 +256,10 @@ def gaussians(
     separation = check.real_number(separation, "separation", minimum=0)
     if clusters not in (2, 4) or isinstance(clusters, bool):
         raise check.InputValueError(f"clusters: must be 2 or 4, got {clusters!r}")
-    flip = check.real_number(flip, "flip", minimum=0, maximum=0.5)
+    flip = _flip_rate(flip)
     flip_test = check.flag(flip_test, "flip_test")
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
-    rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
+    rng = _generator(seed)
     total = n + n_test
     signs = rng.choice(np.array([-1.0, 1.0]), size=(total, 2))
     X = rng.standard_normal((total, d))
@@ -290,7 +300,7 @@ def _noisy_pair_dataset(
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
     flip_test = check.flag(flip_test, "flip_test")
     X, y = _select_pair(X, labels, pair, name)
-    rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
+    rng = _generator(seed)
     if n is not None:
         n = check.positive_int(n, "n", minimum=2)
         if n < X.shape[0]:
@@ -345,7 +355,7 @@ def digits(
     bunch = load_digits()
     return _noisy_pair_dataset(
         bunch.data / 16.0, bunch.target, pair=pair, noise=check.real_number(noise, "noise", minimum=0),
-        flip=check.real_number(flip, "flip", minimum=0, maximum=0.5), flip_test=flip_test,
+        flip=_flip_rate(flip), flip_test=flip_test,
         test_fraction=check.real_number(test_fraction, "test_fraction", minimum=0, maximum=1, exclusive=True),
         seed=seed, n=n, normalize=normalize, bias=bias, name="digits", params={},
     )  # fmt: skip
@@ -402,7 +412,7 @@ def mnist1d(
     labels = np.concatenate([made["y"], made["y_test"]])
     return _noisy_pair_dataset(
         X, labels, pair=pair, noise=check.real_number(noise, "noise", minimum=0),
-        flip=check.real_number(flip, "flip", minimum=0, maximum=0.5), flip_test=flip_test,
+        flip=_flip_rate(flip), flip_test=flip_test,
         test_fraction=check.real_number(test_fraction, "test_fraction", minimum=0, maximum=1, exclusive=True),
         seed=seed, n=None, normalize=normalize, bias=bias, name="mnist1d", params={"n_per_class": n_per_class},
     )  # fmt: skip
@@ -443,7 +453,7 @@ def idx(
     pair = _pair(pair)
     scale = check.real_number(scale, "scale", minimum=0, exclusive=True)
     noise = check.real_number(noise, "noise", minimum=0)
-    flip = check.real_number(flip, "flip", minimum=0, maximum=0.5)
+    flip = _flip_rate(flip)
     X, y = read_idx_pair(images, labels, ("images", "labels"))
     params = {"images": os.path.basename(os.fspath(images)), "scale": scale}
     if (test_images is None) != (test_labels is None):
@@ -475,7 +485,7 @@ def _split_pair_dataset(train, test, *, pair, n, n_test, noise, flip, flip_test,
         raise check.InputValueError(
             f"{test[2]}: images of {test[0].shape[1]} pixels, training images have {train[0].shape[1]}"
         )
-    rng = np.random.default_rng(check.positive_int(seed, "seed", minimum=0))
+    rng = _generator(seed)
     (X, y, what), (X_t, y_t, what_t) = train, test
     X, y = _select_pair(X, y, pair, what)
     X_t, y_t = _select_pair(X_t, y_t, pair, what_t)
@@ -533,7 +543,7 @@ def mnist(
     pair = _pair(pair)
     if max(pair) > 9:
         raise check.InputValueError(f"pair: MNIST digits are 0-9, got {pair!r}")
-    flip = check.real_number(flip, "flip", minimum=0, maximum=0.5)
+    flip = _flip_rate(flip)
     flip_test = check.flag(flip_test, "flip_test")
     noise = check.real_number(noise, "noise", minimum=0)
     seed = check.positive_int(seed, "seed", minimum=0)
