@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "kernels.hpp"
-#include "student.hpp"
+#include "per_network.hpp"
 
 namespace kdfast {
 
@@ -93,7 +93,7 @@ struct Scorer {
           negentropy(static_cast<std::size_t>(samples.C)),
           loss(static_cast<std::size_t>(bank.K)),
           correct(static_cast<std::size_t>(bank.K)) {
-        target_negentropy(negentropy.data(), samples.P, samples.n, samples.C);
+        column_negentropy(negentropy.data(), samples.P, samples.n, samples.C);
     }
 
     // Fills F, loss and correct (and R and the activation bits when
@@ -103,9 +103,8 @@ struct Scorer {
         const ForwardArgs<T> args{F.get(), bits, Xt.data(), W, bank.a, bank.offsets, np, bank.d, bank.K};
         kernels.forward(args, groups, n_threads, stop);
         if (stop.requested()) return false;
-        loss_and_residual(loss.data(), correct.data(), R.empty() ? nullptr : R.data(), F.get(), data.P,
-                          negentropy.data(), schedule.column, schedule.tau, data.y, data.n, n_total, np, data.C, bank.K,
-                          n_threads);
+        loss_and_residual(loss.data(), correct.data(), R.empty() ? nullptr : R.data(), F.get(), negentropy.data(), data,
+                          schedule, bank.K, np, n_total, n_threads);
         return true;
     }
 
