@@ -63,59 +63,88 @@ std::vector<std::int64_t> network_groups(const std::int64_t* offsets, std::int64
     return first;
 }
 
-// One data set, or one chunk of the training samples: padded inputs,
-// logits, residuals, per-network sums. Training chunks write their
-// activation bits into a buffer that they share, one chunk at a time.
+// What a training chunk's forward pass leaves for its backward pass.
+template <class T>
+struct BackwardInputs {
+    void* bits;            // (M, np / lanes) out: activation bits
+    T* R;                  // (K, np) out: dL/df / n_total
+    std::int64_t n_total;  // all the training samples, of which the chunk is a part
+};
+
+// One data set scored for given weights: its inputs in panels, the logits,
+// and each network's loss and correct count.
 template <class T>
 struct Scorer {
     Samples<T> data;
     const KernelTable<T>& kernels;
-    std::int64_t np, n_total;
-    std::vector<T> Xt, Xp;   // (np / panel, d, panel); (dp / row_panel, n, row_panel) for the row path
-    std::unique_ptr<T[]> F;  // (K, np), written whole by each forward pass
-    std::vector<T> R;        // zero in the padding, which loss_and_residual leaves alone
-    unsigned char* bits;     // shared, or nullptr: no backward pass
-    std::vector<double> negentropy, loss;
-    std::vector<std::int64_t> correct;
+    std::int64_t np;
+    std::vector<T> Xt;                  // (np / panel, d, panel)
+    std::unique_ptr<T[]> F;             // (K, np), written whole by each forward pass
+    std::vector<double> negentropy;     // (C,)
+    std::vector<double> loss;           // (K,)
+    std::vector<std::int64_t> correct;  // (K,)
 
-    Scorer(const Samples<T>& samples, const BankView<T>& bank, unsigned char* shared_bits, std::int64_t total,
-           std::int64_t dp)
+    Scorer(const Samples<T>& samples, const BankView<T>& bank)
         : data(samples),
           kernels(kdfast::kernels<T>()),
           np(round_up(samples.n, kernels.panel)),
-          n_total(total),
           Xt(sample_panels(samples.X, samples.n, bank.d, np, kernels.panel)),
-          Xp(shared_bits != nullptr ? row_panels(samples.X, samples.n, bank.d, dp, kernels.row_panel)
-                                    : std::vector<T>()),
           F(uninitialized<T>(bank.K * np)),
-          R(shared_bits != nullptr ? static_cast<std::size_t>(bank.K * np) : 0, T(0)),
-          bits(shared_bits),
           negentropy(static_cast<std::size_t>(samples.C)),
           loss(static_cast<std::size_t>(bank.K)),
           correct(static_cast<std::size_t>(bank.K)) {
         column_negentropy(negentropy.data(), samples.P, samples.n, samples.C);
     }
 
-    // Fills F, loss and correct (and R and the activation bits when
-    // training) for weights W; false when interrupted.
+    // Fills F, loss and correct for weights W, and `keep` when given; false
+    // when interrupted.
     bool score(const T* W, const BankView<T>& bank, const Schedule& schedule, const NetworkGroups& groups,
-               int n_threads, StopFlag& stop) {
-        const ForwardArgs<T> args{F.get(), bits, Xt.data(), W, bank.a, bank.offsets, np, bank.d, bank.K};
+               int n_threads, StopFlag& stop, const BackwardInputs<T>* keep = nullptr) {
+        const ForwardArgs<T> args{
+            F.get(), keep != nullptr ? keep->bits : nullptr, Xt.data(), W, bank.a, bank.offsets, np, bank.d, bank.K};
         kernels.forward(args, groups, n_threads, stop);
         if (stop.requested()) return false;
-        loss_and_residual(loss.data(), correct.data(), R.empty() ? nullptr : R.data(), F.get(), negentropy.data(), data,
-                          schedule, bank.K, np, n_total, n_threads);
+        loss_and_residual(loss.data(), correct.data(), keep != nullptr ? keep->R : nullptr, F.get(), negentropy.data(),
+                          data, schedule, bank.K, np, keep != nullptr ? keep->n_total : data.n, n_threads);
         return true;
     }
+};
 
-    // The backward pass of this chunk's samples: Wn = W - lr * grad, projected
-    // only when `project` (the last chunk of a step).
+// One chunk of the training samples: scored like any data set, then
+// back-propagated from its residuals and from the activation bits its
+// forward pass writes into a buffer that every chunk shares.
+template <class T>
+struct TrainingChunk {
+    Scorer<T> scorer;
+    std::vector<T> Xp;     // (dp / row_panel, n, row_panel) for the row path, else empty
+    std::vector<T> R;      // (K, np) zero in the padding, which loss_and_residual leaves alone
+    unsigned char* bits;   // (M, np / lanes) words of bits_bytes, shared
+    std::int64_t n_total;  // all the training samples
+
+    TrainingChunk(const Samples<T>& samples, const BankView<T>& bank, unsigned char* shared_bits, std::int64_t total,
+                  std::int64_t dp)
+        : scorer(samples, bank),
+          Xp(row_panels(samples.X, samples.n, bank.d, dp, scorer.kernels.row_panel)),
+          R(static_cast<std::size_t>(bank.K * scorer.np), T(0)),
+          bits(shared_bits),
+          n_total(total) {}
+
+    // Scores weights W and keeps what the backward pass needs; false when
+    // interrupted.
+    bool score(const T* W, const BankView<T>& bank, const Schedule& schedule, const NetworkGroups& groups,
+               int n_threads, StopFlag& stop) {
+        const BackwardInputs<T> keep{bits, R.data(), n_total};
+        return scorer.score(W, bank, schedule, groups, n_threads, stop, &keep);
+    }
+
+    // The backward pass of this chunk's samples after score(W): Wn = W - lr *
+    // grad, projected as `schedule` says.
     void backward(T* Wn, const T* W, double* sq, T* scratch, const BankView<T>& bank, const Schedule& schedule,
                   std::int64_t dp, int n_threads, StopFlag& stop) const {
         const BackwardArgs<T> args{
-            Wn,    sq,        scratch, W,  bits, R.data(), Xt.data(), dp > 0 ? Xp.data() : nullptr,
-            &bank, &schedule, data.n,  np, dp};
-        kernels.backward(args, n_threads, stop);
+            Wn,    sq,        scratch,       W,         bits, R.data(), scorer.Xt.data(), dp > 0 ? Xp.data() : nullptr,
+            &bank, &schedule, scorer.data.n, scorer.np, dp};
+        scorer.kernels.backward(args, n_threads, stop);
     }
 };
 
@@ -127,17 +156,18 @@ struct Scorer {
 // projects, so a step is W <- Proj(W - lr * sum of the chunks' gradients).
 template <class T>
 struct TrainingSet {
-    std::unique_ptr<unsigned char[]> bits;
-    std::vector<Scorer<T>> chunks;
-    std::vector<double> loss;  // (K,) over all samples
-    std::vector<std::int64_t> correct;
+    std::unique_ptr<unsigned char[]> bits;  // activation_bytes(M, n), shared by the chunks
+    std::vector<TrainingChunk<T>> chunks;
+    std::vector<double> loss;           // (K,) over all samples
+    std::vector<std::int64_t> correct;  // (K,)
     std::int64_t n;
 
     TrainingSet(const Samples<T>& data, const BankView<T>& bank, std::int64_t dp)
-        : loss(static_cast<std::size_t>(bank.K)), correct(static_cast<std::size_t>(bank.K)), n(data.n) {
-        const KernelTable<T>& k = kernels<T>();
+        : bits(uninitialized<unsigned char>(activation_bytes<T>(bank.M, data.n))),
+          loss(static_cast<std::size_t>(bank.K)),
+          correct(static_cast<std::size_t>(bank.K)),
+          n(data.n) {
         const std::int64_t chunk = activation_chunk<T>(bank.M, data.n);
-        bits = uninitialized<unsigned char>(bank.M * (chunk / k.lanes) * k.bits_bytes);
         for (std::int64_t begin = 0; begin < data.n; begin += chunk) {
             const std::int64_t size = std::min(chunk, data.n - begin);
             const Samples<T> part{data.X + begin * bank.d, data.P + begin * data.C,
@@ -155,9 +185,9 @@ struct TrainingSet {
         unprojected.projection = Projection::none;
         clear();
         for (std::size_t c = 0; c < chunks.size(); ++c) {
-            Scorer<T>& chunk = chunks[c];
+            TrainingChunk<T>& chunk = chunks[c];
             if (!chunk.score(current, bank, schedule, groups, n_threads, stop)) return false;
-            add(chunk);
+            add(chunk.scorer);
             const bool last = c + 1 == chunks.size();
             if (last && !on_scored()) return false;
             chunk.backward(spare, c == 0 ? current : spare, sq, scratch, bank, last ? schedule : unprojected, dp,
@@ -172,9 +202,9 @@ struct TrainingSet {
     bool score(const T* W, const BankView<T>& bank, const Schedule& schedule, const NetworkGroups& groups,
                int n_threads, StopFlag& stop) {
         clear();
-        for (Scorer<T>& chunk : chunks) {
-            if (!chunk.score(W, bank, schedule, groups, n_threads, stop)) return false;
-            add(chunk);
+        for (TrainingChunk<T>& chunk : chunks) {
+            if (!chunk.scorer.score(W, bank, schedule, groups, n_threads, stop)) return false;
+            add(chunk.scorer);
         }
         return true;
     }
@@ -242,7 +272,7 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
     const std::int64_t dp = row_path_width(d, kernels<T>().row_panel);
     TrainingSet<T> training(data, bank, dp);
     std::optional<Scorer<T>> test_scorer;
-    if (test != nullptr) test_scorer.emplace(*test, bank, nullptr, test->n, 0);
+    if (test != nullptr) test_scorer.emplace(*test, bank);
     const std::unique_ptr<T[]> next = uninitialized<T>(M * d);  // written whole by each backward pass
     std::vector<T> scratch(static_cast<std::size_t>(n_threads * backward_scratch(d, dp)));
     std::vector<double> sq(static_cast<std::size_t>(M));
