@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -63,6 +64,12 @@ std::vector<std::int64_t> network_groups(const std::int64_t* offsets, std::int64
     return first;
 }
 
+// Bytes of `count` elements of type E.
+template <class E>
+std::int64_t bytes_of(std::int64_t count) {
+    return count * static_cast<std::int64_t>(sizeof(E));
+}
+
 // What a training chunk's forward pass leaves for its backward pass.
 template <class T>
 struct BackwardInputs {
@@ -94,6 +101,12 @@ struct Scorer {
           loss(static_cast<std::size_t>(bank.K)),
           correct(static_cast<std::size_t>(bank.K)) {
         column_negentropy(negentropy.data(), samples.P, samples.n, samples.C);
+    }
+
+    // Bytes the constructor allocates.
+    static std::int64_t bytes(std::int64_t n, std::int64_t C, std::int64_t K, std::int64_t d) {
+        const std::int64_t np = round_up(n, kdfast::kernels<T>().panel);
+        return bytes_of<T>(np * d + K * np) + bytes_of<double>(C + K) + bytes_of<std::int64_t>(K);
     }
 
     // Fills F, loss and correct for weights W, and `keep` when given; false
@@ -128,6 +141,12 @@ struct TrainingChunk {
           R(static_cast<std::size_t>(bank.K * scorer.np), T(0)),
           bits(shared_bits),
           n_total(total) {}
+
+    // Bytes the constructor allocates (the shared bits are the training set's).
+    static std::int64_t bytes(std::int64_t n, std::int64_t C, std::int64_t K, std::int64_t d, std::int64_t dp) {
+        const std::int64_t np = round_up(n, kdfast::kernels<T>().panel);
+        return Scorer<T>::bytes(n, C, K, d) + bytes_of<T>(n * dp + K * np);
+    }
 
     // Scores weights W and keeps what the backward pass needs; false when
     // interrupted.
@@ -168,12 +187,25 @@ struct TrainingSet {
           correct(static_cast<std::size_t>(bank.K)),
           n(data.n) {
         const std::int64_t chunk = activation_chunk<T>(bank.M, data.n);
+        chunks.reserve(static_cast<std::size_t>(chunk_count(data.n, chunk)));
         for (std::int64_t begin = 0; begin < data.n; begin += chunk) {
             const std::int64_t size = std::min(chunk, data.n - begin);
             const Samples<T> part{data.X + begin * bank.d, data.P + begin * data.C,
                                   data.y != nullptr ? data.y + begin : nullptr, size, data.C};
             chunks.emplace_back(part, bank, bits.get(), data.n, dp);
         }
+    }
+
+    // Bytes the constructor allocates: the chunks of whole `chunk` samples,
+    // then one of the rest.
+    static std::int64_t bytes(std::int64_t n, std::int64_t C, std::int64_t K, std::int64_t M, std::int64_t d,
+                              std::int64_t dp) {
+        const std::int64_t chunk = activation_chunk<T>(M, n);
+        const std::int64_t whole = chunk > 0 ? n / chunk : 0, rest = n - whole * chunk;
+        return activation_bytes<T>(M, n) + bytes_of<TrainingChunk<T>>(chunk_count(n, chunk)) +
+               whole * TrainingChunk<T>::bytes(chunk, C, K, d, dp) +
+               (rest > 0 ? TrainingChunk<T>::bytes(rest, C, K, d, dp) : 0) + bytes_of<double>(K) +
+               bytes_of<std::int64_t>(K);
     }
 
     // One step from `current` into `spare`, after `on_scored` has seen the
@@ -210,6 +242,10 @@ struct TrainingSet {
     }
 
   private:
+    static std::int64_t chunk_count(std::int64_t n, std::int64_t chunk) {
+        return chunk > 0 ? (n + chunk - 1) / chunk : 0;
+    }
+
     void clear() {
         std::fill(loss.begin(), loss.end(), 0.0);
         std::fill(correct.begin(), correct.end(), 0);
@@ -222,6 +258,25 @@ struct TrainingSet {
             loss[k] += share * chunk.loss[k];
             correct[k] += chunk.correct[k];
         }
+    }
+};
+
+// The work space of the backward passes: the weights a step writes, the
+// threads' scratch and the neurons' squared distances from W0.
+template <class T>
+struct StepBuffers {
+    std::unique_ptr<T[]> spare;  // (M, d), written whole by each backward pass
+    std::vector<T> scratch;      // (n_threads, backward_scratch(d, dp))
+    std::vector<double> sq;      // (M,)
+
+    StepBuffers(std::int64_t M, std::int64_t d, std::int64_t dp, int n_threads)
+        : spare(uninitialized<T>(M * d)),
+          scratch(static_cast<std::size_t>(n_threads * backward_scratch(d, dp))),
+          sq(static_cast<std::size_t>(M)) {}
+
+    // Bytes the constructor allocates.
+    static std::int64_t bytes(std::int64_t M, std::int64_t d, std::int64_t dp, int n_threads) {
+        return bytes_of<T>(M * d + n_threads * backward_scratch(d, dp)) + bytes_of<double>(M);
     }
 };
 
@@ -273,9 +328,7 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
     TrainingSet<T> training(data, bank, dp);
     std::optional<Scorer<T>> test_scorer;
     if (test != nullptr) test_scorer.emplace(*test, bank);
-    const std::unique_ptr<T[]> next = uninitialized<T>(M * d);  // written whole by each backward pass
-    std::vector<T> scratch(static_cast<std::size_t>(n_threads * backward_scratch(d, dp)));
-    std::vector<double> sq(static_cast<std::size_t>(M));
+    StepBuffers<T> buffers(M, d, dp, n_threads);
     std::vector<double> loss_sum(static_cast<std::size_t>(K), 0.0);
 
     // Records row `row` for weights `weights`; false when interrupted.
@@ -292,15 +345,15 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
     // The step reads `current` and writes `spare`; swapping the two keeps the
     // last completed step intact whenever the run is interrupted.
     T* current = W;
-    T* spare = next.get();
+    T* spare = buffers.spare.get();
     bool completed = true;
     for (std::int64_t t = 0; completed && t < schedule.steps; ++t) {
         const auto on_scored = [&] {
             for (std::int64_t k = 0; k < K; ++k) loss_sum[k] += training.loss[k];
             return t % schedule.record_every != 0 || record(t / schedule.record_every, current);
         };
-        completed = !stop.requested() && training.step(spare, current, sq.data(), scratch.data(), bank, schedule,
-                                                       groups, dp, n_threads, stop, on_scored);
+        completed = !stop.requested() && training.step(spare, current, buffers.sq.data(), buffers.scratch.data(), bank,
+                                                       schedule, groups, dp, n_threads, stop, on_scored);
         if (completed) std::swap(current, spare);
     }
     if (completed) {
@@ -310,6 +363,22 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
     }
     if (current != W) std::copy(current, current + M * d, W);
     return completed;
+}
+
+template <class T>
+std::int64_t fit_bytes(const FitSizes& s) {
+    const std::int64_t dp = row_path_width(s.d, kernels<T>().row_panel);
+    const std::int64_t rows = recorded_steps(s.steps, s.record_every);
+    const std::int64_t arrays = 1 + (s.labels ? 1 : 0) + (s.n_test > 0 ? 2 : 0);  // of Records, (T_rec, K) each
+    // Records too many for their bytes to fit in 64 bits cannot be allocated either.
+    if (rows > std::numeric_limits<std::int64_t>::max() / 16 / arrays / s.K)
+        return std::numeric_limits<std::int64_t>::max();
+    return TrainingSet<T>::bytes(s.n, s.C, s.K, s.M, s.d, dp) +
+           (s.n_test > 0 ? Scorer<T>::bytes(s.n_test, s.C, s.K, s.d) : 0) +
+           StepBuffers<T>::bytes(s.M, s.d, dp, s.n_threads) +
+           bytes_of<double>(arrays * rows * s.K + s.K)  // the Records, mean_loss included
+           + bytes_of<double>(s.K)                      // loss_sum
+           + bytes_of<std::int64_t>(s.K + 1);           // network_groups: at most K + 1 starts
 }
 
 template <class T>
@@ -351,6 +420,7 @@ void max_drift(double* drift, const T* W, const BankView<T>& bank, int n_threads
     template bool logits<T>(T*, const T*, const BankView<T>&, const T*, std::int64_t, int, Interrupt);    \
     template std::int64_t activation_chunk<T>(std::int64_t, std::int64_t);                                \
     template std::int64_t activation_bytes<T>(std::int64_t, std::int64_t);                                \
+    template std::int64_t fit_bytes<T>(const FitSizes&);                                                  \
     template void max_drift<T>(double*, const T*, const BankView<T>&, int);
 KDFAST_INSTANTIATE(float)
 KDFAST_INSTANTIATE(double)

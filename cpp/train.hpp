@@ -46,6 +46,21 @@ std::int64_t activation_chunk(std::int64_t M, std::int64_t n);
 template <class T>
 std::int64_t activation_bytes(std::int64_t M, std::int64_t n);
 
+// The sizes that decide what a fit allocates.
+struct FitSizes {
+    std::int64_t K, M, d;       // networks, neurons in all, inputs
+    std::int64_t n, C, n_test;  // training samples, target columns, test samples (0: no test set)
+    bool labels;                // whether train accuracy is recorded
+    std::int64_t steps, record_every;
+    int n_threads;
+};
+
+// Bytes a fit of these sizes allocates: train()'s buffers, and the Records
+// arrays its caller provides (all but the forward kernel's own per-thread
+// work space, which does not grow with n, M or K).
+template <class T>
+std::int64_t fit_bytes(const FitSizes& sizes);
+
 // F[k, i] = f_k(x_i). Returns false when interrupted.
 template <class T>
 bool logits(T* F,  // (K, n) out
