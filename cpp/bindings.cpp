@@ -181,6 +181,18 @@ py::array_t<double> max_drift(const py::array& W, const py::array& W0, const py:
     return drift;
 }
 
+// The sizes of a fit, checked as train() checks them (K networks of M >= K
+// neurons in all, at least one sample, ...).
+kdfast::FitSizes fit_sizes(std::int64_t K, std::int64_t M, std::int64_t d, std::int64_t n, std::int64_t C,
+                           std::int64_t n_test, bool labels, std::int64_t steps, std::int64_t record_every,
+                           int n_threads) {
+    if (K < 1 || M < K || d < 1 || n < 1 || C < 1 || n_test < 0)
+        throw py::value_error(
+            "sizes: need n_networks, d, n_samples, n_columns >= 1, n_neurons >= n_networks, n_test >= 0");
+    if (steps < 0 || record_every < 1 || n_threads < 1) throw py::value_error("steps, record_every, n_threads");
+    return {K, M, d, n, C, n_test, labels, steps, record_every, n_threads};
+}
+
 // The bank's dtype decides which instantiation runs; the one chosen then
 // rejects any other array whose dtype does not match.
 bool is_float32(const py::array& W0) { return W0.dtype().is(py::dtype::of<float>()); }
@@ -201,6 +213,20 @@ PYBIND11_MODULE(_core, m) {
         },
         py::arg("n_neurons"), py::arg("n_samples"), py::arg("float32"),
         "Bytes of activation bits a fit keeps between its forward and backward pass.");
+    m.def(
+        "fit_bytes",
+        [](std::int64_t n_networks, std::int64_t n_neurons, std::int64_t d, std::int64_t n_samples,
+           std::int64_t n_columns, std::int64_t n_test, bool labels, std::int64_t steps, std::int64_t record_every,
+           int n_threads, bool float32) {
+            const auto sizes = fit_sizes(n_networks, n_neurons, d, n_samples, n_columns, n_test, labels, steps,
+                                         record_every, n_threads);
+            return float32 ? kdfast::fit_bytes<float>(sizes) : kdfast::fit_bytes<double>(sizes);
+        },
+        py::arg("n_networks"), py::arg("n_neurons"), py::arg("d"), py::arg("n_samples"), py::arg("n_columns"),
+        py::arg("n_test"), py::arg("labels"), py::arg("steps"), py::arg("record_every"), py::arg("n_threads"),
+        py::arg("float32"),
+        "Bytes a fit of these sizes allocates: its work space and the records it returns (n_test 0: no test set; "
+        "labels: train accuracy recorded).");
 
     m.def(
         "init_bank",

@@ -11,7 +11,7 @@
 #include <cstdint>
 
 #include "parallel.hpp"
-#include "train.hpp"
+#include "views.hpp"
 
 namespace kdfast {
 

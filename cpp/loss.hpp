@@ -6,7 +6,7 @@
 //   dl/df   = tau * (sigmoid(u) - p)
 //
 // The first bracket, the negative entropy of the target, does not change
-// during training: it is summed once per data set (target_negentropy), and
+// during training: it is summed once per data set (column_negentropy), and
 // each step only evaluates the second, which shares one exp() with the
 // gradient.
 #pragma once
@@ -19,7 +19,8 @@ namespace kdfast {
 // x ln x with the limit 0 ln 0 = 0.
 inline double xlogx(double x) { return x > 0.0 ? x * std::log(x) : 0.0; }
 
-inline double target_negentropy(double p) { return xlogx(p) + xlogx(1.0 - p); }
+// The negative entropy of Bern(p).
+inline double bernoulli_negentropy(double p) { return xlogx(p) + xlogx(1.0 - p); }
 
 // softplus(-u) + (1-p) u, and dl/df in *grad (when grad is not null).
 inline double cross_entropy_part(double f, double p, double tau, double* grad) {

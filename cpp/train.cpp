@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "kernels.hpp"
-#include "student.hpp"
+#include "per_network.hpp"
 
 namespace kdfast {
 
@@ -63,60 +64,106 @@ std::vector<std::int64_t> network_groups(const std::int64_t* offsets, std::int64
     return first;
 }
 
-// One data set, or one chunk of the training samples: padded inputs,
-// logits, residuals, per-network sums. Training chunks write their
-// activation bits into a buffer that they share, one chunk at a time.
+// Bytes of `count` elements of type E.
+template <class E>
+std::int64_t bytes_of(std::int64_t count) {
+    return count * static_cast<std::int64_t>(sizeof(E));
+}
+
+// What a training chunk's forward pass leaves for its backward pass.
+template <class T>
+struct BackwardInputs {
+    void* bits;            // (M, np / lanes) out: activation bits
+    T* R;                  // (K, np) out: dL/df / n_total
+    std::int64_t n_total;  // all the training samples, of which the chunk is a part
+};
+
+// One data set scored for given weights: its inputs in panels, the logits,
+// and each network's loss and correct count.
 template <class T>
 struct Scorer {
     Samples<T> data;
     const KernelTable<T>& kernels;
-    std::int64_t np, n_total;
-    std::vector<T> Xt, Xp;   // (np / panel, d, panel); (dp / row_panel, n, row_panel) for the row path
-    std::unique_ptr<T[]> F;  // (K, np), written whole by each forward pass
-    std::vector<T> R;        // zero in the padding, which loss_and_residual leaves alone
-    unsigned char* bits;     // shared, or nullptr: no backward pass
-    std::vector<double> negentropy, loss;
-    std::vector<std::int64_t> correct;
+    std::int64_t np;
+    std::vector<T> Xt;                  // (np / panel, d, panel)
+    std::unique_ptr<T[]> F;             // (K, np), written whole by each forward pass
+    std::vector<double> negentropy;     // (C,)
+    std::vector<double> loss;           // (K,)
+    std::vector<std::int64_t> correct;  // (K,)
 
-    Scorer(const Samples<T>& samples, const BankView<T>& bank, unsigned char* shared_bits, std::int64_t total,
-           std::int64_t dp)
+    Scorer(const Samples<T>& samples, const BankView<T>& bank)
         : data(samples),
           kernels(kdfast::kernels<T>()),
           np(round_up(samples.n, kernels.panel)),
-          n_total(total),
           Xt(sample_panels(samples.X, samples.n, bank.d, np, kernels.panel)),
-          Xp(shared_bits != nullptr ? row_panels(samples.X, samples.n, bank.d, dp, kernels.row_panel)
-                                    : std::vector<T>()),
           F(uninitialized<T>(bank.K * np)),
-          R(shared_bits != nullptr ? static_cast<std::size_t>(bank.K * np) : 0, T(0)),
-          bits(shared_bits),
           negentropy(static_cast<std::size_t>(samples.C)),
           loss(static_cast<std::size_t>(bank.K)),
           correct(static_cast<std::size_t>(bank.K)) {
-        target_negentropy(negentropy.data(), samples.P, samples.n, samples.C);
+        column_negentropy(negentropy.data(), samples.P, samples.n, samples.C);
     }
 
-    // Fills F, loss and correct (and R and the activation bits when
-    // training) for weights W; false when interrupted.
+    // Bytes the constructor allocates.
+    static std::int64_t bytes(std::int64_t n, std::int64_t C, std::int64_t K, std::int64_t d) {
+        const std::int64_t np = round_up(n, kdfast::kernels<T>().panel);
+        return bytes_of<T>(np * d + K * np) + bytes_of<double>(C + K) + bytes_of<std::int64_t>(K);
+    }
+
+    // Fills F, loss and correct for weights W, and `keep` when given; false
+    // when interrupted.
     bool score(const T* W, const BankView<T>& bank, const Schedule& schedule, const NetworkGroups& groups,
-               int n_threads, StopFlag& stop) {
-        const ForwardArgs<T> args{F.get(), bits, Xt.data(), W, bank.a, bank.offsets, np, bank.d, bank.K};
+               int n_threads, StopFlag& stop, const BackwardInputs<T>* keep = nullptr) {
+        const ForwardArgs<T> args{
+            F.get(), keep != nullptr ? keep->bits : nullptr, Xt.data(), W, bank.a, bank.offsets, np, bank.d, bank.K};
         kernels.forward(args, groups, n_threads, stop);
         if (stop.requested()) return false;
-        loss_and_residual(loss.data(), correct.data(), R.empty() ? nullptr : R.data(), F.get(), data.P,
-                          negentropy.data(), schedule.column, schedule.tau, data.y, data.n, n_total, np, data.C, bank.K,
-                          n_threads);
+        loss_and_residual(loss.data(), correct.data(), keep != nullptr ? keep->R : nullptr, F.get(), negentropy.data(),
+                          data, schedule, bank.K, np, keep != nullptr ? keep->n_total : data.n, n_threads);
         return true;
     }
+};
 
-    // The backward pass of this chunk's samples: Wn = W - lr * grad, projected
-    // only when `project` (the last chunk of a step).
+// One chunk of the training samples: scored like any data set, then
+// back-propagated from its residuals and from the activation bits its
+// forward pass writes into a buffer that every chunk shares.
+template <class T>
+struct TrainingChunk {
+    Scorer<T> scorer;
+    std::vector<T> Xp;     // (dp / row_panel, n, row_panel) for the row path, else empty
+    std::vector<T> R;      // (K, np) zero in the padding, which loss_and_residual leaves alone
+    unsigned char* bits;   // (M, np / lanes) words of bits_bytes, shared
+    std::int64_t n_total;  // all the training samples
+
+    TrainingChunk(const Samples<T>& samples, const BankView<T>& bank, unsigned char* shared_bits, std::int64_t total,
+                  std::int64_t dp)
+        : scorer(samples, bank),
+          Xp(row_panels(samples.X, samples.n, bank.d, dp, scorer.kernels.row_panel)),
+          R(static_cast<std::size_t>(bank.K * scorer.np), T(0)),
+          bits(shared_bits),
+          n_total(total) {}
+
+    // Bytes the constructor allocates (the shared bits are the training set's).
+    static std::int64_t bytes(std::int64_t n, std::int64_t C, std::int64_t K, std::int64_t d, std::int64_t dp) {
+        const std::int64_t np = round_up(n, kdfast::kernels<T>().panel);
+        return Scorer<T>::bytes(n, C, K, d) + bytes_of<T>(n * dp + K * np);
+    }
+
+    // Scores weights W and keeps what the backward pass needs; false when
+    // interrupted.
+    bool score(const T* W, const BankView<T>& bank, const Schedule& schedule, const NetworkGroups& groups,
+               int n_threads, StopFlag& stop) {
+        const BackwardInputs<T> keep{bits, R.data(), n_total};
+        return scorer.score(W, bank, schedule, groups, n_threads, stop, &keep);
+    }
+
+    // The backward pass of this chunk's samples after score(W): Wn = W - lr *
+    // grad, projected as `schedule` says.
     void backward(T* Wn, const T* W, double* sq, T* scratch, const BankView<T>& bank, const Schedule& schedule,
                   std::int64_t dp, int n_threads, StopFlag& stop) const {
         const BackwardArgs<T> args{
-            Wn,    sq,        scratch, W,  bits, R.data(), Xt.data(), dp > 0 ? Xp.data() : nullptr,
-            &bank, &schedule, data.n,  np, dp};
-        kernels.backward(args, n_threads, stop);
+            Wn,    sq,        scratch,       W,         bits, R.data(), scorer.Xt.data(), dp > 0 ? Xp.data() : nullptr,
+            &bank, &schedule, scorer.data.n, scorer.np, dp};
+        scorer.kernels.backward(args, n_threads, stop);
     }
 };
 
@@ -128,23 +175,37 @@ struct Scorer {
 // projects, so a step is W <- Proj(W - lr * sum of the chunks' gradients).
 template <class T>
 struct TrainingSet {
-    std::unique_ptr<unsigned char[]> bits;
-    std::vector<Scorer<T>> chunks;
-    std::vector<double> loss;  // (K,) over all samples
-    std::vector<std::int64_t> correct;
+    std::unique_ptr<unsigned char[]> bits;  // activation_bytes(M, n), shared by the chunks
+    std::vector<TrainingChunk<T>> chunks;
+    std::vector<double> loss;           // (K,) over all samples
+    std::vector<std::int64_t> correct;  // (K,)
     std::int64_t n;
 
     TrainingSet(const Samples<T>& data, const BankView<T>& bank, std::int64_t dp)
-        : loss(static_cast<std::size_t>(bank.K)), correct(static_cast<std::size_t>(bank.K)), n(data.n) {
-        const KernelTable<T>& k = kernels<T>();
+        : bits(uninitialized<unsigned char>(activation_bytes<T>(bank.M, data.n))),
+          loss(static_cast<std::size_t>(bank.K)),
+          correct(static_cast<std::size_t>(bank.K)),
+          n(data.n) {
         const std::int64_t chunk = activation_chunk<T>(bank.M, data.n);
-        bits = uninitialized<unsigned char>(bank.M * (chunk / k.lanes) * k.bits_bytes);
+        chunks.reserve(static_cast<std::size_t>(chunk_count(data.n, chunk)));
         for (std::int64_t begin = 0; begin < data.n; begin += chunk) {
             const std::int64_t size = std::min(chunk, data.n - begin);
             const Samples<T> part{data.X + begin * bank.d, data.P + begin * data.C,
                                   data.y != nullptr ? data.y + begin : nullptr, size, data.C};
             chunks.emplace_back(part, bank, bits.get(), data.n, dp);
         }
+    }
+
+    // Bytes the constructor allocates: the chunks of whole `chunk` samples,
+    // then one of the rest.
+    static std::int64_t bytes(std::int64_t n, std::int64_t C, std::int64_t K, std::int64_t M, std::int64_t d,
+                              std::int64_t dp) {
+        const std::int64_t chunk = activation_chunk<T>(M, n);
+        const std::int64_t whole = chunk > 0 ? n / chunk : 0, rest = n - whole * chunk;
+        return activation_bytes<T>(M, n) + bytes_of<TrainingChunk<T>>(chunk_count(n, chunk)) +
+               whole * TrainingChunk<T>::bytes(chunk, C, K, d, dp) +
+               (rest > 0 ? TrainingChunk<T>::bytes(rest, C, K, d, dp) : 0) + bytes_of<double>(K) +
+               bytes_of<std::int64_t>(K);
     }
 
     // One step from `current` into `spare`, after `on_scored` has seen the
@@ -156,9 +217,9 @@ struct TrainingSet {
         unprojected.projection = Projection::none;
         clear();
         for (std::size_t c = 0; c < chunks.size(); ++c) {
-            Scorer<T>& chunk = chunks[c];
+            TrainingChunk<T>& chunk = chunks[c];
             if (!chunk.score(current, bank, schedule, groups, n_threads, stop)) return false;
-            add(chunk);
+            add(chunk.scorer);
             const bool last = c + 1 == chunks.size();
             if (last && !on_scored()) return false;
             chunk.backward(spare, c == 0 ? current : spare, sq, scratch, bank, last ? schedule : unprojected, dp,
@@ -173,14 +234,18 @@ struct TrainingSet {
     bool score(const T* W, const BankView<T>& bank, const Schedule& schedule, const NetworkGroups& groups,
                int n_threads, StopFlag& stop) {
         clear();
-        for (Scorer<T>& chunk : chunks) {
-            if (!chunk.score(W, bank, schedule, groups, n_threads, stop)) return false;
-            add(chunk);
+        for (TrainingChunk<T>& chunk : chunks) {
+            if (!chunk.scorer.score(W, bank, schedule, groups, n_threads, stop)) return false;
+            add(chunk.scorer);
         }
         return true;
     }
 
   private:
+    static std::int64_t chunk_count(std::int64_t n, std::int64_t chunk) {
+        return chunk > 0 ? (n + chunk - 1) / chunk : 0;
+    }
+
     void clear() {
         std::fill(loss.begin(), loss.end(), 0.0);
         std::fill(correct.begin(), correct.end(), 0);
@@ -193,6 +258,25 @@ struct TrainingSet {
             loss[k] += share * chunk.loss[k];
             correct[k] += chunk.correct[k];
         }
+    }
+};
+
+// The work space of the backward passes: the weights a step writes, the
+// threads' scratch and the neurons' squared distances from W0.
+template <class T>
+struct StepBuffers {
+    std::unique_ptr<T[]> spare;  // (M, d), written whole by each backward pass
+    std::vector<T> scratch;      // (n_threads, backward_scratch(d, dp))
+    std::vector<double> sq;      // (M,)
+
+    StepBuffers(std::int64_t M, std::int64_t d, std::int64_t dp, int n_threads)
+        : spare(uninitialized<T>(M * d)),
+          scratch(static_cast<std::size_t>(n_threads * backward_scratch(d, dp))),
+          sq(static_cast<std::size_t>(M)) {}
+
+    // Bytes the constructor allocates.
+    static std::int64_t bytes(std::int64_t M, std::int64_t d, std::int64_t dp, int n_threads) {
+        return bytes_of<T>(M * d + n_threads * backward_scratch(d, dp)) + bytes_of<double>(M);
     }
 };
 
@@ -243,10 +327,8 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
     const std::int64_t dp = row_path_width(d, kernels<T>().row_panel);
     TrainingSet<T> training(data, bank, dp);
     std::optional<Scorer<T>> test_scorer;
-    if (test != nullptr) test_scorer.emplace(*test, bank, nullptr, test->n, 0);
-    const std::unique_ptr<T[]> next = uninitialized<T>(M * d);  // written whole by each backward pass
-    std::vector<T> scratch(static_cast<std::size_t>(n_threads * backward_scratch(d, dp)));
-    std::vector<double> sq(static_cast<std::size_t>(M));
+    if (test != nullptr) test_scorer.emplace(*test, bank);
+    StepBuffers<T> buffers(M, d, dp, n_threads);
     std::vector<double> loss_sum(static_cast<std::size_t>(K), 0.0);
 
     // Records row `row` for weights `weights`; false when interrupted.
@@ -263,15 +345,15 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
     // The step reads `current` and writes `spare`; swapping the two keeps the
     // last completed step intact whenever the run is interrupted.
     T* current = W;
-    T* spare = next.get();
+    T* spare = buffers.spare.get();
     bool completed = true;
     for (std::int64_t t = 0; completed && t < schedule.steps; ++t) {
         const auto on_scored = [&] {
             for (std::int64_t k = 0; k < K; ++k) loss_sum[k] += training.loss[k];
             return t % schedule.record_every != 0 || record(t / schedule.record_every, current);
         };
-        completed = !stop.requested() && training.step(spare, current, sq.data(), scratch.data(), bank, schedule,
-                                                       groups, dp, n_threads, stop, on_scored);
+        completed = !stop.requested() && training.step(spare, current, buffers.sq.data(), buffers.scratch.data(), bank,
+                                                       schedule, groups, dp, n_threads, stop, on_scored);
         if (completed) std::swap(current, spare);
     }
     if (completed) {
@@ -281,6 +363,22 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
     }
     if (current != W) std::copy(current, current + M * d, W);
     return completed;
+}
+
+template <class T>
+std::int64_t fit_bytes(const FitSizes& s) {
+    const std::int64_t dp = row_path_width(s.d, kernels<T>().row_panel);
+    const std::int64_t rows = recorded_steps(s.steps, s.record_every);
+    const std::int64_t arrays = 1 + (s.labels ? 1 : 0) + (s.n_test > 0 ? 2 : 0);  // of Records, (T_rec, K) each
+    // Records too many for their bytes to fit in 64 bits cannot be allocated either.
+    if (rows > std::numeric_limits<std::int64_t>::max() / 16 / arrays / s.K)
+        return std::numeric_limits<std::int64_t>::max();
+    return TrainingSet<T>::bytes(s.n, s.C, s.K, s.M, s.d, dp) +
+           (s.n_test > 0 ? Scorer<T>::bytes(s.n_test, s.C, s.K, s.d) : 0) +
+           StepBuffers<T>::bytes(s.M, s.d, dp, s.n_threads) +
+           bytes_of<double>(arrays * rows * s.K + s.K)  // the Records, mean_loss included
+           + bytes_of<double>(s.K)                      // loss_sum
+           + bytes_of<std::int64_t>(s.K + 1);           // network_groups: at most K + 1 starts
 }
 
 template <class T>
@@ -322,6 +420,7 @@ void max_drift(double* drift, const T* W, const BankView<T>& bank, int n_threads
     template bool logits<T>(T*, const T*, const BankView<T>&, const T*, std::int64_t, int, Interrupt);    \
     template std::int64_t activation_chunk<T>(std::int64_t, std::int64_t);                                \
     template std::int64_t activation_bytes<T>(std::int64_t, std::int64_t);                                \
+    template std::int64_t fit_bytes<T>(const FitSizes&);                                                  \
     template void max_drift<T>(double*, const T*, const BankView<T>&, int);
 KDFAST_INSTANTIATE(float)
 KDFAST_INSTANTIATE(double)

@@ -8,38 +8,9 @@
 #include <cstdint>
 
 #include "parallel.hpp"
+#include "views.hpp"
 
 namespace kdfast {
-
-enum class Projection : int { none = 0, neuron = 1, network = 2 };
-
-// Read-only view of a bank's fixed parts.
-template <class T>
-struct BankView {
-    const T* W0;                  // (M, d) initial weights: centres of the projection balls
-    const T* a;                   // (M,)   output signs
-    const std::int64_t* offsets;  // (K+1,) network k owns rows offsets[k]..offsets[k+1]
-    std::int64_t K, M, d;
-};
-
-// A data set with the targets each network is trained or scored against.
-template <class T>
-struct Samples {
-    const T* X;            // (n, d)
-    const double* P;       // (n, C) probabilities of class +1
-    const std::int8_t* y;  // (n,)   labels in {-1, +1}, or nullptr: no accuracy
-    std::int64_t n, C;
-};
-
-// Per-network hyperparameters.
-struct Schedule {
-    const double* lr;            // (K,)
-    const double* radius;        // (K,) infinity: this network is not projected
-    const double* tau;           // (K,) temperatures
-    const std::int64_t* column;  // (K,) target column of each network
-    Projection projection;
-    std::int64_t steps, record_every;
-};
 
 // Outputs; optional arrays are nullptr when not wanted. Rows are the
 // steps t = 0, record_every, 2 record_every, ... below `steps`, and then
@@ -74,6 +45,21 @@ std::int64_t activation_chunk(std::int64_t M, std::int64_t n);
 // Bytes of activation bits a fit of M neurons on n samples keeps.
 template <class T>
 std::int64_t activation_bytes(std::int64_t M, std::int64_t n);
+
+// The sizes that decide what a fit allocates.
+struct FitSizes {
+    std::int64_t K, M, d;       // networks, neurons in all, inputs
+    std::int64_t n, C, n_test;  // training samples, target columns, test samples (0: no test set)
+    bool labels;                // whether train accuracy is recorded
+    std::int64_t steps, record_every;
+    int n_threads;
+};
+
+// Bytes a fit of these sizes allocates: train()'s buffers, and the Records
+// arrays its caller provides (all but the forward kernel's own per-thread
+// work space, which does not grow with n, M or K).
+template <class T>
+std::int64_t fit_bytes(const FitSizes& sizes);
 
 // F[k, i] = f_k(x_i). Returns false when interrupted.
 template <class T>

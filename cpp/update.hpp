@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "train.hpp"
+#include "views.hpp"
 
 namespace kdfast {
 

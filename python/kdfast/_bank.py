@@ -278,13 +278,13 @@ class StudentBank:
         test = self._test_set(X_test, y_test, target_test, C)
         n_test = 0 if test is None else test[0].shape[0]
 
-        itemsize = self.dtype.itemsize
+        engine_bytes = _core.fit_bytes(
+            n_networks=K, n_neurons=self.n_neurons, d=self.d, n_samples=n, n_columns=C, n_test=n_test,
+            labels=labels is not None, steps=steps, record_every=record_every, n_threads=threads,
+            float32=self.dtype == np.float32,
+        )  # fmt: skip
         check.ensure_memory(
-            3 * self.n_neurons * self.d * itemsize  # weights, their update, the copy this fit returns
-            + (n + n_test) * self.d * itemsize
-            + (2 * n + n_test) * K * itemsize
-            + 8 * self.n_neurons
-            + _core.activation_bytes(self.n_neurons, n, self.dtype == np.float32),
+            self._W.nbytes + engine_bytes,  # the copy of W this fit updates, and the engine's buffers
             f"fitting {K} networks of {self.n_neurons} neurons on {n} samples",
         )
         W = self._W.copy()

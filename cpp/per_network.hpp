@@ -9,35 +9,30 @@
 
 #include <cstdint>
 
-#include "parallel.hpp"
-#include "train.hpp"
+#include "views.hpp"
 
 namespace kdfast {
 
 // negentropy[c] = (1/n) sum_i [p ln p + (1-p) ln(1-p)], p = P[i, c]: the
 // constant part of the loss for target column c.
-void target_negentropy(double* negentropy,  // (C,) out
+void column_negentropy(double* negentropy,  // (C,) out
                        const double* P,     // (n, C)
                        std::int64_t n, std::int64_t C);
 
-// Per network k, with target column p = P[:, column[k]], over the first n
-// of the ld columns of F and R:
+// Per network k, with target column p = data.P[:, schedule.column[k]] and
+// tau_k = schedule.tau[k], over the first data.n of the ld columns of F and R:
 //   loss[k]    = (1/n) sum_i l(F[k, i], p_i; tau_k)
-//   correct[k] = #{i : F[k, i] * y_i > 0}          (when y and correct are given)
+//   correct[k] = #{i : F[k, i] * y_i > 0}              (when data.y and correct are given)
 //   R[k, i]    = dl/df(F[k, i], p_i; tau_k) / n_total  (when R is given)
 // (n_total > n when these n samples are one chunk of a larger set).
 template <class T>
-void loss_and_residual(double* loss,                // (K,) out
-                       std::int64_t* correct,       // (K,) out, or nullptr
-                       T* R,                        // (K, ld) out, or nullptr
-                       const T* F,                  // (K, ld)
-                       const double* P,             // (n, C) target probabilities
-                       const double* negentropy,    // (C,) from target_negentropy
-                       const std::int64_t* column,  // (K,) target column of each network
-                       const double* tau,           // (K,) temperatures
-                       const std::int8_t* y,        // (n,) labels in {-1, +1}, or nullptr
-                       std::int64_t n, std::int64_t n_total, std::int64_t ld, std::int64_t C, std::int64_t K,
-                       int n_threads);
+void loss_and_residual(double* loss,              // (K,) out
+                       std::int64_t* correct,     // (K,) out, or nullptr
+                       T* R,                      // (K, ld) out, or nullptr
+                       const T* F,                // (K, ld)
+                       const double* negentropy,  // (C,) column_negentropy of data.P
+                       const Samples<T>& data, const Schedule& schedule, std::int64_t K, std::int64_t ld,
+                       std::int64_t n_total, int n_threads);
 
 // Scales network k back onto the Frobenius ball ||Wn_k - W0_k|| <= radius_k.
 template <class T>

@@ -1,4 +1,4 @@
-#include "student.hpp"
+#include "per_network.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,18 +7,24 @@
 
 namespace kdfast {
 
-void target_negentropy(double* negentropy, const double* P, std::int64_t n, std::int64_t C) {
+void column_negentropy(double* negentropy, const double* P, std::int64_t n, std::int64_t C) {
     for (std::int64_t c = 0; c < C; ++c) {
         double total = 0.0;
-        for (std::int64_t i = 0; i < n; ++i) total += kdfast::target_negentropy(P[i * C + c]);
+        for (std::int64_t i = 0; i < n; ++i) total += bernoulli_negentropy(P[i * C + c]);
         negentropy[c] = total / static_cast<double>(n);
     }
 }
 
 template <class T>
-void loss_and_residual(double* loss, std::int64_t* correct, T* R, const T* F, const double* P, const double* negentropy,
-                       const std::int64_t* column, const double* tau, const std::int8_t* y, std::int64_t n,
-                       std::int64_t n_total, std::int64_t ld, std::int64_t C, std::int64_t K, int n_threads) {
+void loss_and_residual(double* loss, std::int64_t* correct, T* R, const T* F, const double* negentropy,
+                       const Samples<T>& data, const Schedule& schedule, std::int64_t K, std::int64_t ld,
+                       std::int64_t n_total, int n_threads) {
+    // Local copies, which the stores to loss, correct and R cannot alias.
+    const double* P = data.P;
+    const std::int8_t* y = data.y;
+    const std::int64_t* column = schedule.column;
+    const double* tau = schedule.tau;
+    const std::int64_t n = data.n, C = data.C;
     const double inv_n = 1.0 / static_cast<double>(n), inv_total = 1.0 / static_cast<double>(n_total);
 #pragma omp parallel for schedule(static) num_threads(n_threads)
     for (std::int64_t k = 0; k < K; ++k) {
@@ -54,10 +60,9 @@ void project_networks(T* Wn, const double* sq, const BankView<T>& bank, const Sc
     }
 }
 
-#define KDFAST_INSTANTIATE(T)                                                                                \
-    template void loss_and_residual<T>(double*, std::int64_t*, T*, const T*, const double*, const double*,   \
-                                       const std::int64_t*, const double*, const std::int8_t*, std::int64_t, \
-                                       std::int64_t, std::int64_t, std::int64_t, std::int64_t, int);         \
+#define KDFAST_INSTANTIATE(T)                                                                                  \
+    template void loss_and_residual<T>(double*, std::int64_t*, T*, const T*, const double*, const Samples<T>&, \
+                                       const Schedule&, std::int64_t, std::int64_t, std::int64_t, int);        \
     template void project_networks<T>(T*, const double*, const BankView<T>&, const Schedule&, int);
 KDFAST_INSTANTIATE(float)
 KDFAST_INSTANTIATE(double)
