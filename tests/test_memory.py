@@ -97,8 +97,9 @@ CHILD = textwrap.dedent(
 def case(**changes):
     # 2 x 79 networks of 6,320 neurons in all on 600 samples, d = 40 (the
     # backward pass's row path): every buffer but a few (K,) vectors larger
-    # than the tolerance below.
-    base = dict(dtype="float32", d=40, widths=list(range(1, 80)), n=600, n_test=0, labels=True, steps=3, threads=1,
+    # than the tolerance below. Eight steps keep the buffers alive for tens of
+    # milliseconds, so the sampler sees them even on a busy machine.
+    base = dict(dtype="float32", d=40, widths=list(range(1, 80)), n=600, n_test=0, labels=True, steps=8, threads=1,
                 budget=None)  # fmt: skip
     return {**base, **changes}
 
