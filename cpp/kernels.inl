@@ -82,27 +82,36 @@ void forward_tile(const ForwardArgs<T>& A,
         for (int r = 0; r < NR; ++r) partial[2 * r] = acc[r][0], partial[2 * r + 1] = acc[r][1];
         return;
     }
+    // The running logit and its network in locals for the whole epilogue:
+    // updated through `s`, every neuron's sum would wait on the store of the
+    // previous one (the stores of bits and logits may alias it), a chain
+    // that cost a quarter of the forward pass at d = 16.
+    V sum0 = s.sum[0], sum1 = s.sum[1];
+    std::int64_t k = s.k, last = s.last;
     KDFAST_UNROLL
     for (int r = 0; r < NR; ++r) {
         const std::int64_t j = j0 + r;
+        const Bits on0 = X<T>::positive_bits(acc[r][0]), on1 = X<T>::positive_bits(acc[r][1]);
         if (A.bits != nullptr) {
             Bits* b = static_cast<Bits*>(A.bits) + j * (np / L) + i0 / L;  // (2,)
-            b[0] = X<T>::positive_bits(acc[r][0]);
-            b[1] = X<T>::positive_bits(acc[r][1]);
+            b[0] = on0;
+            b[1] = on1;
         }
         const V aj = X<T>::broadcast(A.a[j]);
-        s.sum[0] += X<T>::relu(acc[r][0]) * aj;
-        s.sum[1] += X<T>::relu(acc[r][1]) * aj;
-        if (j == s.last) {
-            const std::int64_t width = A.offsets[s.k + 1] - A.offsets[s.k];
+        sum0 = X<T>::add_relu_times(sum0, acc[r][0], on0, aj);
+        sum1 = X<T>::add_relu_times(sum1, acc[r][1], on1, aj);
+        if (j == last) {
+            const std::int64_t width = A.offsets[k + 1] - A.offsets[k];
             const V scale = X<T>::broadcast(static_cast<T>(1.0 / std::sqrt(static_cast<double>(width))));
-            X<T>::store(A.F + s.k * np + i0, s.sum[0] * scale);
-            X<T>::store(A.F + s.k * np + i0 + L, s.sum[1] * scale);
-            s.sum[0] = s.sum[1] = X<T>::zero();
-            ++s.k;
-            s.last = s.k < A.K ? A.offsets[s.k + 1] - 1 : -1;
+            X<T>::store(A.F + k * np + i0, sum0 * scale);
+            X<T>::store(A.F + k * np + i0 + L, sum1 * scale);
+            sum0 = sum1 = X<T>::zero();
+            ++k;
+            last = k < A.K ? A.offsets[k + 1] - 1 : -1;
         }
     }
+    s.sum[0] = sum0, s.sum[1] = sum1;
+    s.k = k, s.last = last;
 }
 
 template <class T>
