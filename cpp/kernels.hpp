@@ -8,6 +8,7 @@
 // (one Bits word per `lanes` samples per neuron).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "parallel.hpp"
@@ -53,7 +54,8 @@ struct BackwardArgs {
 // vector lanes (like the forward pass) and sums the lanes at the end: best
 // for small d. The row path puts input coordinates in the lanes and sums
 // over samples in registers, the mirror image of the forward pass: best
-// when d fills whole vectors.
+// when d fills whole vectors. For float32 on AVX-512 with d <= kTableMaxD,
+// the table path (kernels.inl) replaces the sample path.
 //
 // Neurons per backward task on the sample path, and on the row path;
 // samples per row-path chunk. Each task is the sole writer of its rows.
@@ -68,9 +70,19 @@ inline std::int64_t row_path_width(std::int64_t d, std::int64_t row_panel) {
     return d >= 2 * row_panel && 8 * dp <= 9 * d ? dp : 0;
 }
 
-// Elements of scratch each thread needs.
+// The table path (AVX-512, float32, d <= kTableMaxD): neurons per task,
+// and the elements of a chunk's subset-sum tables (32 KiB of float32, so
+// that they stay in L1 while every neuron of the task reads them).
+constexpr std::int64_t kTableMaxD = 64;
+constexpr std::int64_t kTableBlock = 1024;
+constexpr std::int64_t kTableElements = 8192;
+
+// Elements of scratch each thread needs: on the sample path, enough for the
+// table path too (tables, the sums of a task's neurons, one group's rows).
 inline std::int64_t backward_scratch(std::int64_t d, std::int64_t dp) {
-    return dp > 0 ? kRowBlock * (dp + kRowChunk) : kNeuronBlock * d;
+    if (dp > 0) return kRowBlock * (dp + kRowChunk);
+    const std::int64_t tables = d <= kTableMaxD ? kTableElements + (kTableBlock + 16) * d + 16 * d : 0;
+    return std::max(kNeuronBlock * d, tables);
 }
 
 template <class T>
