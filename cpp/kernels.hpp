@@ -41,7 +41,7 @@ struct BackwardArgs {
     T* scratch;        // (n_threads, backward_scratch(...)) per-thread work space
     const T* W;        // (M, d)
     const void* bits;  // (M, np / lanes) from the forward pass
-    const T* R;        // (K, np) dL/df / n, zero in the padding
+    const T* R;        // (K, np) dL/df / n_total, zero in the padding
     const T* Xt;       // (np / panel, d, panel) for the sample path
     const T* Xp;       // (dp / row_panel, n, row_panel) for the row path, else nullptr:
                        //   the inputs in panels of row_panel coordinates, zero-padded
