@@ -34,8 +34,11 @@ WAIT = 120  # seconds before giving up on the cluster doing something
 
 
 def process_cluster(n_workers):
+    # ":0", a free port: None still serves the scheduler's HTTP routes on 8787,
+    # and a warning that the port is taken (by any other cluster on the
+    # machine) fails a test under strict warnings.
     return distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                    dashboard_address=None)  # fmt: skip
+                                    dashboard_address=":0")  # fmt: skip
 
 
 def _executing(dask_worker):
