@@ -1,6 +1,7 @@
 """The kdfast command line: commands, outputs, exit codes and one-line errors, Ctrl-C."""
 
 import argparse
+import dataclasses
 import json
 import os
 import signal
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 import kdfast
-from kdfast import _specs, cli
+from kdfast import _specs, cli, theory
 
 SMALL = ["--data", "xor2:n=40,d=4,n_test=50", "--widths", "1,4", "--seeds", "2", "--steps", "20", "--n-threads", "1"]
 
@@ -110,6 +111,18 @@ def test_compare_with_an_array_teacher_and_npz_data(tmp_path, capsys):
         (["sweep", "--jobs", "0", "--data", "xor2:n=10,d=3", "--steps", "1"], "--jobs: must be >= 1"),
         (["sweep", "--jobs", "2", "--dask", "tcp://x:1"], "not allowed with argument"),
         (["scaling", "--metric", "loss"], "argument --metric: invalid choice"),
+        (["compare", "--protocol", "steps_constant=4"], "--protocol: needs eps=VALUE"),
+        (["compare", "--protocol", "eps"], "--protocol: expected KEY=VALUE, got 'eps'"),
+        (
+            ["compare", "--protocol", "eps=0.3,radius=2"],
+            "--protocol: no option 'radius' (options: eps, radius_constant,",
+        ),
+        (["compare", "--protocol", "eps=1.5"], "--protocol: eps: must lie in the open interval (0, 1), got 1.5"),
+        (["compare", "--protocol", "eps=0.3,max_steps=2.5"], "--protocol: max_steps: expected None or an integer"),
+        (["compare", "--protocol", "eps=0.3", "--steps", "10"], "steps: set by the protocol; give one or the other"),
+        (["compare", "--protocol", "eps=0.3", "--radius", "2"], "radius: set by the protocol; give one or the other"),
+        (["sweep", "--protocol", "eps=0.3,gamma=-1"], "--protocol: gamma: must be > 0"),
+        (["scaling", "--protocol", "eps=x"], "--protocol: eps: expected real numbers"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         ([], "the following arguments are required: command"),
     ],
@@ -120,6 +133,32 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
     assert err.count("\n") == 1 and err.startswith("kdfast") and "error: " in err, err
     assert message in err
     assert "Traceback" not in err and out == ""
+
+
+def test_compare_with_a_protocol(tmp_path, capsys):
+    argv = ["compare", "--data", "xor2:n=40,d=4,n_test=50", "--widths", "2,4", "--seeds", "1", "--n-threads", "1",
+            "--lr", "4", "--protocol", "eps=0.2, radius-constant=0.5, steps_constant=0.5, gamma=0.15, max_steps=12",
+            "--out", str(tmp_path), "--format", "json"]  # fmt: skip
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    protocol = theory.Protocol(eps=0.2, radius_constant=0.5, steps_constant=0.5, gamma=0.15, max_steps=12)
+    steps = {mode: protocol.steps(mode, 4.0) for mode in ("soft", "hard")}
+    assert steps == {"soft": 7, "hard": 12}  # R = 3.333 and 5.365, T = 7 and 18, capped at 12
+    table = kdfast.load(tmp_path / "table.json").table
+    for mode in ("soft", "hard"):
+        rows = table[table["mode"] == mode]
+        assert (rows["steps"] == steps[mode]).all() and (rows["radius"] == protocol.radius(mode)).all()
+    assert "students: protocol eps 0.2 at gamma 0.15: soft 7 steps, radius 3.333, hard 12 steps, radius 5.365" in out
+
+
+@pytest.mark.parametrize("command", ["compare", "sweep", "scaling"])
+def test_protocol_help_lists_the_protocols_own_fields_and_defaults(command, capsys):
+    code, out, _ = run([command, "--help"], capsys)
+    assert code == 0
+    text = " ".join(out.split())  # argparse wraps the help text
+    for field in dataclasses.fields(theory.Protocol):
+        shown = " (required)" if field.default is dataclasses.MISSING else f"={str(field.default).lower()}"
+        assert field.name + shown in text
 
 
 def test_missing_file_exits_1(tmp_path, capsys):

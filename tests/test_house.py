@@ -284,7 +284,18 @@ def test_command_line_defaults_are_the_library_defaults():
     compare = defaults(kdfast.compare)
     for command in ("compare", "sweep", "scaling"):
         args = parse([command])
-        for name in ("teacher", "seeds", "steps", "lr", "radius", "projection", "temperature", "record_every", "init"):
+        for name in (
+            "teacher",
+            "seeds",
+            "steps",
+            "lr",
+            "radius",
+            "protocol",
+            "projection",
+            "temperature",
+            "record_every",
+            "init",
+        ):
             assert getattr(args, name) == compare[name], (command, name)
         assert args.widths == list(compare["widths"]) and args.dtype == np.dtype(compare["dtype"]).name
     margin = defaults(kdfast.margin)

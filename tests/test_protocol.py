@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import kdfast
-from kdfast import theory
+from kdfast import experiments, theory
 
 WIDTHS, SEEDS, LR = [2, 6, 16], 2, 4.0
 
@@ -79,6 +79,25 @@ def test_bad_input(data, protocol):
         kdfast.compare(data, widths=[2], radius=1.0, protocol=protocol)
     with pytest.raises(TypeError, match="protocol: expected a kdfast.theory.Protocol"):
         kdfast.compare(data, widths=[2], protocol={"eps": 0.1})
+
+
+def test_steps_and_a_protocol_do_not_mix(data, protocol):
+    # the protocol sets each student's steps: a number of steps next to it would be ignored, so it is refused,
+    # the kdfast default included (steps=None is "not given", not 1000)
+    for steps in (10, experiments.STEPS, 0):
+        with pytest.raises(ValueError, match="steps: set by the protocol; give one or the other"):
+            kdfast.compare(data, widths=[2], steps=steps, protocol=protocol)
+    plain = kdfast.compare(data, widths=[2], seeds=1, teacher_params={"steps": 1}, n_threads=1)
+    assert plain.params["steps"] == experiments.STEPS and (plain.table["steps"] == experiments.STEPS).all()
+
+
+def test_curves_have_about_a_hundred_points_under_a_protocol(data):
+    # the default record interval follows the protocol's longest run, not the default number of steps
+    protocol = theory.Protocol(eps=0.1, steps_constant=2.0, gamma=0.15)
+    longest = max(protocol.steps(mode, LR) for mode in ("soft", "hard"))
+    result = kdfast.compare(data, widths=[2], seeds=1, lr=LR, protocol=protocol, n_threads=1)
+    assert longest > 200 and result.params["record_every"] == longest // 100
+    assert 100 <= result.curves["step"].nunique() <= 110  # (the soft students' stop adds its own record)
 
 
 def test_network_teacher_and_cli_take_init(data, tmp_path):

@@ -8,6 +8,7 @@ as a bad value of its option.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import inspect
 import os
 from typing import Callable
@@ -15,11 +16,12 @@ from typing import Callable
 import numpy as np
 
 from . import datasets as ds
-from ._validation import InputValueError
+from ._validation import InputError, InputValueError
+from .theory import Protocol
 
 __all__ = [
-    "FAMILIES", "UsageError", "assignments", "dataset", "datasets", "load", "npz", "number", "radius", "seeds", "spec",
-    "value", "vary", "widths",
+    "FAMILIES", "UsageError", "assignments", "dataset", "datasets", "load", "npz", "number", "protocol",
+    "protocol_options", "radius", "seeds", "spec", "value", "vary", "widths",
 ]  # fmt: skip
 
 
@@ -106,6 +108,34 @@ def assignments(text: str, what: str) -> dict:
             raise UsageError(f"{what}: expected KEY=VALUE, got {item!r}")
         result[key.strip().replace("-", "_")] = value(text_value.strip())
     return result
+
+
+def protocol_options() -> str:
+    """The keys of --protocol with kdfast.theory.Protocol's own defaults, for --help."""
+    described = []
+    for field in dataclasses.fields(Protocol):
+        if field.default is dataclasses.MISSING:
+            described.append(f"{field.name} (required)")
+        else:
+            described.append(f"{field.name}={str(field.default).lower()}")
+    return ", ".join(described)
+
+
+def protocol(text: str) -> Protocol:
+    """'eps=0.3,steps_constant=4,...': a kdfast.theory.Protocol with these fields, the rest its defaults."""
+    options = assignments(text, "--protocol")
+    fields = dataclasses.fields(Protocol)
+    names = [field.name for field in fields]
+    unknown = sorted(set(options) - set(names))
+    if unknown:
+        raise UsageError(f"--protocol: no option {unknown[0]!r} (options: {', '.join(names)})")
+    missing = [field.name for field in fields if field.default is dataclasses.MISSING and field.name not in options]
+    if missing:
+        raise UsageError(f"--protocol: needs {missing[0]}=VALUE")
+    try:
+        return Protocol(**options)
+    except InputError as err:  # a bad value, in Protocol's own words
+        raise UsageError(f"--protocol: {err}") from None
 
 
 def vary(text: str) -> tuple[str, list]:

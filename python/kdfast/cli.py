@@ -31,7 +31,7 @@ from ._metrics import METRICS
 from ._output import add_running, check_out, environment, write_outputs
 from ._specs import UsageError
 from ._version import __version__
-from .experiments import compare
+from .experiments import STEPS, compare
 from .margin import margin
 from .scaling import scaling
 from .sweep import sweep
@@ -78,12 +78,8 @@ def _add_training(p: argparse.ArgumentParser, *, teacher_params: str | None) -> 
                    help=f"e.g. 1,2,4 or 1:256:x2 (default {','.join(map(str, widths))})")  # fmt: skip
     g.add_argument("--seeds", type=_specs.seeds, default=compare_default("seeds"),
                    help=f"a count or a list: 3 (seeds 0-2), 0,5,9, or 5, (seed 5 alone) (default {compare_default('seeds')})")  # fmt: skip
-    g.add_argument(
-        "--steps",
-        type=int,
-        default=compare_default("steps"),
-        help=f"gradient steps (default {compare_default('steps')})",
-    )
+    g.add_argument("--steps", type=int, default=compare_default("steps"),
+                   help=f"gradient steps (default {STEPS}; not with --protocol, which sets them)")  # fmt: skip
     g.add_argument(
         "--lr",
         type=_specs.number,
@@ -92,6 +88,10 @@ def _add_training(p: argparse.ArgumentParser, *, teacher_params: str | None) -> 
     )
     g.add_argument("--radius", type=_specs.radius, default=compare_default("radius"),
                    help=f"projection radius, or none for plain gradient descent (default {str(compare_default('radius')).lower()})")  # fmt: skip
+    g.add_argument("--protocol", default=compare_default("protocol"), metavar="KEY=VALUE,...",
+                   help="each student's radius and steps from the margin gamma and a target loss eps, with the "
+                        "theorems' dependence (kdfast.theory.Protocol; replaces --radius and --steps): "
+                        f"{_specs.protocol_options()}; e.g. eps=0.3,steps_constant=4")  # fmt: skip
     g.add_argument("--projection", choices=("neuron", "network"), default=compare_default("projection"),
                    help=f"default: {compare_default('projection')}")  # fmt: skip
     g.add_argument("--temperature", type=_specs.number, default=compare_default("temperature"),
@@ -139,6 +139,7 @@ def _compare_kwargs(args) -> dict:
     return dict(
         teacher=teacher, teacher_params=teacher_params, widths=args.widths, seeds=args.seeds, steps=args.steps,
         lr=args.lr, radius=args.radius, projection=args.projection, temperature=args.temperature,
+        protocol=None if args.protocol is None else _specs.protocol(args.protocol),
         record_every=args.record_every, dtype=args.dtype, init=args.init, n_threads=args.n_threads,
         progress=args.progress,
     )  # fmt: skip

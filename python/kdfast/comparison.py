@@ -131,12 +131,21 @@ class Comparison:
         """
         p = self.params
         teacher_test = "" if p.get("teacher_test_acc") is None else f", test accuracy {p['teacher_test_acc']:.3f}"
-        radius = "none" if p["radius"] is None else f"{p['radius']:g} ({p['projection']})"
+        protocol = p.get("protocol")
+        if protocol is None:
+            radius = "none" if p["radius"] is None else f"{p['radius']:g} ({p['projection']})"
+            budget = f"{p['steps']} steps, lr {p['lr']:g}, radius {radius}"
+        else:
+            budget = (
+                f"protocol eps {protocol['eps']:g} at gamma {protocol['gamma']:.4g}: "
+                + ", ".join(f"{mode} {protocol['steps'][mode]} steps, radius {p['radius'][mode]:.4g}" for mode in MODES)
+                + f" ({p['projection']}), lr {p['lr']:g}"
+            )
         lines = [
             f"data: {p['dataset']}  (n_train {p['n_train']}, n_test {p['n_test']}, d {p['d']})",
             f"teacher: {p['teacher']}: train accuracy {p['teacher_train_acc']:.3f}{teacher_test}",
-            f"students: {p['steps']} steps, lr {p['lr']:g}, radius {radius}, soft temperature {p['temperature']:g}, "
-            f"{len(p['seeds'])} seed(s), {p['seconds_students']:.1f} s",
+            f"students: {budget}, soft temperature {p['temperature']:g}, {len(p['seeds'])} seed(s), "
+            f"{p['seconds_students']:.1f} s",
         ]
         summary = self.summary(["mean_loss", "test_acc", "teacher_agreement"]).set_index(["metric", "width"])
         columns = [("mean_loss", "avg loss", 4)] + ([("test_acc", "test acc", 3)] if p["n_test"] > 0 else [])

@@ -103,7 +103,7 @@ def compare(
     teacher_params: dict | None = None,
     widths=WIDTHS,
     seeds=SEEDS,
-    steps: int = STEPS,
+    steps: int | None = None,
     lr: float = LR,
     radius: float | None = None,
     projection: str = "neuron",
@@ -141,7 +141,11 @@ def compare(
         Student widths (distinct; sorted here).
     seeds : int or sequence of int
         A count n (seeds 0 .. n-1) or the seeds themselves.
-    steps, lr, radius, projection : as in :meth:`StudentBank.fit`
+    steps : int >= 0 or None
+        Gradient steps; None: kdfast's default, 1000 (``experiments.STEPS``),
+        or the protocol's when one is given (a protocol and `steps` together
+        are an error: the protocol sets each student's steps).
+    lr, radius, projection : as in :meth:`StudentBank.fit`
         (radius None: plain gradient descent).
     temperature : None or float > 0
         Temperature of the soft labels and of the soft students' loss.
@@ -174,7 +178,6 @@ def compare(
             f"data: expected a kdfast Dataset, got {type(data).__name__} (see kdfast.datasets.from_arrays)"
         )
     widths, seeds = sorted(check.int_list(widths, "widths", minimum=1, distinct=True)), seed_list(seeds)
-    steps = check.positive_int(steps, "steps", minimum=0)
     lr = check.real_number(lr, "lr", minimum=0, exclusive=True)
     radius = None if radius is None else check.real_number(radius, "radius", minimum=0, exclusive=True)
     init = check.init(init, widths)
@@ -182,11 +185,16 @@ def compare(
         if not isinstance(protocol, Protocol):
             raise check.InputTypeError(f"protocol: expected a kdfast.theory.Protocol, got {type(protocol).__name__}")
         if radius is not None:
-            raise check.InputValueError("radius: set by the protocol; leave it None")
+            raise check.InputValueError("radius: set by the protocol; give one or the other")
+        if steps is not None:
+            raise check.InputValueError("steps: set by the protocol; give one or the other")
+    # The longest student's steps; under a protocol, known once gamma is.
+    total_steps = (
+        0 if protocol is not None else check.positive_int(STEPS if steps is None else steps, "steps", minimum=0)
+    )
     check.projection(projection)
-    if record_every is None:
-        record_every = max(1, steps // _CURVE_POINTS)
-    record_every = check.positive_int(record_every, "record_every")
+    if record_every is not None:
+        record_every = check.positive_int(record_every, "record_every")
     disable = check.progress_disabled(progress)
     threads = effective_n_threads(n_threads)
     X, y, X_test, y_test = data.X_train, data.y_train, data.X_test, data.y_test
@@ -210,9 +218,9 @@ def compare(
         radii = {mode: protocol.radius(mode, gamma) for mode in MODES}
         mode_steps = {mode: protocol.steps(mode, lr, gamma) for mode in MODES}
         radius = np.array([radii[MODES[c]] for c in column])  # type: ignore[assignment]  # one per network
-        steps = max(mode_steps.values())
-        if record_every is None:
-            record_every = max(1, steps // _CURVE_POINTS)
+        total_steps = max(mode_steps.values())
+    if record_every is None:
+        record_every = max(1, total_steps // _CURVE_POINTS)
     hard = (1.0 + y) / 2.0
     fit = dict(
         target_index=column, y=y, lr=lr, radius=radius, projection=projection,
@@ -227,10 +235,10 @@ def compare(
     desc = f"{data.name}: {bank.n_networks} students"
     if protocol is None:
         history = _fit_in_pieces(
-            bank, X, target, steps=steps, record_every=record_every, disable=disable, desc=desc, **fit
+            bank, X, target, steps=total_steps, record_every=record_every, disable=disable, desc=desc, **fit
         )
         agreement = _agreement(bank, X_test, f_test, threads)
-        net_steps = steps
+        net_steps = total_steps
     else:
         net_steps = np.array([mode_steps[MODES[c]] for c in column], dtype=np.int64)  # type: ignore[assignment]
         history, agreement, curves_end = _fit_until(bank, X, target, X_test, f_test, net_steps, record_every,
@@ -259,7 +267,7 @@ def compare(
         "n_test": int(X_test.shape[0]), "d": int(data.d), "teacher": _describe(model),
         "teacher_train_acc": float(np.mean(np.sign(f_train) == y)),
         "teacher_test_acc": None if f_test is None else float(np.mean(np.sign(f_test) == y_test)),
-        "temperature": temperature, "widths": widths, "seeds": seeds, "steps": steps, "lr": lr,
+        "temperature": temperature, "widths": widths, "seeds": seeds, "steps": total_steps, "lr": lr,
         "radius": radius if protocol is None else {mode: radii[mode] for mode in MODES}, "init": init,
         "protocol": None if protocol is None else {**dataclasses.asdict(protocol), "gamma": gamma, "steps": mode_steps},
         "projection": projection, "record_every": record_every, "dtype": np.dtype(dtype).name, "n_threads": threads,

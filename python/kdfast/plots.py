@@ -76,7 +76,9 @@ def _settings(params: dict) -> str:
     if not params:
         return ""
     teacher = str(params.get("teacher", "")).split("(")[0]
-    return f"teacher {teacher}, T={params.get('temperature')}, {params.get('steps')} steps"
+    protocol = params.get("protocol")
+    steps = params.get("steps") if protocol is None else "{soft}/{hard} (soft/hard)".format(**protocol["steps"])
+    return f"teacher {teacher}, T={params.get('temperature')}, {steps} steps"
 
 
 def comparison_figure(table: pd.DataFrame, metrics, params: dict):

@@ -8,7 +8,8 @@ separation margin gamma of the data (see :func:`kdfast.margin`):
     soft labels (teacher probabilities):  m_soft = O( 1 / (gamma^2 eps) )
     hard labels (logistic loss):           m_hard = O( ln(1/eps) / gamma^4 )
 
-**Only the orders come from the theory; the constants are unknown.** The
+**Only the orders come from the theory; the constants are unknown** (the
+orders are those of the seed paper's abstract, PMLR 283:1078-1089). The
 functions here report the orders with a constant C (1 by default), compare
 them, and fit exponent and constant to neurons-needed measurements so that
 the predicted orders can be checked against experiment.
@@ -303,7 +304,8 @@ def hard_label_theorem(
 
     Ji & Telgarsky, "Polylogarithmic width suffices for gradient descent to
     achieve arbitrarily small test error with shallow ReLU networks", ICLR
-    2020 (arXiv:1909.12292), Theorem 2.2, for exactly kdfast's student
+    2020 (arXiv:1909.12292), Theorem 2.2 (see **Constants** below: its
+    numbers are unchecked), for exactly kdfast's student
     f(x) = (1/sqrt(m)) sum_s a_s relu(<w_s, x>), |x| <= 1, w_s(0) ~ N(0, I),
     a_s uniform on {-1, +1}, first layer trained by full-batch gradient
     descent on the logistic loss with step eta <= 1. Under the margin
@@ -323,12 +325,23 @@ def hard_label_theorem(
     is the logit the reference adds, and 4 / gamma the distance per unit of
     logit.
 
-    **Constants.** The defaults are the theorem's constants as stated in
-    the arXiv version above; they are parameters so that a reader can match
-    them to the version at hand (the printed and the arXiv versions of
-    such theorems differ in constants), and so that an adapted analysis
-    can be evaluated: lam_constant is the 4 in gamma / 4, width_constant
-    the 4096, steps_constant the 2 and radius_constant the 4 of the drift.
+    **Constants: not checked against the text.** The statement above was
+    written from memory of the paper; the text of Theorem 2.2 (and of the
+    margin assumption, Assumption 2.1) could not be retrieved to check it.
+    What was checked is the paper's abstract and introduction (arXiv
+    1909.12292v4): a width polylogarithmic in n, 1/delta and 1/eps, of order
+    ln(n/delta) + ln(1/eps)^2 times a power of 1/gamma, and Theta~(1/eps)
+    steps, which the formulas match in order (lambda^2 ~ ln(n/delta) +
+    ln(1/eps)^2 over gamma^2, so M ~ that over gamma^8, and T ~ lambda^2 /
+    eps). Every number in them is unchecked: the 4 in gamma / 4, the 4096,
+    the 2 of T, the 4 of the drift, the 4n/delta and 4/eps inside the
+    logarithms, and delta < 1/3 with probability 1 - 3 delta. The four that
+    scale a result are parameters (lam_constant is the 4 in gamma / 4,
+    width_constant the 4096, steps_constant the 2 and radius_constant the
+    4 of the drift), so that a reader with the text at hand can set them.
+    Note that the width this theorem asks for grows as 1/gamma^8 at fixed
+    eps, n and delta; the 1/gamma^4 of :func:`neurons_bound` is the seed
+    paper's adaptation of it, not this theorem.
 
     **init="symmetric"** (not in the paper): the symmetric start has
     f(x; W0) = 0, so the sqrt(2 ln(4n/delta)) term, which only bounds the
@@ -365,7 +378,7 @@ def hard_label_theorem(
     lam = (initial + math.log(4.0 / e)) * c_lam / g
     return TheoremParameters(
         kind="hard", lam=lam, width=c_width * lam**2 / g**6, steps=float(math.ceil(c_steps * lam**2 / (eta * e))),
-        radius=c_radius * lam / g, lr=eta, source="Ji & Telgarsky (ICLR 2020), Theorem 2.2",
+        radius=c_radius * lam / g, lr=eta, source="Ji & Telgarsky (ICLR 2020), Theorem 2.2 (constants unchecked)",
     )  # fmt: skip
 
 
@@ -373,11 +386,15 @@ def soft_label_theorem(gamma, eps, lr=1.0, *, C=1.0, radius_constant=1.0, steps_
     """The soft-label counterpart, in the orders Mandal, Lin & Srikant state.
 
     Mandal, Lin & Srikant, "A Theoretical Analysis of Soft-Label vs
-    Hard-Label Training in Neural Networks", L4DC 2025 (arXiv:2412.09579):
-    projected gradient descent on soft labels from the kernel teacher
-    reaches an average KL loss below eps with O(1 / (gamma^2 eps)) neurons.
-    The paper states orders; its constants are not reproduced here, so each
-    is a parameter (1 by default):
+    Hard-Label Training in Neural Networks", L4DC 2025, PMLR 283:1078-1089
+    (arXiv:2412.09579v1): soft-label training by gradient descent needs
+    O(1 / (gamma^2 eps)) neurons for a loss averaged over the steps below
+    eps, hard-label training O(ln(1/eps) / gamma^4), "derived from an
+    adapted version of" Ji & Telgarsky's analysis (both from the abstract,
+    the only part of the paper checked here). The theorems' own statements,
+    their numbering and their constants could not be retrieved, so each
+    constant is a parameter (1 by default) and only the orders are the
+    paper's:
 
         width  m = C / (gamma^2 eps)                         (the paper's order)
         radius R = radius_constant / gamma                   (kdfast's reading)
