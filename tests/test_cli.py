@@ -52,6 +52,15 @@ def test_compare_prints_a_table_by_width(capsys):
     assert "neurons needed for avg loss <= 0.05" in out
 
 
+@pytest.mark.parametrize(("eps", "target"), [([], "0.3"), (["--eps", "0.2"], "0.2")])
+def test_compare_under_a_protocol_reports_neurons_needed_at_its_eps(capsys, eps, target):
+    argv = ["compare", "--data", "xor2:n=40,d=4,n_test=50", "--widths", "2,4", "--seeds", "1", "--n-threads", "1",
+            "--protocol", "eps=0.3,gamma=0.2,max_steps=5", *eps]  # fmt: skip
+    code, out, _ = run(argv, capsys)
+    assert code == 0
+    assert f"neurons needed for avg loss <= {target}:" in out
+
+
 def test_compare_out_writes_table_parameters_and_plot(tmp_path, capsys):
     out_dir = tmp_path / "run"
     code, out, err = run(["compare", *SMALL, "--temperature", "3", "--out", str(out_dir), "--format", "json"], capsys)

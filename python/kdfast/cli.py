@@ -184,7 +184,13 @@ def _run_parallel(function, args, **kwargs):
 
 
 def _target(args) -> float:
-    """--eps, checked before any training (it is used only at the end)."""
+    """--eps, checked before any training (it is used only at the end).
+
+    Without it: the protocol's eps under --protocol (the loss the students
+    were budgeted to reach), else DEFAULT_EPS.
+    """
+    if args.eps is None:
+        return _specs.protocol(args.protocol).eps if args.protocol else DEFAULT_EPS
     return check.positive_number(args.eps, "eps")
 
 
@@ -315,8 +321,8 @@ def parser() -> argparse.ArgumentParser:
     cmp.add_argument(
         "--eps",
         type=_specs.number,
-        default=DEFAULT_EPS,
-        help=f"average-loss target for neurons needed (default {DEFAULT_EPS:g})",
+        default=None,
+        help=f"average-loss target for neurons needed (default: the protocol's eps, else {DEFAULT_EPS:g})",
     )
     _add_training(cmp, teacher_params=DEFAULT_TEACHER_PARAMS)
     add_running(cmp, parallel=False)
@@ -330,7 +336,10 @@ def parser() -> argparse.ArgumentParser:
     swp.add_argument("--vary", metavar="KEY=V1,V2,...", help="one --data, over these values of one option")
     swp.add_argument("--x", metavar="KEY", help="data option on the plot's x axis (default: the --vary key)")
     swp.add_argument(
-        "--eps", type=_specs.number, default=DEFAULT_EPS, help=f"average-loss target (default {DEFAULT_EPS:g})"
+        "--eps",
+        type=_specs.number,
+        default=None,
+        help=f"average-loss target (default: the protocol's eps, else {DEFAULT_EPS:g})",
     )
     swp.add_argument("--gamma", action="store_true",
                      help="measure each data set's NTK margin gamma (clean training labels); plot the gaps against it")  # fmt: skip
