@@ -54,8 +54,9 @@ struct BackwardArgs {
 // vector lanes (like the forward pass) and sums the lanes at the end: best
 // for small d. The row path puts input coordinates in the lanes and sums
 // over samples in registers, the mirror image of the forward pass: best
-// when d fills whole vectors. For float32 on AVX-512 with d <= kTableMaxD,
-// the table path (kernels.inl) replaces the sample path.
+// when d fills whole vectors. For float32 on AVX-512, table paths
+// (kernels.inl) replace the sample path when d <= kTableMaxD, and the row
+// path.
 //
 // Neurons per backward task on the sample path, and on the row path;
 // samples per row-path chunk. Each task is the sole writer of its rows.
@@ -77,10 +78,16 @@ constexpr std::int64_t kTableMaxD = 64;
 constexpr std::int64_t kTableBlock = 1024;
 constexpr std::int64_t kTableElements = 8192;
 
-// Elements of scratch each thread needs: on the sample path, enough for the
-// table path too (tables, the sums of a task's neurons, one group's rows).
+// The table path of the row path (AVX-512, float32): neurons per task and
+// per tile (2 accumulators each).
+constexpr std::int64_t kRowTableBlock = 256;
+constexpr int kRowTableNR = 8;
+
+// Elements of scratch each thread needs: enough for the table paths too
+// (sample path: tables, the sums of a task's neurons, one group's rows; row
+// path: the sums of a task's neurons, one chunk's tables of 32 coordinates).
 inline std::int64_t backward_scratch(std::int64_t d, std::int64_t dp) {
-    if (dp > 0) return kRowBlock * (dp + kRowChunk);
+    if (dp > 0) return std::max(kRowBlock * (dp + kRowChunk), kRowTableBlock * dp + kRowChunk / 4 * 16 * 32);
     const std::int64_t tables = d <= kTableMaxD ? kTableElements + (kTableBlock + 16) * d + 16 * d : 0;
     return std::max(kNeuronBlock * d, tables);
 }

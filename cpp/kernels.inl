@@ -11,8 +11,9 @@
 // bits, ReLU'd, signed and summed into the running logit of their network.
 // Backward: sum_i R[k, i] 1[<w, x_i> > 0] x_i for every neuron, with the
 // activation bits selecting the residuals, so no pre-activation is
-// recomputed. On AVX-512, float32 and small d it looks the sums up in
-// tables of subset sums instead (backward_tables). The sample path (small d) holds NR neurons times NC
+// recomputed. On AVX-512 and float32 it looks the sums up in tables of
+// subset sums instead (backward_tables for small d, backward_row_tables on
+// the row path). The sample path (small d) holds NR neurons times NC
 // coordinates, with samples in the lanes and a lane reduction at the end;
 // the row path (d filling whole vectors) is the forward tile's mirror image,
 // with coordinates in the lanes and samples summed in registers.
@@ -21,6 +22,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -499,24 +501,141 @@ inline void table_piece(const BackwardArgs<float>& A, std::int64_t k, std::int64
     }
 }
 
-// Tasks are blocks of kTableBlock neurons, cut into pieces at network
-// boundaries; a piece builds its network's tables chunk by chunk.
-inline void backward_tables(const BackwardArgs<float>& A, int n_threads, StopFlag& stop) {
+// Blocks of `block` neurons, cut into pieces at network boundaries, each
+// piece(k, j0, nj, scratch) of one network k; a task is a block.
+template <class Piece>
+void network_pieces(const BackwardArgs<float>& A, std::int64_t block_size, int n_threads, StopFlag& stop, Piece piece) {
     const BankView<float>& bank = *A.bank;
-    const std::int64_t M = bank.M, blocks = (M + kTableBlock - 1) / kTableBlock;
+    const std::int64_t M = bank.M, blocks = (M + block_size - 1) / block_size;
 #pragma omp parallel for schedule(dynamic) num_threads(n_threads)
     for (std::int64_t block = 0; block < blocks; ++block) {
         if (stop.requested()) continue;
-        float* scratch = A.scratch + static_cast<std::int64_t>(thread_id()) * backward_scratch(bank.d, 0);
-        const std::int64_t end = std::min(M, (block + 1) * kTableBlock);
-        std::int64_t j = block * kTableBlock;
+        float* scratch = A.scratch + static_cast<std::int64_t>(thread_id()) * backward_scratch(bank.d, A.dp);
+        const std::int64_t end = std::min(M, (block + 1) * block_size);
+        std::int64_t j = block * block_size;
         std::int64_t k = std::upper_bound(bank.offsets + 1, bank.offsets + bank.K + 1, j) - (bank.offsets + 1);
         for (; j < end; ++k) {
             const std::int64_t piece_end = std::min(end, bank.offsets[k + 1]);
-            table_piece(A, k, j, piece_end - j, scratch);
+            piece(k, j, piece_end - j, scratch);
             j = piece_end;
         }
     }
+}
+
+// Tasks are blocks of kTableBlock neurons; a piece builds its network's
+// tables chunk by chunk.
+inline void backward_tables(const BackwardArgs<float>& A, int n_threads, StopFlag& stop) {
+    network_pieces(
+        A, kTableBlock, n_threads, stop,
+        [&](std::int64_t k, std::int64_t j0, std::int64_t nj, float* scratch) { table_piece(A, k, j0, nj, scratch); });
+}
+
+// Table path of the row path (AVX-512, float32): the same subset sums with
+// the coordinates in the lanes, where a neuron's 4 activation bits for a
+// group of 4 samples are one scalar index s, so the group costs it one
+// load and one add per vector of coordinates instead of 4 multiply-adds.
+// tables[q, s, c] is the sum of R[k, i] x_i[c0 + c] over the samples i of
+// group q (samples s0 + 4 q ..) whose bit is set in s, built as
+// (part of samples 0, 1) + (part of samples 2, 3).
+inline void build_row_tables(float* tables,   // (nq, 16, 32) out
+                             const float* r,  // (ni,) the network's residuals from sample s0
+                             const float* x,  // (ni, 32) the chunk's inputs at coordinates c0 ..
+                             std::int64_t ni) {
+    for (std::int64_t q = 0; 4 * q < ni; ++q)
+        for (int h = 0; h < 2; ++h) {
+            __m512 p[4];
+            for (int t = 0; t < 4; ++t) {
+                const std::int64_t i = 4 * q + t;
+                p[t] = i < ni ? _mm512_mul_ps(_mm512_set1_ps(r[i]), _mm512_loadu_ps(x + i * 32 + 16 * h))
+                              : _mm512_setzero_ps();
+            }
+            const __m512 low[4] = {_mm512_setzero_ps(), p[0], p[1], _mm512_add_ps(p[0], p[1])};
+            const __m512 high[4] = {_mm512_setzero_ps(), p[2], p[3], _mm512_add_ps(p[2], p[3])};
+            for (int s = 0; s < 16; ++s)
+                _mm512_storeu_ps(tables + (q * 16 + s) * 32 + 16 * h, _mm512_add_ps(low[s & 3], high[s >> 2]));
+        }
+}
+
+// G[r, c0 .. c0 + 32] plus the table entries that the activation bits of
+// neuron r select, for every group of the chunk; the first chunk starts the
+// sums at zero. The bits are taken 8 groups (32 bits) at a time, shifted
+// so that a group's 4 bits are directly the byte offset of its entry.
+template <int NR>
+void row_table_tile(float* G,                    // (NR, dp) gradient sums, from coordinate c0
+                    const float* tables,         // (nq, 16, 32)
+                    const std::uint64_t* words,  // (NR,) the neurons' bits of the chunk, 4 per group
+                    std::int64_t nq, std::int64_t dp, bool first) {
+    __m512 acc[NR][2];
+    KDFAST_UNROLL
+    for (int r = 0; r < NR; ++r) {
+        acc[r][0] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(G + r * dp);
+        acc[r][1] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(G + r * dp + 16);
+    }
+    for (std::int64_t q0 = 0; q0 < nq; q0 += 8) {
+        std::uint64_t offset[NR];
+        KDFAST_UNROLL
+        for (int r = 0; r < NR; ++r) offset[r] = (words[r] >> (4 * q0) & 0xFFFFFFFF) << 7;
+        const char* t = reinterpret_cast<const char*>(tables + q0 * 16 * 32);
+        const std::int64_t count = std::min<std::int64_t>(8, nq - q0);
+        for (std::int64_t q = 0; q < count; ++q, t += 16 * 32 * sizeof(float)) {
+            KDFAST_UNROLL
+            for (int r = 0; r < NR; ++r) {
+                const float* e = reinterpret_cast<const float*>(t + (offset[r] >> (4 * q) & 0x780));
+                acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_loadu_ps(e));
+                acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_loadu_ps(e + 16));
+            }
+        }
+    }
+    KDFAST_UNROLL
+    for (int r = 0; r < NR; ++r) {
+        _mm512_storeu_ps(G + r * dp, acc[r][0]);
+        _mm512_storeu_ps(G + r * dp + 16, acc[r][1]);
+    }
+}
+
+using RowTableTile = void (*)(float*, const float*, const std::uint64_t*, std::int64_t, std::int64_t, bool);
+
+template <std::size_t... R>
+constexpr std::array<RowTableTile, sizeof...(R)> row_table_tiles(std::index_sequence<R...>) {
+    return {&row_table_tile<static_cast<int>(R) + 1>...};
+}
+
+// Neurons j0 .. j0 + nj of network k: their gradient sums by table, then
+// their projected step. Panels of coordinates outermost, so that the sums of
+// the piece's neurons at one panel (at most kRowTableBlock x 128 B = 32 KiB)
+// and one chunk's tables (32 KiB) stay in L1 and L2 while the chunks pass;
+// each table is built once per piece and read by all its neurons.
+inline void row_table_piece(const BackwardArgs<float>& A, std::int64_t k, std::int64_t j0, std::int64_t nj,
+                            float* scratch) {
+    static constexpr auto tiles = row_table_tiles(std::make_index_sequence<kRowTableNR>{});
+    const std::int64_t n = A.n, dp = A.dp, row_bytes = A.np / 8;
+    float* G = scratch;                                                    // (nj, dp)
+    float* tables = G + kRowTableBlock * dp;                               // (kRowChunk / 4, 16, 32)
+    const char* bits = static_cast<const char*>(A.bits) + j0 * row_bytes;  // (nj, row_bytes)
+    std::uint64_t words[kRowTableBlock];
+    for (std::int64_t c0 = 0; c0 < dp; c0 += 32)
+        for (std::int64_t s0 = 0; s0 < n; s0 += kRowChunk) {
+            const std::int64_t ni = std::min(kRowChunk, n - s0), bytes = std::min<std::int64_t>(8, row_bytes - s0 / 8);
+            build_row_tables(tables, A.R + k * A.np + s0, A.Xp + c0 * n + s0 * 32, ni);
+            for (std::int64_t r = 0; r < nj; ++r) {
+                words[r] = 0;
+                std::memcpy(&words[r], bits + r * row_bytes + s0 / 8, static_cast<std::size_t>(bytes));
+            }
+            for (std::int64_t jj = 0; jj < nj; jj += kRowTableNR) {
+                const std::int64_t nr = std::min<std::int64_t>(kRowTableNR, nj - jj);
+                tiles[nr - 1](G + jj * dp + c0, tables, words + jj, (ni + 3) / 4, dp, s0 == 0);
+            }
+        }
+    std::int64_t net[kRowTableBlock];
+    std::fill(net, net + nj, k);
+    update_block(A, j0, nj, net, G, dp);
+}
+
+inline void backward_row_tables(const BackwardArgs<float>& A, int n_threads, StopFlag& stop) {
+    network_pieces(A, kRowTableBlock, n_threads, stop,
+                   [&](std::int64_t k, std::int64_t j0, std::int64_t nj, float* scratch) {
+                       row_table_piece(A, k, j0, nj, scratch);
+                   });
 }
 #endif
 
@@ -525,6 +644,8 @@ void backward(const BackwardArgs<T>& A, int n_threads, StopFlag& stop) {
 #if defined(__AVX512F__)
     if constexpr (std::is_same_v<T, float> && X<T>::lanes == 16)
         if (A.Xp == nullptr && A.bank->d <= kTableMaxD) return backward_tables(A, n_threads, stop);
+    if constexpr (std::is_same_v<T, float> && X<T>::lanes == 16)
+        if (A.Xp != nullptr) return backward_row_tables(A, n_threads, stop);
 #endif
     if (A.Xp != nullptr)
         backward_rows(A, n_threads, stop);

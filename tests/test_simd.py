@@ -40,15 +40,16 @@ CHILD = textwrap.dedent(
 
 @pytest.mark.parametrize("level", ["baseline", "avx2", "avx512"])
 @pytest.mark.parametrize(
-    ("d", "projection"),
+    ("d", "projection", "budget"),
     [
-        (9, "neuron"),  # backward by the sample path, with tile tails in d
-        (9, "network"),
-        (64, "neuron"),  # the row path, rows used as they are
-        (250, "network"),  # the row path on rows padded to whole vectors
+        (9, "neuron", None),  # backward by the sample path, with tile tails in d
+        (9, "network", None),
+        (64, "neuron", None),  # the row path, rows used as they are
+        (250, "network", None),  # the row path on rows padded to whole vectors
+        (64, "neuron", 1),  # the row path on chunks of one panel of samples
     ],
 )
-def test_build_matches_reference(level, d, projection):
+def test_build_matches_reference(level, d, projection, budget):
     rng = np.random.default_rng(5)
     # Several panels, neuron blocks and row-path chunks of samples, and
     # networks that start and end inside tiles.
@@ -58,10 +59,12 @@ def test_build_matches_reference(level, d, projection):
     p = 1 / (1 + np.exp(-3 * X[:, 0] * X[:, 1]))
     args = {"X": X.tolist(), "p": p.tolist(), "d": d, "widths": widths, "seeds": seeds,
             "steps": 8, "lr": 2.0, "radius": 0.8, "projection": projection}  # fmt: skip
+    env = {**os.environ, "KDFAST_SIMD": level}
+    if budget is not None:
+        env["KDFAST_ACTIVATION_BUDGET"] = str(budget)
     child = subprocess.run(
-        [sys.executable, "-c", CHILD], input=json.dumps(args),
-        capture_output=True, text=True, env={**os.environ, "KDFAST_SIMD": level}, check=True,
-    )  # fmt: skip
+        [sys.executable, "-c", CHILD], input=json.dumps(args), capture_output=True, text=True, env=env, check=True
+    )
     out = json.loads(child.stdout)
     if out["level"] != level:
         pytest.skip(f"this CPU cannot run the {level} build (it ran {out['level']})")
