@@ -642,10 +642,10 @@ inline void backward_row_tables(const BackwardArgs<float>& A, int n_threads, Sto
 template <class T>
 void backward(const BackwardArgs<T>& A, int n_threads, StopFlag& stop) {
 #if defined(__AVX512F__)
-    if constexpr (std::is_same_v<T, float> && X<T>::lanes == 16)
-        if (A.Xp == nullptr && A.bank->d <= kTableMaxD) return backward_tables(A, n_threads, stop);
-    if constexpr (std::is_same_v<T, float> && X<T>::lanes == 16)
+    if constexpr (std::is_same_v<T, float> && X<T>::lanes == 16) {
         if (A.Xp != nullptr) return backward_row_tables(A, n_threads, stop);
+        if (A.bank->d <= kTableMaxD) return backward_tables(A, n_threads, stop);
+    }
 #endif
     if (A.Xp != nullptr)
         backward_rows(A, n_threads, stop);

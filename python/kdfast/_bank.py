@@ -148,7 +148,7 @@ class StudentBank:
 
     @property
     def init(self) -> str | None:
-        """ "gaussian" or "symmetric"; None for `from_arrays` banks."""
+        """The initialisation, "gaussian" or "symmetric"; None for `from_arrays` banks."""
         return self._init
 
     @property
