@@ -111,7 +111,7 @@ def test_soft_and_hard_students_of_a_seed_start_from_the_same_weights(data):
 
 def test_summary_gaps_are_paired_by_seed(result):
     summary = result.summary(["mean_loss", "test_acc"])
-    assert list(summary.columns[:2]) == ["metric", "width"]
+    assert list(summary.columns[:4]) == ["metric", "teacher", "temperature", "width"]
     assert len(summary) == 2 * len(WIDTHS)
     t = result.table
     for row in summary.itertuples():

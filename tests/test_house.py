@@ -28,7 +28,7 @@ MODULES = set(SOURCES) | {"_core"}  # _core is compiled
 # results and plots store and draw tables; the result classes use them, and
 # results rebuilds a result through what each kind registers.
 LAYERS = [
-    {"_core", "_version", "_validation", "_threads", "_history", "_sampling", "_jobs", "_metrics", "results"},
+    {"_core", "_version", "_validation", "_threads", "_history", "_sampling", "_jobs", "_metrics", "_intervals", "results"},
     {"_sources", "datasets", "kernel", "_simplex", "theory", "margin", "plots"},
     {"_bank"},
     {"teachers"},

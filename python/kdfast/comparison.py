@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pandas as pd
 
 from . import _validation as check
 from . import results
-from ._metrics import LOWER_IS_BETTER, MODES, check_metric, mean_sd
+from ._intervals import mean_interval, resampled_units
+from ._metrics import ACCURACIES, LOWER_IS_BETTER, MODES, check_metric, mean_sd
 from .plots import comparison_figure, save_figure
 
 __all__ = ["Comparison"]
@@ -51,37 +55,112 @@ class Comparison:
         span = f"{widths[0]}..{widths[-1]}" if widths else "none"
         return f"Comparison({name!r}, {len(t)} students, widths {span}, {t['seed'].nunique()} seeds)"
 
-    def summary(self, metrics=("mean_loss", "test_acc")) -> pd.DataFrame:
-        """Per metric and width: soft and hard mean and sd over seeds, and the gap.
+    def design_table(self) -> pd.DataFrame:
+        """The table with the columns of the current design: a table saved before replicates and several
+        teachers existed gets replicate 0 and its one teacher's name on the soft rows."""
+        table = self.table
+        if "replicate" not in table.columns:
+            table = table.assign(replicate=np.int64(0))
+        if "teacher" not in table.columns:
+            name = (self.params.get("teacher_names") or [str(self.params.get("teacher", "teacher")).split("(")[0]])[0]
+            table = table.assign(teacher=np.where(table["mode"] == "soft", name, None))
+        if "temperature" not in table.columns:
+            table = table.assign(
+                temperature=np.where(table["mode"] == "soft", self.params.get("temperature", 1.0), 1.0)
+            )
+        return table
 
-        The gap is soft minus hard, taken seed by seed (the students of a seed
-        share their initial weights), then averaged: `gap_mean` and its sd
-        over seeds `gap_sd`. Negative gaps in a loss, positive gaps in an
-        accuracy favour soft labels.
+    def summary(self, metrics=("mean_loss", "test_acc"), *, confidence: float = 0.95) -> pd.DataFrame:
+        """Per metric, soft group (teacher, temperature) and width: soft and hard means, and the paired gap.
+
+        The gap is soft minus hard, taken student by student (the students
+        of a seed and replicate share their initial weights and data), then
+        averaged: `gap_mean`, its sd over students `gap_sd`, and a
+        `confidence` bootstrap interval `gap_low`..`gap_high` of the mean over
+        replicates, each replicate's seeds averaged first (`interval_over`
+        says "replicates"; with one replicate the interval is over seeds and
+        says "seeds"). Negative gaps in a loss, positive gaps in an accuracy
+        favour soft labels. `teacher_test_acc` is the teacher's test
+        accuracy (mean over replicates) and `teacher_advantage` that minus
+        the hard students' mean test accuracy at the width: whether there
+        was anything to distil.
         """
         if isinstance(metrics, str):
             metrics = (metrics,)
+        confidence = check.real_number(confidence, "confidence", minimum=0, maximum=1, exclusive=True)
+        table = self.design_table()
+        keys = ["replicate", "width", "seed"]
+        hard = table[table["mode"] == "hard"]
+        soft = table[table["mode"] == "soft"]
+        group = ["teacher", "temperature", "width"]
         frames = []
         for metric in metrics:
-            wide = self.table.pivot(index=["width", "seed"], columns="mode", values=check_metric(metric))
-            wide = wide.reindex(columns=list(MODES))
-            wide["gap"] = wide["soft"] - wide["hard"]
-            by_width = wide.groupby(level="width")
+            metric = check_metric(metric)
+            pairs = soft[[*keys, "teacher", "temperature", metric]].merge(
+                hard[[*keys, metric]], on=keys, suffixes=("_soft", "_hard")
+            )
+            pairs = pairs.rename(columns={f"{metric}_soft": "soft", f"{metric}_hard": "hard"})
+            pairs["gap"] = pairs["soft"] - pairs["hard"]
+            by = pairs.groupby(group, sort=False)
             frame = pd.concat(
-                {f"{c}_{s}": getattr(by_width[c], s)() for c in (*MODES, "gap") for s in ("mean", "std")},
-                axis=1,
+                {f"{c}_{s}": getattr(by[c], s)() for c in (*MODES, "gap") for s in ("mean", "std")}, axis=1
             ).rename(columns=lambda c: c.replace("_std", "_sd"))
-            frame["n_seeds"] = by_width["gap"].count()
+            frame["n_seeds"] = by["seed"].nunique()
+            frame["n_replicates"] = by["replicate"].nunique()
+            over = "replicates" if table["replicate"].nunique() > 1 else "seeds"
+            unit = "replicate" if over == "replicates" else "seed"
+            bounds = {name: mean_interval(rows.groupby(unit)["gap"].mean(), confidence) for name, rows in by}
+            frame["gap_low"] = [bounds[name][0] for name in frame.index]
+            frame["gap_high"] = [bounds[name][1] for name in frame.index]
+            frame["interval_over"] = over
             frame = frame.reset_index()
             frame.insert(0, "metric", metric)
             frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
+        out = pd.concat(frames, ignore_index=True)
+        return self._with_teacher_advantage(out, table)
 
-    def neurons_needed(self, target: float, metric: str = "mean_loss", *, all_wider: bool = False) -> dict:
-        """The smallest width whose seed-mean of `metric` reaches `target`.
+    @staticmethod
+    def _with_teacher_advantage(summary: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+        if "teacher_test_acc" not in table.columns or "test_acc" not in table.columns:
+            return summary.assign(teacher_test_acc=np.nan, teacher_advantage=np.nan)
+        soft = table[table["mode"] == "soft"]
+        teacher = soft.groupby(["teacher", "temperature", "replicate"])["teacher_test_acc"].first()
+        teacher = teacher.groupby(level=["teacher", "temperature"]).mean().rename("teacher_test_acc")
+        hard = table[table["mode"] == "hard"].groupby("width")["test_acc"].mean().rename("hard_test_acc")
+        out = summary.merge(teacher.reset_index(), on=["teacher", "temperature"], how="left")
+        out = out.merge(hard.reset_index(), on="width", how="left")
+        out["teacher_advantage"] = out["teacher_test_acc"] - out.pop("hard_test_acc")
+        return out
 
-        A loss reaches the target when it is <= target, an accuracy when it
-        is >= target.
+    def groups(self) -> list[tuple[str, float]]:
+        """The soft students' (teacher, temperature) groups, in the table's order."""
+        soft = self.design_table()
+        soft = soft[soft["mode"] == "soft"]
+        return list(dict.fromkeys(zip(soft["teacher"], soft["temperature"].astype(float))))
+
+    def neurons_needed(self, target: float | None = None, metric: str = "mean_loss", *, acc=None,
+                       all_wider: bool = False, confidence: float = 0.95):  # fmt: skip
+        """The smallest width that reaches a target: of a loss or accuracy (a dict), or of an accuracy with intervals.
+
+        ``neurons_needed(target, metric)``: the smallest width whose mean of
+        `metric` (over seeds and replicates) reaches `target` (a loss when
+        <= target, an accuracy when >= target), for a comparison with one
+        soft group. Returns {"soft": width or None, "hard": width or None}.
+
+        ``neurons_needed(acc=...)``: for every soft group (teacher,
+        temperature), the smallest width whose mean test accuracy (`metric`
+        "test_acc" unless an accuracy is named: "test_acc_early", ...)
+        reaches `acc`, for the soft and the hard students, with `confidence`
+        bootstrap intervals (resampling replicates; seeds with one
+        replicate) and the ratio hard / soft. `acc` is an accuracy in
+        [0, 1], or "teacher" / "teacher-0.01": the group's teacher's test
+        accuracy (each replicate's own) less that much. Returns a DataFrame,
+        one row per group: teacher, temperature, target (mean over
+        replicates), soft, soft_low, soft_high, hard, hard_low, hard_high,
+        ratio, ratio_low, ratio_high, soft_censored, hard_censored. A width
+        not reached within the grid is inf ("above" in *_censored: the need
+        is beyond the widest student); one reached at the narrowest width
+        is an upper bound ("floor"). Neither is a point: never fit one as such.
 
         all_wider : bool
             Require every wider measured width to reach the target as well
@@ -89,48 +168,98 @@ class Comparison:
             "any width above the bound suffices"). Off by default: with a fixed
             number of steps very wide students can train more slowly (the lazy
             regime) and miss a target that narrower ones reach.
-
-        Returns
-        -------
-        dict
-            {"soft": width or None, "hard": width or None}; None where no
-            measured width reaches the target.
         """
-        metric = check_metric(metric)
         all_wider = check.flag(all_wider, "all_wider")
+        if acc is not None:
+            if target is not None:
+                raise check.InputValueError("acc: give either target or acc, not both")
+            return self._needed_for_accuracy(acc, "test_acc" if metric == "mean_loss" else metric, all_wider,
+                                             confidence)  # fmt: skip
+        if target is None:
+            raise check.InputValueError("target: give a target (a loss or an accuracy) or acc=...")
+        metric = check_metric(metric)
         target = check.real_number(target, "target")
         lower = metric in LOWER_IS_BETTER
         if not lower and not 0.0 <= target <= 1.0:
             raise check.InputValueError(f"target: an accuracy target must lie in [0, 1], got {target}")
-        means = self.table.groupby(["mode", "width"])[metric].mean()
+        table = self.design_table()
+        if len(self.groups()) > 1:
+            raise check.InputValueError(
+                f"target: this comparison has {len(self.groups())} soft groups (teachers x temperatures); "
+                "use neurons_needed(acc=...) for a table of them"
+            )
+        means = table.groupby(["mode", "width"])[metric].mean()
         if means.isna().all():
             raise check.InputValueError(
                 f"metric: {metric} was not measured in this comparison (no test set, or no teacher on it)"
             )
         needed = {}
         for mode in MODES:
-            series = means.loc[mode].sort_index()
-            reached = ((series <= target) if lower else (series >= target)).to_numpy()
-            if all_wider:
-                reached = np.flip(np.cumprod(np.flip(reached))).astype(bool)
-            needed[mode] = int(series.index[reached.argmax()]) if reached.any() else None
+            width = needed_width(means.loc[mode].sort_index(), target, lower, all_wider)
+            needed[mode] = None if math.isinf(width) else int(width)
         return needed
 
+    def _needed_for_accuracy(self, acc, metric: str, all_wider: bool, confidence: float) -> pd.DataFrame:
+        metric = check.choice(metric, "metric", ACCURACIES)
+        confidence = check.real_number(confidence, "confidence", minimum=0, maximum=1, exclusive=True)
+        offset = _relative_accuracy(acc)
+        table = self.design_table()
+        if metric not in table.columns or table[metric].isna().all():
+            raise check.InputValueError(f"metric: {metric} was not measured in this comparison")
+        unit = "replicate" if table["replicate"].nunique() > 1 else "seed"
+        hard = table[table["mode"] == "hard"].pivot_table(index=unit, columns="width", values=metric, aggfunc="mean")
+        rows = []
+        draws = resampled_units(len(hard.index))
+        for teacher, temperature in self.groups():
+            soft_rows = table[(table["mode"] == "soft") & (table["teacher"] == teacher)
+                              & (table["temperature"] == temperature)]  # fmt: skip
+            soft = soft_rows.pivot_table(index=unit, columns="width", values=metric, aggfunc="mean")
+            soft, group_hard = soft.align(hard, join="inner", axis=None)
+            if offset is None:
+                targets = np.full(len(soft.index), check.real_number(acc, "acc", minimum=0, maximum=1))
+            else:
+                reference = soft_rows.groupby(unit)["teacher_test_acc"].mean().reindex(soft.index).to_numpy()
+                if not np.isfinite(reference).all():
+                    raise check.InputValueError("acc: the teacher's test accuracy is unknown (no test outputs)")
+                targets = reference - offset
+            widths = soft.columns.to_numpy()
+
+            def needed(curves: np.ndarray, goal: float) -> float:
+                return needed_width(pd.Series(curves, index=widths), goal, False, all_wider)
+
+            def statistic(index):
+                s = needed(soft.to_numpy()[index].mean(axis=0), targets[index].mean())
+                h = needed(group_hard.to_numpy()[index].mean(axis=0), targets[index].mean())
+                return s, h, _ratio(h, s)
+
+            point = statistic(np.arange(len(soft.index)))
+            boot = np.array([statistic(index) for index in draws])
+            alpha = (1 - confidence) / 2
+            low = np.percentile(boot, 100 * alpha, axis=0, method="lower")
+            high = np.percentile(boot, 100 * (1 - alpha), axis=0, method="higher")
+            row = {"teacher": teacher, "temperature": temperature, "target": float(targets.mean())}
+            for i, name in enumerate(("soft", "hard", "ratio")):
+                row.update({name: point[i], f"{name}_low": low[i], f"{name}_high": high[i]})
+            for name in ("soft", "hard"):
+                row[f"{name}_censored"] = _censoring(row[name], widths)
+            rows.append(row)
+        out = pd.DataFrame(rows)
+        out["interval_over"] = "replicates" if unit == "replicate" else "seeds"
+        return out
+
     def renamed(self, name: str) -> Comparison:
-        """This comparison with its rows and parameters labelled by `name` (a sweep's name of the data set)."""
-        self.table["dataset"] = name
-        if self.curves is not None:
-            self.curves["dataset"] = name
-        self.params = {**self.params, "dataset": name, "data_name": self.params.get("dataset")}
-        return self
+        """A copy of this comparison with its rows and parameters labelled by `name` (a sweep's name of the data set)."""
+        table = self.table.assign(dataset=name)
+        curves = None if self.curves is None else self.curves.assign(dataset=name)
+        params = {**self.params, "dataset": name, "data_name": self.params.get("dataset")}
+        return Comparison(table, curves, params, teacher=self.teacher)
 
     def report(self, eps: float) -> str:
-        """The comparison as text: the run, then per width the soft and hard seed means and their gap.
+        """The comparison as text: the run, then per soft group and width the soft and hard means and their gap.
 
-        eps : the average-loss target of the neurons needed, on the last line.
+        eps : the average-loss target of the neurons needed, on each group's last line.
         """
         p = self.params
-        teacher_test = "" if p.get("teacher_test_acc") is None else f", test accuracy {p['teacher_test_acc']:.3f}"
         protocol = p.get("protocol")
         if protocol is None:
             radius = "none" if p["radius"] is None else f"{p['radius']:g} ({p['projection']})"
@@ -141,31 +270,40 @@ class Comparison:
                 + ", ".join(f"{mode} {protocol['steps'][mode]} steps, radius {p['radius'][mode]:.4g}" for mode in MODES)
                 + f" ({p['projection']}), lr {p['lr']:g}"
             )
+        replicates = p.get("replicates", 1)
         lines = [
-            f"data: {p['dataset']}  (n_train {p['n_train']}, n_test {p['n_test']}, d {p['d']})",
-            f"teacher: {p['teacher']}: train accuracy {p['teacher_train_acc']:.3f}{teacher_test}",
-            f"students: {budget}, soft temperature {p['temperature']:g}, {len(p['seeds'])} seed(s), "
-            f"{p['seconds_students']:.1f} s",
+            f"data: {p['dataset']}  (n_train {p['n_train']}, n_test {p['n_test']}, d {p['d']}"
+            + (f", {replicates} replicates of the data" if replicates > 1 else "")
+            + ")",
+            f"students: {budget}, {len(p['seeds'])} seed(s), {p['seconds_students']:.1f} s",
         ]
-        summary = self.summary(["mean_loss", "test_acc", "teacher_agreement"]).set_index(["metric", "width"])
+        summary = self.summary(["mean_loss", "test_acc", "teacher_agreement"])
         columns = [("mean_loss", "avg loss", 4)] + ([("test_acc", "test acc", 3)] if p["n_test"] > 0 else [])
-        header = f"{'width':>6}"
-        for _, label, _ in columns:
-            header += f"  {label + ' soft':>17}  {label + ' hard':>17}  {'gap':>8}"
-        lines.append(header)
-        for width in p["widths"]:
-            line = f"{width:>6}"
-            for metric, _, digits in columns:
-                row = summary.loc[(metric, width)]
-                line += f"  {mean_sd(row.soft_mean, row.soft_sd, digits):>17}  {mean_sd(row.hard_mean, row.hard_sd, digits):>17}"
-                line += f"  {row.gap_mean:>+8.{digits}f}"
-            lines.append(line)
-        needed = self.neurons_needed(eps)
-        lines.append(f"neurons needed for avg loss <= {eps:g}: soft {needed['soft'] or 'none within the widths'}, "
-                     f"hard {needed['hard'] or 'none within the widths'}")  # fmt: skip
+        table = self.design_table()
+        for teacher, temperature in self.groups():
+            rows = summary[(summary["teacher"] == teacher) & (summary["temperature"] == temperature)]
+            lines.append(self._teacher_line(table, teacher, temperature))
+            lines += _width_lines(rows.set_index(["metric", "width"]), columns, p["widths"], replicates > 1)
+            group = Comparison(table[(table["mode"] == "hard") | ((table["teacher"] == teacher)
+                                                                & (table["temperature"] == temperature))], None, p)  # fmt: skip
+            needed = group.neurons_needed(eps)
+            lines.append(f"neurons needed for avg loss <= {eps:g}: soft {needed['soft'] or 'none within the widths'}, "
+                         f"hard {needed['hard'] or 'none within the widths'}")  # fmt: skip
+        spread = "interval: 95% bootstrap over replicates" if replicates > 1 else "± sd over seeds"
         lines.append("avg loss: training loss averaged over all steps (soft: tempered KL to the teacher; hard: "
-                     "logistic); gap: soft - hard, paired by seed; ± sd over seeds")  # fmt: skip
+                     f"logistic); gap: soft - hard, paired by seed; {spread}")  # fmt: skip
         return "\n".join(lines)
+
+    def _teacher_line(self, table: pd.DataFrame, teacher: str, temperature: float) -> str:
+        rows = table[(table["teacher"] == teacher) & (table["temperature"] == temperature)]
+        described = self.params.get("teacher") if len(self.groups()) == 1 else teacher
+        if "teacher_test_acc" in rows.columns:
+            train = rows.groupby("replicate")["teacher_train_agreement"].first().mean()
+            test = rows.groupby("replicate")["teacher_test_acc"].first().mean()
+        else:  # a table saved before these columns: the run's parameters
+            train, test = self.params.get("teacher_train_acc"), self.params.get("teacher_test_acc")
+        test_text = "" if test is None or not np.isfinite(test) else f", test accuracy {test:.3f}"
+        return f"teacher: {described}: train accuracy {train:.3f}{test_text}; soft temperature {temperature:g}"
 
     def plot(self, path=None, *, metrics=("mean_loss", "test_acc")):
         """A figure of each metric against width (log scale), soft vs hard.
@@ -189,6 +327,59 @@ class Comparison:
     def from_frames(cls, params: dict, frames: dict) -> Comparison:
         """The comparison saved with these parameters and tables (see :func:`kdfast.results.read`)."""
         return cls(frames["table"], frames.get("curves"), params)
+
+
+def needed_width(curve: pd.Series, target: float, lower: bool, all_wider: bool) -> float:
+    """The smallest width (the curve's index, sorted) whose value reaches `target`; inf when none does."""
+    curve = curve.sort_index()
+    values = curve.to_numpy(dtype=np.float64)
+    reached = (values <= target) if lower else (values >= target)
+    if all_wider:
+        reached = np.flip(np.cumprod(np.flip(reached))).astype(bool)
+    return float(curve.index[reached.argmax()]) if reached.any() else math.inf
+
+
+def _ratio(hard: float, soft: float) -> float:
+    """hard / soft neurons needed; NaN when neither reached the target (no ratio is known)."""
+    if math.isinf(hard) and math.isinf(soft):
+        return math.nan
+    return hard / soft
+
+
+def _censoring(width: float, widths) -> str:
+    if math.isinf(width):
+        return "above"
+    return "floor" if width == min(widths) else ""
+
+
+def _relative_accuracy(acc) -> float | None:
+    """None for an absolute accuracy; for "teacher" or "teacher-0.01", the offset below the teacher's."""
+    if not isinstance(acc, str):
+        return None
+    match = re.fullmatch(r"\s*teacher\s*(?:-\s*([0-9]*\.?[0-9]+)\s*)?", acc)
+    if match is None:
+        raise check.InputValueError(f"acc: expected an accuracy in [0, 1], 'teacher' or 'teacher-0.01', got {acc!r}")
+    return float(match.group(1) or 0.0)
+
+
+def _width_lines(summary: pd.DataFrame, columns, widths, intervals: bool) -> list[str]:
+    """The report's table of one soft group: a header, then a line per width."""
+    header = f"{'width':>6}"
+    for _, label, _ in columns:
+        header += f"  {label + ' soft':>17}  {label + ' hard':>17}  {'gap':>8}" + (
+            "  interval        " if intervals else ""
+        )
+    lines = [header]
+    for width in widths:
+        line = f"{width:>6}"
+        for metric, _, digits in columns:
+            row = summary.loc[(metric, width)]
+            line += f"  {mean_sd(row.soft_mean, row.soft_sd, digits):>17}  {mean_sd(row.hard_mean, row.hard_sd, digits):>17}"
+            line += f"  {row.gap_mean:>+8.{digits}f}"
+            if intervals:
+                line += f"  [{row.gap_low:+.{digits}f}, {row.gap_high:+.{digits}f}]"
+        lines.append(line)
+    return lines
 
 
 def _one_data_set(table: pd.DataFrame) -> bool:

@@ -1,20 +1,25 @@
 """Soft- vs hard-label students of many widths and seeds, trained in one batched call.
 
-:func:`compare` fits a teacher, turns its logits into soft labels at a
-temperature, and trains, for every seed and width, one student on the soft
-labels and one on the hard labels. All of them share one
-:class:`~kdfast.StudentBank` and one engine call, and the soft and hard
-students of a seed start from identical weights, so every soft-vs-hard
-difference is a paired comparison.
+:func:`compare` fits one or several teachers, turns their logits into soft
+labels at one or several temperatures, and trains, for every seed and
+width, one student per teacher and temperature on the soft labels and one
+on the hard labels. All of them share one :class:`~kdfast.StudentBank` and
+one engine call, and the students of a seed start from identical weights,
+so every soft-vs-hard difference is a paired comparison. With
+``replicates=R`` the whole experiment is repeated on R draws of the data
+(and of the teachers' seeds), so that intervals cover the data as well as
+the initialisation.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import math
 import numbers
 import time
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -25,6 +30,7 @@ from ._bank import StudentBank
 from ._history import History
 from ._jobs import stop_if_cancelled
 from ._metrics import MODES, mode_first
+from ._sampling import holdout
 from ._threads import effective_n_threads
 from ._version import __version__
 from .comparison import Comparison
@@ -53,35 +59,57 @@ _CURVE_POINTS = 100
 # and with them every result, are the same on every run.
 _PIECES = 20
 _PIECE_WORK = 2e9
+# The validation split of replicate r is drawn from the generator seeded by
+# (data seed, _VALIDATION_STREAM): a stream no data set family uses.
+_VALIDATION_STREAM = 0x5EED_0FF
 
 
 def _sigmoid(f: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * f))
 
 
-def _test_logits(teacher, X_test: np.ndarray) -> np.ndarray | None:
-    """The teacher's test logits, or None when it only knows its training inputs."""
-    if X_test.shape[0] == 0:
-        return None
-    if isinstance(teacher, ArrayTeacher) and teacher.test_logits_ is None:
-        return None  # it knows its training outputs only
-    return _checked_logits(teacher.logits(X_test), X_test.shape[0], "test")
+@dataclasses.dataclass(frozen=True)
+class _Group:
+    """The students of one target: the hard labels, or one teacher's soft labels at one temperature."""
+
+    mode: str
+    teacher: str | None
+    temperature: float
+
+
+@dataclasses.dataclass(frozen=True)
+class _Split:
+    """One replicate's data as the students see it: training rows, held-out validation rows, test rows."""
+
+    X: np.ndarray
+    y: np.ndarray
+    y_clean: np.ndarray
+    X_val: np.ndarray | None
+    y_val: np.ndarray | None
+    X_test: np.ndarray
+    y_test: np.ndarray
 
 
 # -- training ------------------------------------------------------------------
 
 
 def _fit_in_pieces(
-    bank: StudentBank, X, target, *, steps: int, record_every: int, disable, desc: str, **fit
-) -> History:
+    bank: StudentBank, X, target, *, steps: int, record_every: int, disable, desc: str,
+    after: Callable[[int], None] | None = None, **fit,
+) -> History:  # fmt: skip
     """``bank.fit(X, target, steps=steps, ...)`` in a few pieces, so that a progress bar can move.
 
     Each piece is a whole number of record intervals, so the result is that
-    of one long fit (see :meth:`History.concatenate`).
+    of one long fit (see :meth:`History.concatenate`). With `after`, every
+    piece is one record interval and ``after(step)`` is called before the
+    first and after every piece (the early-stopping checks).
     """
     n_records = max(1, math.ceil(steps / record_every))
     work = bank.n_neurons * X.shape[0] * (X.shape[1] + 4) * record_every
     piece = record_every * max(1, min(math.ceil(n_records / _PIECES), int(_PIECE_WORK // work)))
+    if after is not None:
+        piece = record_every
+        after(0)
     histories = []
     with tqdm(total=steps, desc=desc, unit="step", disable=disable, leave=False) as bar:
         done = 0
@@ -91,9 +119,52 @@ def _fit_in_pieces(
             histories.append(bank.fit(X, target, steps=length, record_every=record_every, **fit))
             done += length
             bar.update(length)
+            if after is not None and length > 0:
+                after(done)
             if done >= steps:
                 break
     return History.concatenate(histories)
+
+
+class _EarlyStopping:
+    """Validation and test accuracy of every network at each check; the test accuracy where validation peaked.
+
+    A network's early-stopped accuracy is its test accuracy at the first
+    check with its best validation accuracy (step 0, the initial weights,
+    included), as a practitioner who keeps the best checkpoint would get.
+    """
+
+    def __init__(self, split: _Split, threads: int):
+        assert split.X_val is not None and split.y_val is not None
+        self.X = np.vstack([split.X_val, split.X_test])
+        self.y_val, self.y_test = split.y_val, split.y_test
+        self.threads = threads
+        self.steps: list[int] = []
+        self.val_acc: list[np.ndarray] = []
+        self.test_acc: list[np.ndarray] = []
+        self.bank: StudentBank | None = None
+
+    def __call__(self, step: int) -> None:
+        assert self.bank is not None
+        F = self.bank.logits(self.X, n_threads=self.threads)
+        n_val = self.y_val.shape[0]
+        self.steps.append(step)
+        self.val_acc.append(np.mean(np.sign(F[:n_val]) == self.y_val[:, None], axis=0))
+        self.test_acc.append(np.mean(np.sign(F[n_val:]) == self.y_test[:, None], axis=0))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        val = np.array(self.val_acc)
+        best = np.argmax(val, axis=0)  # the first of the best
+        K = val.shape[1]
+        return {
+            "val_acc": val[best, np.arange(K)],
+            "test_acc_early": np.array(self.test_acc)[best, np.arange(K)] if self.y_test.size else np.full(K, np.nan),
+            "best_step": np.array(self.steps, dtype=np.int64)[best],
+        }
+
+    def curve(self) -> np.ndarray:
+        """(checks, K) validation accuracy, one row per record of the fit."""
+        return np.array(self.val_acc)
 
 
 def compare(
@@ -107,7 +178,9 @@ def compare(
     lr: float = LR,
     radius: float | None = None,
     projection: str = "neuron",
-    temperature: float | None = None,
+    temperature=None,
+    replicates: int = 1,
+    validation: float | None = None,
     record_every: int | None = None,
     dtype=np.float32,
     init: str = "gaussian",
@@ -115,28 +188,33 @@ def compare(
     n_threads=None,
     progress: bool | None = None,
 ) -> Comparison:
-    """Soft- vs hard-label students of every width and seed, in one batched engine call.
+    """Soft- vs hard-label students of every width and seed, in one batched engine call per replicate.
 
-    The teacher is fitted on the training set; its logits f_T give the soft
+    Each teacher is fitted on the training set; its logits f_T give the soft
     labels p = sigmoid(f_T / temperature). For each seed and width, a soft
-    student trains on p with the loss temperature^2 KL(p || sigmoid(f / temperature))
-    and a hard student on the labels with the logistic loss (temperature 1);
-    both start from the same weights (the seed's initialisation stream) and
-    share every other setting.
+    student per teacher and temperature trains on p with the loss
+    temperature^2 KL(p || sigmoid(f / temperature)), and a hard student on
+    the labels with the logistic loss (temperature 1); all start from the
+    same weights (the seed's initialisation stream) and share every other
+    setting.
 
     Parameters
     ----------
     data : Dataset
-    teacher : "kernel", "margin", "network", an array, or a teacher object
+    teacher : "kernel", "margin", "network", an array, a teacher object, or a dict of them
         "kernel": :class:`~kdfast.teachers.KernelTeacher`, the infinite-width
         limit of the hard-label student; "margin": the function realising
         the NTK margin; "network": a wide kdfast student trained on hard
         labels; an array: the teacher's logits on the training inputs
         (an :class:`~kdfast.teachers.ArrayTeacher`); an object: anything with
-        ``fit(X, y)`` and ``logits(X)`` (fitted here on the training set).
+        ``fit(X, y)`` and ``logits(X)`` (fitted here on the training set),
+        e.g. :class:`~kdfast.SklearnTeacher` or ``kdfast.deep.ConvTeacher``.
+        A dict name -> name or object trains the soft students of every
+        teacher in the same engine call as one set of hard students; the
+        table's ``teacher`` column holds the names.
     teacher_params : dict, optional
-        Keyword arguments of the teacher's class, for a teacher given by
-        name (or of ArrayTeacher, for an array: e.g. ``test_logits``).
+        Keyword arguments of the teacher's class, for a single teacher given
+        by name (or of ArrayTeacher, for an array: e.g. ``test_logits``).
     widths : sequence of int
         Student widths (distinct; sorted here).
     seeds : int or sequence of int
@@ -147,10 +225,27 @@ def compare(
         are an error: the protocol sets each student's steps).
     lr, radius, projection : as in :meth:`StudentBank.fit`
         (radius None: plain gradient descent).
-    temperature : None or float > 0
-        Temperature of the soft labels and of the soft students' loss.
-        None: the teacher's own `temperature` when it has one (e.g.
+    temperature : None, a float > 0, or a sequence of them
+        Temperatures of the soft labels and of the soft students' loss; with
+        several, each teacher's soft students of every temperature train in
+        the same call (a ``temperature`` column in the table). None: each
+        teacher's own `temperature` when it has one (e.g.
         ``NetworkTeacher(temperature=4)``), else 1.
+    replicates : int >= 1
+        Repeat the experiment on this many draws of the data: replicate r
+        uses ``data.redraw(seed + r)`` (seed: the data set's own, so
+        replicate 0 is `data` itself), which redraws everything the data
+        set's seed controls (split, subsets, label flips, pixel noise), and
+        every teacher with a `seed` parameter is refitted with seed + r.
+        The students' starts are the same in every replicate. Data sets
+        made by ``from_arrays`` cannot be redrawn.
+    validation : None or float in (0, 1)
+        Hold out this stratified share of the training set (seeded by the
+        replicate's data seed; never the test set). Teachers and students
+        train on the rest; every record interval the students' accuracy on
+        the held-out (noisy) labels is measured, and the table gains
+        val_acc, best_step and test_acc_early: the test accuracy at the
+        first step with the best validation accuracy.
     record_every : int, optional
         Record the curves every this many steps (default: about 100 points).
     dtype : float32 or float64, the students' precision.
@@ -164,7 +259,8 @@ def compare(
         then be None) and `steps`. gamma is the protocol's, else measured
         with :func:`kdfast.margin` on the clean training labels. Soft and
         hard students train in one bank; those with fewer steps are
-        recorded when they reach them, the rest train on.
+        recorded when they reach them, the rest train on. Not with
+        `validation`.
     n_threads : None or int, scikit-learn's meaning; results do not depend on it.
     progress : None, True or False
         Show a progress bar; None: only when stderr is a terminal.
@@ -181,6 +277,9 @@ def compare(
     lr = check.real_number(lr, "lr", minimum=0, exclusive=True)
     radius = None if radius is None else check.real_number(radius, "radius", minimum=0, exclusive=True)
     init = check.init(init, widths)
+    replicates = check.positive_int(replicates, "replicates")
+    if validation is not None:
+        validation = check.real_number(validation, "validation", minimum=0, maximum=1, exclusive=True)
     if protocol is not None:
         if not isinstance(protocol, Protocol):
             raise check.InputTypeError(f"protocol: expected a kdfast.theory.Protocol, got {type(protocol).__name__}")
@@ -188,6 +287,8 @@ def compare(
             raise check.InputValueError("radius: set by the protocol; give one or the other")
         if steps is not None:
             raise check.InputValueError("steps: set by the protocol; give one or the other")
+        if validation is not None:
+            raise check.InputValueError("validation: not with a protocol, whose students stop at different steps")
     # The longest student's steps; under a protocol, known once gamma is.
     total_steps = (
         0 if protocol is not None else check.positive_int(STEPS if steps is None else steps, "steps", minimum=0)
@@ -197,112 +298,281 @@ def compare(
         record_every = check.positive_int(record_every, "record_every")
     disable = check.progress_disabled(progress)
     threads = effective_n_threads(n_threads)
-    X, y, X_test, y_test = data.X_train, data.y_train, data.X_test, data.y_test
+    teachers = _teachers(teacher, teacher_params, threads, data.X_test)
+    temperatures = _temperatures(temperature, teachers)
+    if replicates > 1 and any(isinstance(t, ArrayTeacher) for t in teachers.values()):
+        raise check.InputValueError(
+            "replicates: a teacher given as arrays of outputs belongs to one draw of the data; use replicates=1"
+        )
+    base_seed = int(data.params.get("seed", 0) or 0)
+    draws = [data] + [data.redraw(base_seed + r) for r in range(1, replicates)]
+    groups = [_Group("hard", None, 1.0)] + [
+        _Group("soft", name, tau) for name in teachers for tau in temperatures[name]
+    ]  # fmt: skip
 
-    started = time.perf_counter()
-    model = make_teacher(teacher, teacher_params, n_threads=threads, X_test=X_test)
+    design = dict(
+        widths=widths, seeds=seeds, lr=lr, radius=radius, projection=projection, init=init, dtype=dtype,
+        protocol=protocol, total_steps=total_steps, record_every=record_every, validation=validation,
+        threads=threads, disable=disable,
+    )  # fmt: skip
+    parts = [
+        _replicate(r, base_seed + r, draw, teachers, groups, design, desc=_description(data, r, replicates))
+        for r, draw in enumerate(draws)
+    ]
+    table = pd.concat([p[0] for p in parts], ignore_index=True)
+    table = table.sort_values(["replicate", "mode", "teacher", "temperature", "width", "seed"], key=mode_first,
+                              kind="stable", ignore_index=True, na_position="first")  # fmt: skip
+    curves = pd.concat([p[1] for p in parts], ignore_index=True)
+    curves = curves.sort_values(["replicate", "mode", "teacher", "temperature", "width", "seed", "step"],
+                                key=mode_first, kind="stable", ignore_index=True, na_position="first")  # fmt: skip
+    params = _params(data, teachers, groups, design, [p[2] for p in parts])
+    return Comparison(table, curves, params, teacher=parts[0][3] if len(teachers) == 1 else parts[0][4])
+
+
+def _description(data: Dataset, r: int, replicates: int) -> str:
+    return data.name if replicates == 1 else f"{data.name} [{r + 1}/{replicates}]"
+
+
+def _teachers(teacher, teacher_params, threads: int, X_test) -> dict:
+    """Unfitted teachers by name, from compare's `teacher` and `teacher_params`."""
+    if not isinstance(teacher, dict):
+        model = make_teacher(teacher, teacher_params, n_threads=threads, X_test=X_test)
+        return {teacher if isinstance(teacher, str) else _name_of(model): model}
+    if not teacher:
+        raise check.InputValueError("teacher: an empty dict; give at least one teacher")
+    if teacher_params is not None:
+        raise check.InputValueError(
+            "teacher_params: only for a single teacher; give the teachers of a dict as objects with their parameters"
+        )
+    teachers = {}
+    for name, spec in teacher.items():
+        if not isinstance(name, str) or not name:
+            raise check.InputTypeError(f"teacher: names must be non-empty strings, got {name!r}")
+        if isinstance(spec, (np.ndarray, ArrayTeacher)):
+            raise check.InputValueError(f"teacher: {name!r} is given as outputs; a dict takes names or teacher objects")
+        teachers[name] = make_teacher(spec, None, n_threads=threads, X_test=X_test)
+    return teachers
+
+
+def _name_of(model) -> str:
+    return type(model).__name__
+
+
+def _temperatures(temperature, teachers: dict) -> dict[str, list[float]]:
+    """Each teacher's temperatures: the ones given, else its own (1 unless it has that parameter)."""
     if temperature is None:
-        temperature = getattr(model, "temperature", 1.0)
-    temperature = check.real_number(temperature, "temperature", minimum=0, exclusive=True)
-    f_train, f_test = _teacher_logits(model, data)
-    teacher_seconds = time.perf_counter() - started
+        return {
+            name: [check.real_number(getattr(m, "temperature", 1.0), "temperature", minimum=0, exclusive=True)]
+            for name, m in teachers.items()
+        }
+    if isinstance(temperature, (numbers.Real, np.number)) and not isinstance(temperature, bool):
+        values = [temperature]
+    else:
+        try:
+            values = list(temperature)
+        except TypeError:
+            raise check.InputTypeError(
+                f"temperature: expected a number > 0 or a sequence of them, got {type(temperature).__name__}"
+            ) from None
+        if not values:
+            raise check.InputValueError("temperature: an empty sequence; give at least one temperature")
+    values = [check.real_number(t, "temperature", minimum=0, exclusive=True) for t in values]
+    if len(set(values)) != len(values):
+        raise check.InputValueError(f"temperature: every value must be different, got {values}")
+    return {name: values for name in teachers}
 
-    # Per seed: the soft students of every width, then the hard ones. The
-    # target matrix has the soft labels in column 0 and the hard ones in 1.
-    W, S = len(widths), len(seeds)
-    bank = StudentBank(data.d, widths + widths, seeds=seeds, dtype=dtype, init=init)
-    column = np.tile(np.repeat([0, 1], W), S)
-    gamma = None
+
+def _reseeded(model, r: int):
+    """A fresh copy of an unfitted teacher for replicate r: seed + r when it has a `seed` parameter."""
+    model = copy.deepcopy(model)
+    get_params = getattr(model, "get_params", None)
+    if r > 0 and callable(get_params) and "seed" in get_params():
+        model.set_params(seed=(get_params()["seed"] or 0) + r)
+    return model
+
+
+def _split(data: Dataset, data_seed: int, validation: float | None) -> _Split:
+    X, y, y_clean = data.X_train, data.y_train, data.y_train_clean
+    assert y_clean is not None
+    if validation is None:
+        return _Split(X, y, y_clean, None, None, data.X_test, data.y_test)
+    held = holdout(y, validation, np.random.default_rng([data_seed, _VALIDATION_STREAM]))
+    rest = np.setdiff1d(np.arange(X.shape[0]), held)
+    return _Split(X[rest], y[rest], y_clean[rest], X[held], y[held], data.X_test, data.y_test)
+
+
+def _fit_teacher(model, split: _Split) -> tuple[np.ndarray, np.ndarray | None, dict, float]:
+    """Fit a teacher: its training and test logits, how good it is, and the seconds it took."""
+    started = time.perf_counter()
+    model.fit(split.X, split.y)
+    f_train = _checked_logits(model.logits(split.X), split.X.shape[0], "training")
+    f_test = _test_logits(model, split.X_test)
+    flipped = split.y != split.y_clean
+    stats = {
+        "teacher_train_agreement": float(np.mean(np.sign(f_train) == split.y)),
+        "teacher_test_acc": np.nan if f_test is None else float(np.mean(np.sign(f_test) == split.y_test)),
+        "teacher_flipped_fit": float(np.mean(np.sign(f_train[flipped]) == split.y[flipped])) if flipped.any() else np.nan,
+    }  # fmt: skip
+    return f_train, f_test, stats, time.perf_counter() - started
+
+
+def _test_logits(teacher, X_test: np.ndarray) -> np.ndarray | None:
+    """The teacher's test logits, or None when it only knows its training inputs."""
+    if X_test.shape[0] == 0:
+        return None
+    if isinstance(teacher, ArrayTeacher) and teacher.test_logits_ is None:
+        return None  # it knows its training outputs only
+    return _checked_logits(teacher.logits(X_test), X_test.shape[0], "test")
+
+
+def _replicate(r: int, data_seed: int, data: Dataset, teachers: dict, groups: list[_Group], design: dict, desc: str):
+    """One draw of the data: fit the teachers, train every group's students in one bank, tabulate.
+
+    Returns (table, curves, params of this replicate, its only teacher, all its teachers).
+    """
+    split = _split(data, data_seed, design["validation"])
+    threads = design["threads"]
+    fitted, logits, stats, seconds = {}, {}, {}, {}
+    for name, spec in teachers.items():
+        stop_if_cancelled()
+        fitted[name] = _reseeded(spec, r)
+        f_train, f_test, stats[name], seconds[name] = _fit_teacher(fitted[name], split)
+        logits[name] = (f_train, f_test)
+    widths, seeds = design["widths"], design["seeds"]
+    W, S, G = len(widths), len(seeds), len(groups)
+    # Per seed: the students of every width for each group in turn; group g
+    # trains on column g of the targets (the hard labels, then soft ones).
+    bank = StudentBank(data.d, widths * G, seeds=seeds, dtype=design["dtype"], init=design["init"])
+    column = np.tile(np.repeat(np.arange(G), W), S)
+    group_of = [groups[c] for c in column]
+    temperature = np.array([g.temperature for g in group_of])
+    soft_test_known = {g.teacher: logits[g.teacher][1] is not None for g in groups if g.teacher is not None}
+    target = np.stack([(1.0 + split.y) / 2.0] + [_sigmoid(logits[g.teacher][0] / g.temperature) for g in groups[1:]],
+                      axis=1)  # fmt: skip
+    fit: dict = dict(target_index=column, y=split.y, lr=design["lr"], projection=design["projection"],
+                     temperature=temperature, n_threads=threads)  # fmt: skip
+    if split.X_test.shape[0] > 0:
+        hard_test = (1.0 + split.y_test) / 2.0
+        soft_test = [hard_test if logits[g.teacher][1] is None else _sigmoid(logits[g.teacher][1] / g.temperature)
+                     for g in groups[1:]]  # fmt: skip
+        fit.update(X_test=split.X_test, y_test=split.y_test, target_test=np.stack([hard_test, *soft_test], axis=1))
+    protocol, total_steps, record_every = design["protocol"], design["total_steps"], design["record_every"]
+    gamma = mode_steps = radii = None
+    radius = design["radius"]
     if protocol is not None:
-        gamma = protocol.gamma if protocol.gamma is not None else _clean_margin(data, threads)
+        gamma = protocol.gamma if protocol.gamma is not None else _clean_margin(split, threads)
         radii = {mode: protocol.radius(mode, gamma) for mode in MODES}
-        mode_steps = {mode: protocol.steps(mode, lr, gamma) for mode in MODES}
-        radius = np.array([radii[MODES[c]] for c in column])  # type: ignore[assignment]  # one per network
+        mode_steps = {mode: protocol.steps(mode, design["lr"], gamma) for mode in MODES}
+        radius = np.array([radii[g.mode] for g in group_of])
         total_steps = max(mode_steps.values())
     if record_every is None:
         record_every = max(1, total_steps // _CURVE_POINTS)
-    hard = (1.0 + y) / 2.0
-    fit = dict(
-        target_index=column, y=y, lr=lr, radius=radius, projection=projection,
-        temperature=np.where(column == 0, temperature, 1.0), n_threads=threads,
-    )  # fmt: skip
-    if data.n_test > 0:
-        hard_test = (1.0 + y_test) / 2.0
-        soft_test = hard_test if f_test is None else _sigmoid(f_test / temperature)
-        fit.update(X_test=X_test, y_test=y_test, target_test=np.stack([soft_test, hard_test], axis=1))
+    fit["radius"] = radius
     started = time.perf_counter()
-    target = np.stack([_sigmoid(f_train / temperature), hard], axis=1)
-    desc = f"{data.name}: {bank.n_networks} students"
+    desc = f"{desc}: {bank.n_networks} students"
+    early = None if split.X_val is None else _EarlyStopping(split, threads)
+    ends = _Ends(bank, split, logits, group_of, threads)
     if protocol is None:
-        history = _fit_in_pieces(
-            bank, X, target, steps=total_steps, record_every=record_every, disable=disable, desc=desc, **fit
-        )
-        agreement = _agreement(bank, X_test, f_test, threads)
-        net_steps = total_steps
+        if early is not None:
+            early.bank = bank
+        history = _fit_in_pieces(bank, split.X, target, steps=total_steps, record_every=record_every,
+                                 disable=design["disable"], desc=desc, after=early, **fit)  # fmt: skip
+        end, end_columns, net_steps = history, ends(), total_steps
     else:
-        net_steps = np.array([mode_steps[MODES[c]] for c in column], dtype=np.int64)  # type: ignore[assignment]
-        history, agreement, curves_end = _fit_until(bank, X, target, X_test, f_test, net_steps, record_every,
-                                                    disable, desc, threads, fit)  # fmt: skip
+        net_steps = np.array([mode_steps[g.mode] for g in group_of], dtype=np.int64)
+        history, end, end_columns = _fit_until(bank, split.X, target, net_steps, record_every, design["disable"],
+                                               desc, fit, ends)  # fmt: skip
     student_seconds = time.perf_counter() - started
+
     networks = pd.DataFrame({
         "dataset": data.name,
-        "mode": np.array(MODES)[column],
-        "width": np.tile(widths, 2 * S).astype(np.int64),
-        "seed": np.repeat(np.array(seeds, dtype=np.int64), 2 * W),
+        "replicate": np.int64(r),
+        "data_seed": np.int64(data_seed),
+        "mode": [g.mode for g in group_of],
+        "teacher": pd.array([g.teacher for g in group_of], dtype=object),
+        "temperature": temperature,
+        "width": np.tile(widths, G * S).astype(np.int64),
+        "seed": np.repeat(np.array(seeds, dtype=np.int64), G * W),
     })  # fmt: skip
+    teacher_columns = {
+        key: np.array([np.nan if g.teacher is None else stats[g.teacher][key] for g in group_of])
+        for key in ("teacher_test_acc", "teacher_train_agreement", "teacher_flipped_fit")
+    }
     settings = dict(
-        temperature=np.where(column == 0, temperature, 1.0), lr=lr, radius=np.nan if radius is None else radius,
-        projection=projection if radius is not None else "none", steps=net_steps, init=init,
+        lr=design["lr"], radius=np.nan if radius is None else radius,
+        projection=design["projection"] if radius is not None else "none", steps=net_steps, init=design["init"],
     )  # fmt: skip
-    if protocol is None:
-        table = _table(networks, history, agreement, settings, soft_test_known=f_test is not None)
-        curves = _curves(networks, history, soft_test_known=f_test is not None)
-    else:
-        table = _table(networks, curves_end, agreement, settings, soft_test_known=f_test is not None)
-        curves = _curves(networks, history, soft_test_known=f_test is not None)
+    soft_known = np.array([g.teacher is None or soft_test_known[g.teacher] for g in group_of])
+    early_columns = {} if early is None else early.columns()
+    table = _table(networks, end, {**end_columns, **early_columns, **teacher_columns}, settings, soft_known)
+    curves = _curves(networks, history, soft_known, None if early is None else early.curve())
+    if protocol is not None:
         curves = curves[curves["step"] <= np.where(curves["mode"] == "soft", mode_steps["soft"], mode_steps["hard"])]
         curves = curves.reset_index(drop=True)
     params = {
-        "dataset": data.name, "data_params": dict(data.params), "n_train": int(X.shape[0]),
-        "n_test": int(X_test.shape[0]), "d": int(data.d), "teacher": _describe(model),
-        "teacher_train_acc": float(np.mean(np.sign(f_train) == y)),
-        "teacher_test_acc": None if f_test is None else float(np.mean(np.sign(f_test) == y_test)),
-        "temperature": temperature, "widths": widths, "seeds": seeds, "steps": total_steps, "lr": lr,
-        "radius": radius if protocol is None else {mode: radii[mode] for mode in MODES}, "init": init,
-        "protocol": None if protocol is None else {**dataclasses.asdict(protocol), "gamma": gamma, "steps": mode_steps},
-        "projection": projection, "record_every": record_every, "dtype": np.dtype(dtype).name, "n_threads": threads,
-        "seconds_teacher": teacher_seconds, "seconds_students": student_seconds, "kdfast": __version__,
+        "replicate": r, "data_seed": data_seed, "data_params": dict(data.params), "n_train": int(split.X.shape[0]),
+        "n_validation": 0 if split.X_val is None else int(split.X_val.shape[0]), "n_test": int(split.X_test.shape[0]),
+        "teachers": {name: {"teacher": _describe(fitted[name]), **stats[name], "seconds": seconds[name]}
+                     for name in teachers},
+        "gamma": gamma, "steps": total_steps if protocol is None else mode_steps, "record_every": record_every,
+        "radius": radius if protocol is None else radii, "seconds_students": student_seconds,
     }  # fmt: skip
-    return Comparison(table, curves, params, teacher=model)
+    only = next(iter(fitted.values()))
+    return table, curves, params, only, fitted
 
 
-def _agreement(bank: StudentBank, X_test, f_test, threads) -> np.ndarray:
-    """Per network, the share of test inputs where its sign matches the teacher's (NaN: no teacher on them)."""
-    if f_test is None:
-        return np.full(bank.n_networks, np.nan)
-    F = bank.logits(X_test, n_threads=threads)
-    return np.mean(np.sign(F) == np.sign(f_test)[:, None], axis=0)
+class _Ends:
+    """What a network is measured on at the end of its fit, beyond the engine's records.
+
+    teacher_agreement: the share of test inputs where its sign is its
+    teacher's (hard students: the one teacher's, NaN with several);
+    flipped_fit: the share of flipped training labels it fits (NaN without flips).
+    """
+
+    def __init__(self, bank: StudentBank, split: _Split, logits: dict, group_of: list[_Group], threads: int):
+        self.bank, self.split, self.threads = bank, split, threads
+        only = next(iter(logits)) if len(logits) == 1 else None
+        self.teacher_test = [
+            logits.get(g.teacher if g.teacher is not None else only, (None, None))[1] for g in group_of
+        ]
+
+    def __call__(self) -> dict[str, np.ndarray]:
+        split, K = self.split, self.bank.n_networks
+        agreement = np.full(K, np.nan)
+        if split.X_test.shape[0] > 0 and any(f is not None for f in self.teacher_test):
+            F = self.bank.logits(split.X_test, n_threads=self.threads)
+            for k, f in enumerate(self.teacher_test):
+                if f is not None:
+                    agreement[k] = np.mean(np.sign(F[:, k]) == np.sign(f))
+        flipped = split.y != split.y_clean
+        flipped_fit = np.full(K, np.nan)
+        if flipped.any():
+            F = self.bank.logits(split.X[flipped], n_threads=self.threads)
+            flipped_fit = np.mean(np.sign(F) == split.y[flipped][:, None], axis=0)
+        return {"teacher_agreement": agreement, "flipped_fit": flipped_fit}
 
 
-def _clean_margin(data: Dataset, threads) -> float:
-    """gamma of the data set's clean training labels, for a protocol without one."""
-    return margin(data.X_train, data.y_train_clean, n_threads=threads).gamma
+def _clean_margin(split: _Split, threads) -> float:
+    """gamma of the clean training labels, for a protocol without one."""
+    return margin(split.X, split.y_clean, n_threads=threads).gamma
 
 
-def _fit_until(bank, X, target, X_test, f_test, net_steps, record_every, disable, desc, threads, fit):
+def _fit_until(bank, X, target, net_steps, record_every, disable, desc, fit, ends: _Ends):
     """Train every network k for net_steps[k] steps in one bank.
 
     The bank trains in stages up to each distinct step count; after a stage
     the networks that stop there are read off (their records and their
-    agreement with the teacher), the others train on. Returns the history of
-    the whole fit (for the curves), the agreement, and a one-row-per-stop
-    History whose final rows and averages are each network's own at its
-    step count (for the table).
+    end-of-fit measures), the others train on. Returns the history of the
+    whole fit (for the curves), a one-row-per-stop History whose final rows
+    and averages are each network's own at its step count, and the
+    end-of-fit measures (for the table).
     """
     stops = sorted(set(net_steps.tolist()))
-    pieces, agreement, done = [], np.full(bank.n_networks, np.nan), 0
-    mean_loss, max_drift = np.full(bank.n_networks, np.nan), np.full(bank.n_networks, np.nan)
-    last = {}
+    pieces, done = [], 0
+    K = bank.n_networks
+    mean_loss, max_drift = np.full(K, np.nan), np.full(K, np.nan)
+    last: dict[str, np.ndarray] = {}
+    measured: dict[str, np.ndarray] = {}
     for stop in stops:
         pieces.append(_fit_in_pieces(bank, X, target, steps=stop - done, record_every=record_every,
                                      disable=disable, desc=desc, **fit))  # fmt: skip
@@ -311,23 +581,18 @@ def _fit_until(bank, X, target, X_test, f_test, net_steps, record_every, disable
         here = net_steps == stop
         mean_loss[here] = so_far.mean_loss[here]
         max_drift[here] = so_far.max_drift[here]
-        agreement[here] = _agreement(bank, X_test, f_test, threads)[here]
+        for name, values in ends().items():
+            measured.setdefault(name, np.full(K, np.nan))[here] = values[here]
         for name in ("loss", "train_acc", "test_loss", "test_acc"):
             record = getattr(so_far, name)
             if record is not None:
-                last.setdefault(name, np.full(bank.n_networks, np.nan))[here] = record[-1, here]
+                last.setdefault(name, np.full(K, np.nan))[here] = record[-1, here]
     end = History(
         steps=np.array([done]), loss=last["loss"][None], mean_loss=mean_loss,
         **{name: last[name][None] if name in last else None for name in ("train_acc", "test_loss", "test_acc")},
         max_drift=max_drift,
     )  # fmt: skip
-    return History.concatenate(pieces), agreement, end
-
-
-def _teacher_logits(model, data: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
-    """Fit the teacher; its logits on the training inputs and, when it can say, the test inputs."""
-    model.fit(data.X_train, data.y_train)
-    return _checked_logits(model.logits(data.X_train), data.n_train, "training"), _test_logits(model, data.X_test)
+    return History.concatenate(pieces), end, measured
 
 
 def _checked_logits(logits, n: int, which: str) -> np.ndarray:
@@ -340,22 +605,19 @@ def _checked_logits(logits, n: int, which: str) -> np.ndarray:
     return f
 
 
-def _table(networks: pd.DataFrame, history: History, agreement, settings: dict, *, soft_test_known: bool):
+def _table(networks: pd.DataFrame, history: History, measured: dict, settings: dict, soft_known: np.ndarray):
     """One row per network: its results after the fit, then the run's settings."""
     K = len(networks)
 
     def last(record):
         return np.full(K, np.nan) if record is None else record[-1]
 
-    test_loss = last(history.test_loss)
-    if not soft_test_known:  # the soft target is unknown on test inputs
-        test_loss = np.where(networks["mode"] == "soft", np.nan, test_loss)
-    table = networks.assign(
+    # A soft student's test loss needs its teacher on the test inputs.
+    test_loss = np.where(soft_known, last(history.test_loss), np.nan)
+    return networks.assign(
         mean_loss=history.mean_loss, final_loss=history.final_loss, train_acc=last(history.train_acc),
-        test_loss=test_loss, test_acc=last(history.test_acc), teacher_agreement=agreement,
-        max_drift=history.max_drift, **settings,
+        test_loss=test_loss, test_acc=last(history.test_acc), **measured, max_drift=history.max_drift, **settings,
     )  # fmt: skip
-    return table.sort_values(["mode", "width", "seed"], key=mode_first, kind="stable", ignore_index=True)
 
 
 def _describe(teacher) -> str:
@@ -372,7 +634,7 @@ def _describe(teacher) -> str:
     return f"{type(teacher).__name__}({', '.join(shown)})"
 
 
-def _curves(networks: pd.DataFrame, history: History, *, soft_test_known: bool) -> pd.DataFrame:
+def _curves(networks: pd.DataFrame, history: History, soft_known: np.ndarray, val_acc) -> pd.DataFrame:
     """One row per (network, recorded step): loss and accuracies."""
     T, K = history.loss.shape
     frame = networks.loc[np.tile(np.arange(K), T)].reset_index(drop=True)
@@ -383,11 +645,43 @@ def _curves(networks: pd.DataFrame, history: History, *, soft_test_known: bool) 
 
     frame["loss"] = flat(history.loss)
     frame["train_acc"] = flat(history.train_acc)
-    frame["test_loss"] = flat(history.test_loss)
-    if not soft_test_known:
-        frame.loc[frame["mode"] == "soft", "test_loss"] = np.nan
+    frame["test_loss"] = np.where(np.tile(soft_known, T), flat(history.test_loss), np.nan)
     frame["test_acc"] = flat(history.test_acc)
-    return frame.sort_values(["mode", "width", "seed", "step"], key=mode_first, kind="stable", ignore_index=True)
+    if val_acc is not None:
+        frame["val_acc"] = flat(val_acc)
+    return frame
+
+
+def _params(data: Dataset, teachers: dict, groups: list[_Group], design: dict, replicates: list[dict]) -> dict:
+    """The run's settings; each replicate's draw and teachers under "replicates"."""
+    first = replicates[0]
+    temperatures = sorted({g.temperature for g in groups if g.teacher is not None})
+    only = next(iter(teachers)) if len(teachers) == 1 else None
+    protocol = design["protocol"]
+    return {
+        "dataset": data.name, "data_params": dict(data.params), "n_train": first["n_train"],
+        "n_validation": first["n_validation"], "n_test": first["n_test"], "d": int(data.d),
+        "teacher": first["teachers"][only]["teacher"] if only else ", ".join(teachers),
+        "teacher_names": list(teachers),
+        "teacher_train_acc": first["teachers"][only]["teacher_train_agreement"] if only else None,
+        "teacher_test_acc": _finite_or_none(np.mean([p["teachers"][only]["teacher_test_acc"] for p in replicates]))
+        if only else None,
+        "temperature": temperatures[0] if len(temperatures) == 1 else temperatures,
+        "widths": design["widths"], "seeds": design["seeds"], "replicates": len(replicates),
+        "validation": design["validation"], "steps": first["steps"], "lr": design["lr"],
+        "radius": first["radius"], "init": design["init"],
+        "protocol": None if protocol is None
+        else {**dataclasses.asdict(protocol), "gamma": first["gamma"], "steps": first["steps"]},
+        "projection": design["projection"], "record_every": first["record_every"],
+        "dtype": np.dtype(design["dtype"]).name, "n_threads": design["threads"],
+        "seconds_teacher": sum(sum(t["seconds"] for t in p["teachers"].values()) for p in replicates),
+        "seconds_students": sum(p["seconds_students"] for p in replicates), "kdfast": __version__,
+        "replicate_params": replicates,
+    }  # fmt: skip
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
 
 
 def seed_list(seeds) -> list[int]:
