@@ -47,7 +47,14 @@ from .margin import Margin, margin  # noqa: E402
 from .results import load  # noqa: E402
 from .scaling import Scaling, scaling  # noqa: E402
 from .sweep import Sweep, sweep  # noqa: E402
-from .teachers import ArrayTeacher, KernelTeacher, MarginTeacher, NetworkTeacher, NotFittedError  # noqa: E402
+from .teachers import (  # noqa: E402
+    ArrayTeacher,
+    KernelTeacher,
+    MarginTeacher,
+    NetworkTeacher,
+    NotFittedError,
+    SklearnTeacher,
+)
 
 __all__ = [
     "ArrayTeacher",
@@ -61,6 +68,7 @@ __all__ = [
     "NotFittedError",
     "StudentBank",
     "Scaling",
+    "SklearnTeacher",
     "Sweep",
     "__version__",
     "compare",

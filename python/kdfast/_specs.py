@@ -20,7 +20,7 @@ from ._validation import InputError, InputValueError
 from .theory import Protocol
 
 __all__ = [
-    "FAMILIES", "UsageError", "assignments", "dataset", "datasets", "load", "npz", "number", "protocol",
+    "FAMILIES", "UsageError", "assignments", "classes", "dataset", "datasets", "load", "npz", "number", "protocol",
     "protocol_options", "radius", "seeds", "spec", "value", "vary", "widths",
 ]  # fmt: skip
 
@@ -99,14 +99,32 @@ def value(text: str):
     return text
 
 
-def assignments(text: str, what: str) -> dict:
-    """'k=v,k=v' as a dict of parsed values."""
+def classes(text: str) -> tuple[tuple[int, ...], ...]:
+    """'13579/02468': groups of digits, one digit a class (odd against even).
+
+    Parsed apart from :func:`value`, which reads '13579/02468' as the pair
+    (13579, 2468). The data set checks the groups (two, disjoint, non-empty).
+    """
+    groups = text.split("/")
+    if not all(group.isdecimal() or not group for group in groups):
+        raise UsageError(f"classes: expected groups of digits such as 13579/02468, got {text!r}")
+    return tuple(tuple(int(digit) for digit in group) for group in groups)
+
+
+# Data set options whose text reads otherwise than value() would read it.
+DATA_VALUES: dict[str, Callable[[str], object]] = {"classes": classes}
+
+
+def assignments(text: str, what: str, parsers: dict[str, Callable[[str], object]] | None = None) -> dict:
+    """'k=v,k=v' as a dict of values, each parsed by parsers[k] where given, else by :func:`value`."""
+    parsers = parsers or {}
     result = {}
     for item in filter(None, text.split(",")):
         key, sep, text_value = item.partition("=")
         if not sep or not key:
             raise UsageError(f"{what}: expected KEY=VALUE, got {item!r}")
-        result[key.strip().replace("-", "_")] = value(text_value.strip())
+        key = key.strip().replace("-", "_")
+        result[key] = parsers.get(key, value)(text_value.strip())
     return result
 
 
@@ -139,10 +157,13 @@ def protocol(text: str) -> Protocol:
 
 
 def vary(text: str) -> tuple[str, list]:
+    """'KEY=V1,V2,...': a data set option and its values, parsed as in a --data spec."""
     key, sep, values = text.partition("=")
     if not sep or not key or not values:
         raise UsageError(f"--vary: expected KEY=V1,V2,..., got {text!r}")
-    return key.strip(), [value(v.strip()) for v in values.split(",") if v.strip()]
+    key = key.strip()
+    parse = DATA_VALUES.get(key, value)
+    return key, [parse(v.strip()) for v in values.split(",") if v.strip()]
 
 
 # -- data sets -----------------------------------------------------------------
@@ -174,7 +195,7 @@ def spec(text: str) -> tuple[str, dict]:
     name, _, options = text.partition(":")
     if name not in FAMILIES:
         raise UsageError(f"--data: unknown data set {name!r} (choose from {', '.join(FAMILIES)})")
-    return name, assignments(options, "--data")
+    return name, assignments(options, "--data", DATA_VALUES)
 
 
 def dataset(name: str, options: dict) -> ds.Dataset:

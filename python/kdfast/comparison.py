@@ -63,7 +63,7 @@ class Comparison:
             table = table.assign(replicate=np.int64(0))
         if "teacher" not in table.columns:
             name = (self.params.get("teacher_names") or [str(self.params.get("teacher", "teacher")).split("(")[0]])[0]
-            table = table.assign(teacher=np.where(table["mode"] == "soft", name, None))
+            table = table.assign(teacher=pd.Series(np.where(table["mode"] == "soft", name, None), index=table.index))
         if "temperature" not in table.columns:
             table = table.assign(
                 temperature=np.where(table["mode"] == "soft", self.params.get("temperature", 1.0), 1.0)
@@ -222,26 +222,14 @@ class Comparison:
                 if not np.isfinite(reference).all():
                     raise check.InputValueError("acc: the teacher's test accuracy is unknown (no test outputs)")
                 targets = reference - offset
-            widths = soft.columns.to_numpy()
-
-            def needed(curves: np.ndarray, goal: float) -> float:
-                return needed_width(pd.Series(curves, index=widths), goal, False, all_wider)
-
-            def statistic(index):
-                s = needed(soft.to_numpy()[index].mean(axis=0), targets[index].mean())
-                h = needed(group_hard.to_numpy()[index].mean(axis=0), targets[index].mean())
-                return s, h, _ratio(h, s)
-
-            point = statistic(np.arange(len(soft.index)))
-            boot = np.array([statistic(index) for index in draws])
-            alpha = (1 - confidence) / 2
-            low = np.percentile(boot, 100 * alpha, axis=0, method="lower")
-            high = np.percentile(boot, 100 * (1 - alpha), axis=0, method="higher")
+            point, low, high = _needed_interval(soft.to_numpy(), group_hard.to_numpy(), targets,
+                                                soft.columns.to_numpy(), all_wider, draws, confidence)  # fmt: skip
             row = {"teacher": teacher, "temperature": temperature, "target": float(targets.mean())}
             for i, name in enumerate(("soft", "hard", "ratio")):
                 row.update({name: point[i], f"{name}_low": low[i], f"{name}_high": high[i]})
-            for name in ("soft", "hard"):
-                row[f"{name}_censored"] = _censoring(row[name], widths)
+            row.update(
+                soft_censored=_censoring(point[0], soft.columns), hard_censored=_censoring(point[1], soft.columns)
+            )
             rows.append(row)
         out = pd.DataFrame(rows)
         out["interval_over"] = "replicates" if unit == "replicate" else "seeds"
@@ -336,7 +324,29 @@ def needed_width(curve: pd.Series, target: float, lower: bool, all_wider: bool) 
     reached = (values <= target) if lower else (values >= target)
     if all_wider:
         reached = np.flip(np.cumprod(np.flip(reached))).astype(bool)
-    return float(curve.index[reached.argmax()]) if reached.any() else math.inf
+    return float(curve.index[int(reached.argmax())]) if reached.any() else math.inf
+
+
+def _needed_interval(soft, hard, targets, widths, all_wider: bool, draws, confidence: float):
+    """Neurons needed (soft, hard, hard / soft) from (units, widths) accuracies, and their bootstrap interval.
+
+    Each resample of the units (replicates, or seeds) averages its curves
+    and targets and reads the needed widths off them; the interval's ends
+    are resampled values (no interpolation between a width and inf).
+    """
+
+    def statistic(index) -> tuple[float, float, float]:
+        goal = targets[index].mean()
+        s = needed_width(pd.Series(soft[index].mean(axis=0), index=widths), goal, False, all_wider)
+        h = needed_width(pd.Series(hard[index].mean(axis=0), index=widths), goal, False, all_wider)
+        return s, h, _ratio(h, s)
+
+    point = statistic(np.arange(soft.shape[0]))
+    boot = np.array([statistic(index) for index in draws])
+    alpha = (1 - confidence) / 2
+    low = np.percentile(boot, 100 * alpha, axis=0, method="lower")
+    high = np.percentile(boot, 100 * (1 - alpha), axis=0, method="higher")
+    return point, low, high
 
 
 def _ratio(hard: float, soft: float) -> float:

@@ -68,6 +68,11 @@ def _sigmoid(f: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * f))
 
 
+def _soft_labels(f: np.ndarray | None, temperature: float, unknown: np.ndarray) -> np.ndarray:
+    """sigmoid(f / temperature); `unknown` where the teacher gave no outputs (its test loss is then not reported)."""
+    return unknown if f is None else _sigmoid(f / temperature)
+
+
 @dataclasses.dataclass(frozen=True)
 class _Group:
     """The students of one target: the hard labels, or one teacher's soft labels at one temperature."""
@@ -376,10 +381,10 @@ def _temperatures(temperature, teachers: dict) -> dict[str, list[float]]:
             ) from None
         if not values:
             raise check.InputValueError("temperature: an empty sequence; give at least one temperature")
-    values = [check.real_number(t, "temperature", minimum=0, exclusive=True) for t in values]
-    if len(set(values)) != len(values):
-        raise check.InputValueError(f"temperature: every value must be different, got {values}")
-    return {name: values for name in teachers}
+    checked = [check.real_number(t, "temperature", minimum=0, exclusive=True) for t in values]
+    if len(set(checked)) != len(checked):
+        raise check.InputValueError(f"temperature: every value must be different, got {checked}")
+    return {name: checked for name in teachers}
 
 
 def _reseeded(model, r: int):
@@ -432,7 +437,10 @@ def _replicate(r: int, data_seed: int, data: Dataset, teachers: dict, groups: li
     """
     split = _split(data, data_seed, design["validation"])
     threads = design["threads"]
-    fitted, logits, stats, seconds = {}, {}, {}, {}
+    fitted: dict = {}
+    logits: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    stats: dict[str, dict] = {}
+    seconds: dict[str, float] = {}
     for name, spec in teachers.items():
         stop_if_cancelled()
         fitted[name] = _reseeded(spec, r)
@@ -447,17 +455,18 @@ def _replicate(r: int, data_seed: int, data: Dataset, teachers: dict, groups: li
     group_of = [groups[c] for c in column]
     temperature = np.array([g.temperature for g in group_of])
     soft_test_known = {g.teacher: logits[g.teacher][1] is not None for g in groups if g.teacher is not None}
-    target = np.stack([(1.0 + split.y) / 2.0] + [_sigmoid(logits[g.teacher][0] / g.temperature) for g in groups[1:]],
+    target = np.stack([(1.0 + split.y) / 2.0] + [_sigmoid(logits[str(g.teacher)][0] / g.temperature) for g in groups[1:]],
                       axis=1)  # fmt: skip
     fit: dict = dict(target_index=column, y=split.y, lr=design["lr"], projection=design["projection"],
                      temperature=temperature, n_threads=threads)  # fmt: skip
     if split.X_test.shape[0] > 0:
         hard_test = (1.0 + split.y_test) / 2.0
-        soft_test = [hard_test if logits[g.teacher][1] is None else _sigmoid(logits[g.teacher][1] / g.temperature)
-                     for g in groups[1:]]  # fmt: skip
+        soft_test = [_soft_labels(logits[str(g.teacher)][1], g.temperature, hard_test) for g in groups[1:]]
         fit.update(X_test=split.X_test, y_test=split.y_test, target_test=np.stack([hard_test, *soft_test], axis=1))
     protocol, total_steps, record_every = design["protocol"], design["total_steps"], design["record_every"]
-    gamma = mode_steps = radii = None
+    gamma = None
+    mode_steps: dict[str, int] = {}
+    radii: dict[str, float] = {}
     radius = design["radius"]
     if protocol is not None:
         gamma = protocol.gamma if protocol.gamma is not None else _clean_margin(split, threads)
@@ -507,7 +516,8 @@ def _replicate(r: int, data_seed: int, data: Dataset, teachers: dict, groups: li
     table = _table(networks, end, {**end_columns, **early_columns, **teacher_columns}, settings, soft_known)
     curves = _curves(networks, history, soft_known, None if early is None else early.curve())
     if protocol is not None:
-        curves = curves[curves["step"] <= np.where(curves["mode"] == "soft", mode_steps["soft"], mode_steps["hard"])]
+        last_step = np.where(curves["mode"] == "soft", mode_steps["soft"], mode_steps["hard"])
+        curves = curves[curves["step"].to_numpy() <= last_step]
         curves = curves.reset_index(drop=True)
     params = {
         "replicate": r, "data_seed": data_seed, "data_params": dict(data.params), "n_train": int(split.X.shape[0]),

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validation as check
-from ._metrics import LOWER_IS_BETTER, MODES
+from ._metrics import DESCRIPTIVE, LOWER_IS_BETTER, MODES
 from .results import atomic_path
 from .theory import expected_exponent
 
@@ -24,6 +24,9 @@ LABELS = {
     "train_acc": "training accuracy",
     "test_acc": "test accuracy",
     "teacher_agreement": "agreement with the teacher (test)",
+    "test_acc_early": "early-stopped test accuracy",
+    "val_acc": "validation accuracy",
+    "flipped_fit": "share of flipped labels fitted",
 }
 COLORS = dict(zip(MODES, ("tab:blue", "tab:orange")))
 
@@ -175,4 +178,155 @@ def scaling_figure(table: pd.DataFrame, lines: dict, eps: float, metric: str):
     ax.set_ylabel(f"neurons needed ({LABELS.get(metric, metric)} {relation} {eps:g})")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
+    return figure
+
+
+_MAP_COLUMNS = ("dataset", "metric", "teacher", "temperature", "width", "gap_mean", "gap_low", "gap_high")
+# The smallest colour limit of a regime map, in the metric's own units: the
+# resolution of its cell texts (0.1 points, or 0.001 of a loss), so an
+# all-zero map, or one of rounding noise, stays pale instead of saturating.
+_MAP_FLOOR = 1e-3
+
+
+def _map_grid(rows: pd.DataFrame, column: str, datasets: list[str], widths: list) -> np.ndarray:
+    """One panel's (dataset x width) array of `rows`' `column`, NaN where there is no row."""
+    grid = rows.pivot(index="dataset", columns="width", values=column).reindex(index=datasets, columns=widths)
+    return grid.to_numpy(dtype=float)
+
+
+def map_figure(summary: pd.DataFrame, metric: str, datasets: list[str], *, title: str = ""):
+    """The regime map: the soft-minus-hard gap of `metric` as heatmaps, width across, data sets down.
+
+    `summary` is the stacked per-dataset summary (one row per data set,
+    metric, teacher, temperature and width, with columns gap_mean, gap_low
+    and gap_high: the mean soft-minus-hard gap and its 95% interval); only
+    its rows for `metric` and the data sets in `datasets` are drawn. One
+    panel per (teacher, temperature): teachers as rows of the grid (in the
+    order they first appear), temperatures as columns (ascending); a
+    combination absent from the summary leaves its panel empty. In every
+    panel the data sets run down in the order of `datasets` (first at the
+    top) and the widths across, as categories: every width of the metric's
+    rows, sorted, so all panels share their columns.
+
+    The colour is gap_mean on a diverging map with limits symmetric about 0
+    and shared by all panels (the largest |gap| drawn, at least 0.001), so
+    white is no difference; blue always means "soft better": positive for
+    accuracies, negative for losses (LOWER_IS_BETTER). For a metric where
+    neither way is better (DESCRIPTIVE, such as flipped_fit) purple means
+    "soft higher". Each cell shows its gap, in points (x100, one decimal)
+    for accuracies and shares, with three decimals for losses; a cell whose
+    95% interval excludes 0 (gap_low > 0 or gap_high < 0) shows it in bold
+    with a trailing "*". Cells without a finite gap stay grey and blank.
+
+    Raises InputValueError when the summary holds no rows for `metric` or
+    a data set in `datasets` has none.
+    """
+    import matplotlib
+    from matplotlib.colors import Normalize
+    from matplotlib.ticker import FuncFormatter
+
+    if not isinstance(summary, pd.DataFrame):
+        raise check.InputTypeError(f"summary: expected a pandas DataFrame, got {type(summary).__name__}")
+    missing = [c for c in _MAP_COLUMNS if c not in summary.columns]
+    if missing:
+        raise check.InputValueError(f"summary: missing column(s) {', '.join(missing)}")
+    if isinstance(datasets, str) or not all(isinstance(name, str) for name in datasets):
+        raise check.InputTypeError(f"datasets: expected a list of data set names, got {datasets!r}")
+    datasets = list(datasets)
+    if not datasets:
+        raise check.InputValueError("datasets: empty; name at least one data set")
+    if len(set(datasets)) != len(datasets):
+        raise check.InputValueError(f"datasets: every name must appear once, got {datasets}")
+    rows = summary[summary["metric"] == metric]
+    if rows.empty:
+        known = ", ".join(map(str, pd.unique(summary["metric"])))
+        raise check.InputValueError(f"metric: the summary holds no rows for {metric!r} (it has: {known or 'none'})")
+    present = set(rows["dataset"])
+    absent = [name for name in datasets if name not in present]
+    if absent:
+        known = ", ".join(map(str, pd.unique(rows["dataset"])))
+        raise check.InputValueError(
+            f"datasets: {', '.join(map(repr, absent))} not in the summary for metric {metric!r} (it has: {known})"
+        )
+    rows = rows[rows["dataset"].isin(datasets)]
+    key = ["teacher", "temperature", "dataset", "width"]
+    repeated = rows[rows.duplicated(key, keep=False)]
+    if not repeated.empty:
+        first = repeated.iloc[0]
+        raise check.InputValueError(
+            f"summary: several rows for metric {metric!r}, teacher {first['teacher']!r}, "
+            f"T = {first['temperature']:g}, data set {first['dataset']!r}, width {first['width']}"
+        )
+
+    teachers = list(pd.unique(rows["teacher"]))
+    temperatures = sorted(pd.unique(rows["temperature"]).tolist())
+    widths = sorted(pd.unique(rows["width"]).tolist())
+    panels = {}
+    for (teacher, temperature), group in rows.groupby(["teacher", "temperature"], sort=False):
+        panels[teacher, temperature] = {
+            c: _map_grid(group, c, datasets, widths) for c in ("gap_mean", "gap_low", "gap_high")
+        }
+    drawn = np.concatenate([p["gap_mean"].ravel() for p in panels.values()])
+    drawn = drawn[np.isfinite(drawn)]
+    limit = max(float(np.abs(drawn).max()) if drawn.size else 0.0, _MAP_FLOOR)
+
+    lower_better = metric in LOWER_IS_BETTER
+    points = not lower_better
+    if metric in DESCRIPTIVE:
+        cmap_name, meaning = "PuOr", "purple = soft higher"
+    else:
+        cmap_name, meaning = (
+            ("RdBu_r", "blue = soft better (lower)") if lower_better else ("RdBu", "blue = soft better")
+        )
+    cmap = matplotlib.colormaps[cmap_name].with_extremes(bad="0.85")
+    norm = Normalize(-limit, limit)
+
+    def cell_text(value: float) -> str:
+        return (f"{100 * value:+.1f}" if points else f"{value:+.3f}").replace("-", "−")
+
+    width = 1.6 + 0.55 * len(widths)
+    height = 1.2 + 0.38 * len(datasets)
+    figure, axes = _figure(len(temperatures), rows=len(teachers), width=width, height=height)
+    axes = np.atleast_2d(axes)
+    image = None
+    for i, teacher in enumerate(teachers):
+        named = False  # the data sets are named on the first panel drawn in each row
+        for j, temperature in enumerate(temperatures):
+            ax = axes[i, j]
+            panel = panels.get((teacher, temperature))
+            if panel is None:
+                ax.set_axis_off()
+                continue
+            gap = np.ma.masked_invalid(panel["gap_mean"])
+            image = ax.imshow(gap, cmap=cmap, norm=norm, aspect="auto", origin="upper", interpolation="nearest")
+            sure = (panel["gap_low"] > 0) | (panel["gap_high"] < 0)
+            for r, c in zip(*np.nonzero(np.isfinite(panel["gap_mean"]))):
+                value = panel["gap_mean"][r, c]
+                color = "white" if abs(value) > 0.6 * limit else "black"
+                if sure[r, c]:
+                    ax.text(c, r, cell_text(value) + "*", ha="center", va="center", fontsize=7,
+                            fontweight="bold", color=color)  # fmt: skip
+                else:
+                    ax.text(c, r, cell_text(value), ha="center", va="center", fontsize=6, color=color)
+            ax.set_xticks(range(len(widths)))
+            ax.set_xticklabels([str(int(w)) if float(w).is_integer() else f"{w:g}" for w in widths], fontsize=7)
+            ax.set_yticks(range(len(datasets)))
+            ax.set_yticklabels([] if named else datasets, fontsize=7)
+            named = True
+            ax.tick_params(length=0)
+            ax.set_title(f"teacher {teacher}, T = {temperature:g}", fontsize=9)
+            if i == len(teachers) - 1 or (teachers[i + 1], temperature) not in panels:
+                ax.set_xlabel("width m (neurons)", fontsize=8)
+    if image is not None:
+        unit = " (points)" if points else ""
+        label = f"{LABELS.get(metric, metric)}: soft − hard{unit}\n{meaning}; bold* = 95% interval excludes 0"
+        bar = figure.colorbar(image, ax=axes.ravel().tolist(), shrink=0.9, aspect=30)
+        bar.set_label(label, fontsize=8)
+        if points:
+            bar.ax.yaxis.set_major_formatter(
+                FuncFormatter(lambda v, _: f"{100 * v:+.3g}".replace("-", "−") if v else "0")
+            )
+        bar.ax.tick_params(labelsize=7)
+    if title:
+        figure.suptitle(title, fontsize=10)
     return figure

@@ -13,6 +13,10 @@ sigmoid(f_T / temperature) (the probability of class +1), and labels
   NTK margin gamma, scaled.
 * :class:`NetworkTeacher`: a wide kdfast student trained on hard labels.
 * :class:`ArrayTeacher`: outputs computed elsewhere (e.g. by PyTorch).
+* :class:`SklearnTeacher`: any scikit-learn classifier.
+
+:class:`kdfast.deep.ConvTeacher` (a convolutional network for image data,
+needs PyTorch) follows the same habits.
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ from ._sampling import holdout
 from .kernel import ntk_kernel
 from .margin import estimate
 
-__all__ = ["ArrayTeacher", "KernelTeacher", "MarginTeacher", "NetworkTeacher", "NotFittedError", "make_teacher"]
+__all__ = [
+    "ArrayTeacher", "BaseTeacher", "KernelTeacher", "MarginTeacher", "NetworkTeacher", "NotFittedError",
+    "SklearnTeacher", "make_teacher",
+]  # fmt: skip
 
 # NetworkTeacher's initialisation streams start here, above every student's.
 TEACHER_STREAMS = 2**63
@@ -48,8 +55,13 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -z))
 
 
-class _Teacher:
-    """Shared parameters (scikit-learn's ``get_params`` / ``set_params``), and probabilities and labels from ``logits``."""
+class BaseTeacher:
+    """Shared parameters (scikit-learn's ``get_params`` / ``set_params``), and probabilities and labels from ``logits``.
+
+    The base of every teacher here and of :class:`kdfast.deep.ConvTeacher`:
+    a subclass stores its constructor's arguments under their own names,
+    sets ``n_features_in_`` in ``fit`` and defines ``logits``.
+    """
 
     n_features_in_: int  # set by fit
 
@@ -58,7 +70,7 @@ class _Teacher:
         return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
 
     def get_params(self, deep: bool = True) -> dict:
-        """The constructor's parameters, by name (`deep` is scikit-learn's; teachers hold no estimators)."""
+        """The constructor's parameters, by name (`deep` is scikit-learn's; an estimator's own parameters are not listed)."""
         return {name: getattr(self, name) for name in self._parameter_names()}
 
     def set_params(self, **params):
@@ -101,7 +113,7 @@ class _Teacher:
         return np.where(self.logits(X) > 0, 1, -1).astype(np.int8)
 
 
-class KernelTeacher(_Teacher):
+class KernelTeacher(BaseTeacher):
     """Kernel gradient descent on the logistic loss with the limiting kernel K.
 
     The infinite-width limit of the student trained on hard labels by full
@@ -166,7 +178,7 @@ class KernelTeacher(_Teacher):
         return out
 
 
-class MarginTeacher(_Teacher):
+class MarginTeacher(BaseTeacher):
     """The infinite-width function realising the NTK margin, times `scale`.
 
         f_T(x) = scale * E_z[<v(z), x> 1[<z, x> > 0]],
@@ -231,7 +243,7 @@ class MarginTeacher(_Teacher):
         return out * (scale / S)
 
 
-class NetworkTeacher(_Teacher):
+class NetworkTeacher(BaseTeacher):
     """A wide kdfast student trained on hard labels (logistic loss): the classic distillation teacher.
 
     One network of width `width` and seed `seed`, trained by
@@ -386,12 +398,16 @@ def _outputs(logits, proba, name: str):
         raise check.InputValueError(
             f"{which}: probabilities must lie in [0, 1], got values in [{arr.min()}, {arr.max()}]"
         )
+    return _log_odds(arr)
+
+
+def _log_odds(p: np.ndarray) -> np.ndarray:
+    """ln(p / (1 - p)) of probabilities in [0, 1], float64: exactly 0 or 1 give -inf or +inf."""
     with np.errstate(divide="ignore"):
-        # Probabilities of exactly 0 or 1 become logits of -inf or +inf.
-        return np.log(arr) - np.log1p(-arr)
+        return np.log(p) - np.log1p(-p)
 
 
-class ArrayTeacher(_Teacher):
+class ArrayTeacher(BaseTeacher):
     """Outputs computed elsewhere (e.g. by a PyTorch model), for known inputs.
 
     Give the training outputs as `train_logits` or as `train_proba`
@@ -460,6 +476,104 @@ class ArrayTeacher(_Teacher):
             f"X: an ArrayTeacher only knows its outputs for {known}, compared by exact equality; "
             f"got a different array of shape {X.shape}"
         )
+
+
+def _sklearn_base():
+    """scikit-learn's ``sklearn.base``, imported on first use: scikit-learn is optional (the "data" extra)."""
+    try:
+        from sklearn import base
+    except ImportError:
+        raise ImportError('SklearnTeacher needs scikit-learn: pip install "kdfast[data]"') from None
+    return base
+
+
+class SklearnTeacher(BaseTeacher):
+    """Any scikit-learn classifier as the teacher: a teacher of another family than the students'.
+
+    ``fit`` clones `estimator` (the given one is never changed nor fitted),
+    sets the clone's ``random_state`` to `seed` when `seed` is not None and
+    the estimator has that parameter, and fits it on (X, y) with labels in
+    {-1, +1}. The logits are the clone's ``decision_function`` when it has
+    one (signed so that positive means class +1), else the log-odds
+    ln(p / (1 - p)) of its ``predict_proba`` for class +1, where
+    probabilities of exactly 0 or 1 (k-nearest neighbours, trees) give
+    logits of -inf or +inf: soft labels of exactly 0 or 1.
+
+    A decision function is a score, not always a log-odds (an SVM's is a
+    distance to the boundary in the kernel's units): scale the soft labels
+    with compare's `temperature` when its range is too narrow or too wide.
+
+    Needs scikit-learn (``pip install "kdfast[data]"``).
+
+    Parameters
+    ----------
+    estimator : an unfitted (or fitted: it is cloned) scikit-learn
+        classifier, e.g. ``LogisticRegression()``, ``SVC()`` or a Pipeline
+        ending in a classifier
+    seed : None (the estimator's own ``random_state``) or int >= 0: the
+        clone's ``random_state`` when it has one. :func:`kdfast.compare`
+        reseeds a teacher through this parameter.
+
+    Attributes
+    ----------
+    estimator_ : the fitted clone
+    classes_ : the clone's ``classes_``, [-1, 1]
+    n_features_in_ : d
+    """
+
+    def __init__(self, estimator, *, seed=None):
+        self.estimator = estimator
+        self.seed = seed
+
+    def fit(self, X, y) -> SklearnTeacher:
+        base = _sklearn_base()
+        estimator = self.estimator
+        seed = None if self.seed is None else check.positive_int(self.seed, "seed", minimum=0)
+        expected = "estimator: expected a scikit-learn classifier (with fit, and predict_proba or decision_function)"
+        scores = (callable(getattr(estimator, name, None)) for name in ("predict_proba", "decision_function"))
+        if not (callable(getattr(estimator, "fit", None)) and any(scores)):
+            raise check.InputTypeError(f"{expected}, got {type(estimator).__name__}")
+        try:
+            model = base.clone(estimator)
+            classifier = base.is_classifier(model)
+        except Exception as err:  # clone and the tags refuse what does not follow scikit-learn's conventions
+            reason = " ".join(str(err).split())
+            raise check.InputTypeError(f"{expected}, got {type(estimator).__name__}: {reason}") from None
+        if not classifier:
+            raise check.InputTypeError(f"{expected}, got {type(estimator).__name__}, which is not a classifier")
+        X, y = _training_set(X, y)
+        if seed is not None and "random_state" in model.get_params(deep=False):
+            model.set_params(random_state=seed)
+        model.fit(X, y.astype(np.int64))
+        classes = np.asarray(model.classes_)
+        if classes.shape != (2,) or not np.isin([-1, 1], classes).all():
+            raise check.InputValueError(f"estimator: expected classes [-1, 1] after fit, got {classes.tolist()}")
+        self.estimator_ = model
+        self.classes_ = classes
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def logits(self, X) -> np.ndarray:
+        """The decision function signed towards class +1, or the log-odds of P(y = +1); shape (n,), float64."""
+        X = self._inputs(X)
+        model, positive = self.estimator_, int(np.flatnonzero(self.classes_ == 1)[0])
+        if callable(getattr(model, "decision_function", None)):
+            # Binary scikit-learn classifiers score classes_[1]: positive means that class.
+            f = np.asarray(model.decision_function(X), dtype=np.float64)
+            if f.ndim == 2 and f.shape[1] == 1:
+                f = f[:, 0]
+            if f.shape != (X.shape[0],):
+                raise check.InputValueError(
+                    f"estimator: expected decision_function to give shape ({X.shape[0]},), got {f.shape}"
+                )
+            return f if positive == 1 else -f
+        proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+        if proba.shape != (X.shape[0], 2):
+            raise check.InputValueError(
+                f"estimator: expected predict_proba to give shape ({X.shape[0]}, 2), got {proba.shape}"
+            )
+        # Clipped: a probability a rounding error beyond 1 would give NaN.
+        return _log_odds(np.clip(proba[:, positive], 0.0, 1.0))
 
 
 # The teachers kdfast.compare builds by name.

@@ -12,6 +12,8 @@ plots of the rest of kdfast (a :class:`kdfast.Comparison`).
 - losses: :func:`hard_loss`, :func:`soft_loss`, :func:`distillation_loss`
 - training: :func:`train` (seeds and soft/hard students as one vectorised model)
 - experiments: :func:`compare` (a :class:`kdfast.Comparison`), :func:`sweep`
+- a teacher for the two-layer students: :class:`ConvTeacher`, a CNN for
+  :func:`kdfast.compare` on image data sets of flattened rows
 
 Needs PyTorch: ``pip install "kdfast[torch]"``.
 """
@@ -36,6 +38,7 @@ _EXPORTS = {
     "distillation_loss": "losses", "hard_loss": "losses", "soft_loss": "losses",
     "train": "train", "TrainingRecord": "train",
     "compare": "experiment", "sweep": "experiment",
+    "ConvTeacher": "teacher",
 }  # fmt: skip
 
 __all__ = sorted(_EXPORTS)
