@@ -708,9 +708,9 @@ def mnist(
     if images.test_images is not None:
         test = (images.test_images / images.scale, images.test_labels, f"the {images.source} MNIST test set")
         return _split_dataset(
-            (X, images.train_labels, f"the {images.source} MNIST training set"), test, classes=chosen, n=n, n_test=n_test,
-            noise=noise, flip=flip, flip_test=flip_test, seed=seed, normalize=normalize, bias=bias, name=name,
-            params=params,
+            (X, images.train_labels, f"the {images.source} MNIST training set"), test, classes=chosen, n=n,
+            n_test=n_test, noise=noise, flip=flip, flip_test=flip_test, seed=seed, normalize=normalize, bias=bias,
+            name=name, params=params,
         )  # fmt: skip
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
     X, y = _select_classes(X, images.train_labels, chosen, images.location)
