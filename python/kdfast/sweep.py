@@ -26,7 +26,7 @@ from .comparison import Comparison
 from .datasets import Dataset
 from .experiments import compare
 from .margin import margin
-from .plots import save_figure, sweep_figure, sweep_ticks, widths_figure
+from .plots import map_figure, save_figure, sweep_figure, sweep_ticks, widths_figure
 from .teachers import ArrayTeacher
 
 __all__ = ["Sweep", "sweep"]
@@ -246,8 +246,18 @@ class Sweep:
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
-    def neurons_needed(self, target: float, metric: str = "mean_loss", *, all_wider: bool = False) -> pd.DataFrame:
-        """Per data set, :meth:`~kdfast.Comparison.neurons_needed`: columns dataset, soft, hard (<NA>: not reached)."""
+    def neurons_needed(self, target: float | None = None, metric: str = "mean_loss", *, acc=None,
+                       all_wider: bool = False) -> pd.DataFrame:  # fmt: skip
+        """Per data set, :meth:`~kdfast.Comparison.neurons_needed`, with a dataset column first.
+
+        With `target`: columns dataset, soft, hard (<NA>: not reached). With
+        `acc`: each comparison's table of soft groups with intervals, stacked.
+        """
+        if acc is not None:
+            frames = [result.neurons_needed(target, metric, acc=acc, all_wider=all_wider).assign(dataset=name)
+                      for name, result in self.comparisons.items()]  # fmt: skip
+            out = pd.concat(frames, ignore_index=True)
+            return out[["dataset", *[c for c in out.columns if c != "dataset"]]]
         rows = [{"dataset": name, **result.neurons_needed(target, metric, all_wider=all_wider)}
                 for name, result in self.comparisons.items()]  # fmt: skip
         frame = pd.DataFrame(rows, columns=["dataset", *MODES])
@@ -288,19 +298,37 @@ class Sweep:
             parts.append("\n".join([*lines, comparison.report(eps)]))
         return "\n".join(parts)
 
-    def plot(self, path=None, *, metrics=("mean_loss", "test_acc"), x: str | None = None, widths=None):
-        """The soft-minus-hard gap of each metric against the data sets, one line per width.
+    def plot(self, path=None, *, metrics=("mean_loss", "test_acc"), x: str | None = None, widths=None,
+             kind: str = "gap"):  # fmt: skip
+        """The soft-minus-hard gap against the data sets: lines per width, or the regime map.
 
+        kind : "gap" (default): each metric's gap against the data sets, one
+            line per width; "map": the gap of the first metric as heatmaps,
+            width x data set, one panel per teacher and temperature, cells
+            whose 95% interval excludes 0 marked (see :meth:`Comparison.summary`).
         x : a data parameter to put on the horizontal axis (e.g. "d" for
             xor2, "separation" for gaussians), "gamma" for the NTK margin
             (a sweep run with gamma=True); None: the data sets in order.
-        widths : the widths to draw (default: up to four across the grid).
+            Only for kind "gap".
+        widths : the widths to draw (default: up to four across the grid; kind "gap").
         Saved as PNG when `path` is given. Returns the matplotlib Figure.
         """
+        kind = check.choice(kind, "kind", ("gap", "map"))
         if isinstance(metrics, str):
             metrics = (metrics,)
         metrics = [check_metric(m) for m in metrics]
         names = list(self.comparisons)
+        if kind == "map":
+            if x is not None or widths is not None:
+                raise check.InputValueError("x, widths: only for kind='gap'; the map shows every width and data set")
+            figure = map_figure(self.summary(metrics[:1]), metrics[0], names)
+        else:
+            figure = self._gap_figure(metrics, names, x, widths)
+        if path is not None:
+            save_figure(figure, path)
+        return figure
+
+    def _gap_figure(self, metrics: list[str], names: list[str], x: str | None, widths):
         grid = sorted({w for c in self.comparisons.values() for w in c.table["width"].tolist()})
         if widths is None:
             picks = np.unique(np.round(np.linspace(0, len(grid) - 1, min(_PLOT_LINES, len(grid)))).astype(int))
@@ -313,8 +341,6 @@ class Sweep:
         figure = sweep_figure(self.summary(metrics), metrics, positions, x or "data set", list(widths))
         if x is None:
             sweep_ticks(figure.axes, names, list(positions.values()))
-        if path is not None:
-            save_figure(figure, path)
         return figure
 
     def plot_widths(self, path=None, *, metrics=("mean_loss", "test_acc")):

@@ -510,9 +510,11 @@ class SklearnTeacher(BaseTeacher):
     estimator : an unfitted (or fitted: it is cloned) scikit-learn
         classifier, e.g. ``LogisticRegression()``, ``SVC()`` or a Pipeline
         ending in a classifier
-    seed : None (the estimator's own ``random_state``) or int >= 0: the
-        clone's ``random_state`` when it has one. :func:`kdfast.compare`
-        reseeds a teacher through this parameter.
+    seed : int >= 0 or None
+        The clone's ``random_state`` when it has one (default 0, so that a
+        randomised estimator teaches the same on every run); None keeps the
+        estimator's own. :func:`kdfast.compare` reseeds replicate r with
+        seed + r.
 
     Attributes
     ----------
@@ -521,7 +523,7 @@ class SklearnTeacher(BaseTeacher):
     n_features_in_ : d
     """
 
-    def __init__(self, estimator, *, seed=None):
+    def __init__(self, estimator, *, seed=0):
         self.estimator = estimator
         self.seed = seed
 
