@@ -84,7 +84,8 @@ def test_the_given_estimator_is_never_fitted_nor_changed(task):
 def test_seed_sets_random_state_where_there_is_one(task):
     X, y, _ = task
     assert kdfast.SklearnTeacher(LogisticRegression(), seed=7).fit(X, y).estimator_.random_state == 7
-    assert kdfast.SklearnTeacher(LogisticRegression(random_state=3)).fit(X, y).estimator_.random_state == 3
+    assert kdfast.SklearnTeacher(LogisticRegression(random_state=3), seed=None).fit(X, y).estimator_.random_state == 3
+    assert kdfast.SklearnTeacher(LogisticRegression(random_state=3)).fit(X, y).estimator_.random_state == 0
     kdfast.SklearnTeacher(GaussianNB(), seed=7).fit(X, y)  # no random_state: the seed has nothing to set
     teacher = kdfast.SklearnTeacher(LogisticRegression())
     assert teacher.get_params() == {"estimator": teacher.estimator, "seed": 0}
