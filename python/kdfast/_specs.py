@@ -67,6 +67,12 @@ def seeds(text: str):
     return values if listed else values[0]
 
 
+def temperatures(text: str):
+    """'4' (one temperature) or '1,2,4' (several, trained in one call)."""
+    values = [number(part) for part in text.split(",")]
+    return values[0] if len(values) == 1 and "," not in text else values
+
+
 def radius(text: str):
     """'none' (plain gradient descent) or a number."""
     if text.lower() == "none":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import sys
 import time
 from importlib.util import find_spec
@@ -33,9 +34,10 @@ from ._specs import UsageError
 from ._version import __version__
 from .experiments import STEPS, compare
 from .margin import margin
+from .results import check_output_directory
 from .scaling import scaling
 from .sweep import sweep
-from .teachers import TEACHERS, ArrayTeacher
+from .teachers import TEACHERS, ArrayTeacher, SklearnTeacher, make_teacher
 from .theory import crossover, hard_label_theorem, neurons_bound, soft_label_theorem
 
 # `kdfast compare` with no options: overlapping Gaussian clusters with 20%
@@ -48,6 +50,8 @@ DEFAULT_SWEEP_VARY = "separation=1,2,3,4"
 DEFAULT_SCALING_DATA = "xor2:n=200,n_test=1000"
 DEFAULT_SCALING_VARY = "d=4,6,8,10,12"
 DEFAULT_EPS = 0.05  # the average-loss target of the neurons needed that compare and sweep print
+# The teachers --teacher names: kdfast's own, and two of other families built here.
+CLI_TEACHERS = (*TEACHERS, "svc", "conv", "array")
 
 
 def default(function, name: str):
@@ -63,11 +67,14 @@ def _add_training(p: argparse.ArgumentParser, *, teacher_params: str | None) -> 
         return default(compare, name)
 
     g = p.add_argument_group("teacher and students")
-    g.add_argument("--teacher", default=compare_default("teacher"), choices=[*TEACHERS, "array"],
+    g.add_argument("--teacher", default=compare_default("teacher"), metavar="NAME[,NAME...]",
                    help="kernel: infinite-width hard-label student; margin: the function realising gamma; network: a "
-                        f"wide kdfast student; array: logits from --teacher-logits (default: {compare_default('teacher')})")  # fmt: skip
-    g.add_argument("--teacher-param", action="append", default=[], metavar="KEY=VALUE",
-                   help="an option of the teacher, e.g. steps=300 or width=2048 (repeatable)"
+                        "wide kdfast student; svc: scikit-learn's RBF SVC (kdfast[data]); conv: a CNN for image data "
+                        "(kdfast[torch]); array: logits from --teacher-logits. Several, comma-separated: their soft "
+                        f"students train in one call (default: {compare_default('teacher')})")  # fmt: skip
+    g.add_argument("--teacher-param", action="append", default=[], metavar="[NAME.]KEY=VALUE",
+                   help="an option of the teacher, e.g. steps=300 or width=2048, or network.width=2048 with several "
+                        "teachers (repeatable)"
                    + (f"; the kernel teacher's default here: {teacher_params}" if teacher_params else ""))  # fmt: skip
     g.add_argument(
         "--teacher-logits", metavar="FILE.npy", help="the teacher's logits on the training inputs (--teacher array)"
@@ -94,9 +101,19 @@ def _add_training(p: argparse.ArgumentParser, *, teacher_params: str | None) -> 
                         f"{_specs.protocol_options()}; e.g. eps=0.3,steps_constant=4")  # fmt: skip
     g.add_argument("--projection", choices=("neuron", "network"), default=compare_default("projection"),
                    help=f"default: {compare_default('projection')}")  # fmt: skip
-    g.add_argument("--temperature", type=_specs.number, default=compare_default("temperature"),
-                   help="temperature of the soft labels and the soft loss (default: the teacher's, "
-                        "1 unless --teacher-param temperature=T)")  # fmt: skip
+    g.add_argument("--temperature", type=_specs.temperatures, default=compare_default("temperature"),
+                   help="temperature of the soft labels and the soft loss, or several (1,4) trained in one call "
+                        "(default: the teacher's, 1 unless --teacher-param temperature=T)")  # fmt: skip
+    g.add_argument("--replicates", type=int, default=compare_default("replicates"),
+                   help="draws of the data (split, flips, noise) and of the teachers' seeds; intervals are over "
+                        f"them (default {compare_default('replicates')})")  # fmt: skip
+    g.add_argument(
+        "--validation",
+        type=_specs.number,
+        default=compare_default("validation"),
+        metavar="SHARE",
+        help="hold out this share of the training set; report the early-stopped test accuracy too",
+    )
     g.add_argument("--record-every", type=int, default=compare_default("record_every"),
                    help="record curves every this many steps (default: ~100 points)")  # fmt: skip
     dtype = np.dtype(compare_default("dtype")).name
@@ -117,21 +134,59 @@ def _add_margin(p: argparse.ArgumentParser) -> None:
                    help="another option of kdfast.margin, e.g. tol=1e-2 or bounds=false (repeatable)")  # fmt: skip
 
 
-def _teacher(args) -> tuple[object, dict | None]:
-    options = {}
-    if args.default_teacher_params and args.teacher == "kernel":
-        options = _specs.assignments(args.default_teacher_params, "--teacher-param")  # --teacher-param overrides it
+def _teacher_options(args, names: list[str]) -> dict[str, dict]:
+    """Each teacher's --teacher-param options (NAME.KEY=VALUE, or KEY=VALUE with one teacher)."""
+    options: dict[str, dict] = {name: {} for name in names}
+    if args.default_teacher_params and "kernel" in options:
+        options["kernel"] = _specs.assignments(args.default_teacher_params, "--teacher-param")  # overridden below
     for text in args.teacher_param:
-        options.update(_specs.assignments(text, "--teacher-param"))
-    if args.teacher != "array":
+        for key, value in _specs.assignments(text, "--teacher-param").items():
+            name, dot, option = key.rpartition(".")
+            if not dot:
+                if len(names) > 1:
+                    raise UsageError(f"--teacher-param: with several teachers, name one: NAME.{key}=...")
+                name = names[0]
+            if name not in options:
+                raise UsageError(f"--teacher-param: {name!r} is not one of the teachers ({', '.join(names)})")
+            options[name][option] = value
+    return options
+
+
+def _named_teacher(name: str, options: dict):
+    """A teacher the command line names: kdfast's own by name, or the scikit-learn and PyTorch ones built here."""
+    if name == "svc":
+        try:
+            from sklearn.svm import SVC
+        except ImportError:
+            raise ImportError('--teacher svc needs scikit-learn: pip install "kdfast[data]"') from None
+        seed = options.pop("seed", 0)
+        return SklearnTeacher(SVC(**options), seed=seed)
+    if name == "conv":
+        from .deep import ConvTeacher
+
+        return ConvTeacher(**options)
+    return make_teacher(name, options)
+
+
+def _teacher(args) -> tuple[object, dict | None]:
+    names = [name.strip() for name in args.teacher.split(",")]
+    unknown = [name for name in names if name not in CLI_TEACHERS]
+    if unknown or len(set(names)) != len(names):
+        raise UsageError(f"--teacher: expected distinct names among {', '.join(CLI_TEACHERS)}, got {args.teacher!r}")
+    options = _teacher_options(args, names)
+    if "array" not in names:
         if args.teacher_logits or args.teacher_test_logits:
             raise UsageError("--teacher-logits: only with --teacher array")
-        return args.teacher, options or None
+        if len(names) == 1 and names[0] in TEACHERS:
+            return names[0], options[names[0]] or None
+        return {name: _named_teacher(name, options[name]) for name in names}, None
+    if len(names) > 1:
+        raise UsageError("--teacher array: one teacher only (its outputs belong to one data set)")
     if not args.teacher_logits:
         raise UsageError("--teacher array: needs --teacher-logits FILE.npy")
     train = _specs.load(args.teacher_logits, "--teacher-logits")
     test = None if args.teacher_test_logits is None else _specs.load(args.teacher_test_logits, "--teacher-test-logits")
-    return ArrayTeacher(train_logits=train, test_logits=test, **options), None
+    return ArrayTeacher(train_logits=train, test_logits=test, **options["array"]), None
 
 
 def _compare_kwargs(args) -> dict:
@@ -139,6 +194,7 @@ def _compare_kwargs(args) -> dict:
     return dict(
         teacher=teacher, teacher_params=teacher_params, widths=args.widths, seeds=args.seeds, steps=args.steps,
         lr=args.lr, radius=args.radius, projection=args.projection, temperature=args.temperature,
+        replicates=args.replicates, validation=args.validation,
         protocol=None if args.protocol is None else _specs.protocol(args.protocol),
         record_every=args.record_every, dtype=args.dtype, init=args.init, n_threads=args.n_threads,
         progress=args.progress,
@@ -218,6 +274,8 @@ def _margin_params(args) -> dict:
 
 def cmd_sweep(args, argv) -> None:
     eps = _target(args)
+    if args.map:
+        check_output_directory(os.path.dirname(os.path.abspath(args.map)), "--map")  # before any training
     data, varied = _varied(args, DEFAULT_DATA, DEFAULT_SWEEP_VARY)
     kwargs = _compare_kwargs(args)
     progress = kwargs.pop("progress")
@@ -233,8 +291,16 @@ def cmd_sweep(args, argv) -> None:
             except ValueError:  # no such numeric option: the data sets in order
                 return result.plot(path)
 
-        plots = {"plot.png": gap_plot, "widths.png": result.plot_widths}
+        plots = {"plot.png": gap_plot, "widths.png": result.plot_widths, "map.png": _map_plot(result)}
         write_outputs(result, args, {n: c.params for n, c in result.comparisons.items()}, argv, plots)
+    if args.map:
+        _map_plot(result)(args.map)
+
+
+def _map_plot(result):
+    """The regime map of a sweep's test accuracy (its training loss without a test set)."""
+    metric = "test_acc" if result.table["test_acc"].notna().any() else "mean_loss"
+    return lambda path: result.plot(path, metrics=metric, kind="map")
 
 
 def cmd_scaling(args, argv) -> None:
@@ -341,6 +407,9 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help=f"average-loss target (default: the protocol's eps, else {DEFAULT_EPS:g})",
     )
+    swp.add_argument("--map", metavar="FILE.png",
+                     help="draw the regime map: the soft - hard test accuracy gap by width and data set, one panel "
+                          "per teacher and temperature (also map.png in --out)")  # fmt: skip
     swp.add_argument("--gamma", action="store_true",
                      help="measure each data set's NTK margin gamma (clean training labels); plot the gaps against it")  # fmt: skip
     _add_margin(swp)
