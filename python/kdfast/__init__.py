@@ -6,9 +6,11 @@ seeds and targets in one call, so that the neurons needed by soft-label
 
 - engine: StudentBank, History
 - theory of the limiting kernel: ntk_kernel, margin (Margin), theory
-- teachers: KernelTeacher, MarginTeacher, NetworkTeacher, ArrayTeacher
-- experiments: datasets, compare (Comparison), sweep (Sweep),
-  scaling (Scaling), load
+- teachers: KernelTeacher, MarginTeacher, NetworkTeacher, ArrayTeacher,
+  SklearnTeacher (any scikit-learn classifier; kdfast.deep.ConvTeacher for images)
+- experiments: datasets, compare (Comparison: several teachers and
+  temperatures per call, replicates over the data, early stopping),
+  sweep (Sweep, its regime map), scaling (Scaling), load
 """
 
 import os
