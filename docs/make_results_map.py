@@ -42,10 +42,10 @@ TASKS = {  # name -> the classes (positive group, negative group)
 }
 FULL = dict(
     noise=(0.0, 0.2, 0.4), replicates=3, seeds=3, steps=1000, widths=(2, 4, 8, 16, 32, 64, 128),
-    n=300, n_test=500, conv_epochs=30,
+    n=200, n_test=500, conv_epochs=30,
 )  # fmt: skip
 QUICK = dict(
-    noise=(0.0, 0.4), replicates=2, seeds=2, steps=1000, widths=(2, 4, 32, 128), n=200, n_test=300, conv_epochs=15,
+    noise=(0.0, 0.4), replicates=2, seeds=2, steps=500, widths=(2, 4, 32, 128), n=200, n_test=300, conv_epochs=15,
 )  # fmt: skip
 TEMPERATURES = (1.0, 4.0)
 LR = 8.0

@@ -334,26 +334,30 @@ def _needed_interval(soft, hard, targets, widths, all_wider: bool, draws, confid
     and targets and reads the needed widths off them; the interval's ends
     are resampled values (no interpolation between a width and inf).
     """
+    widths = np.asarray(widths, dtype=np.float64)
+    order = np.argsort(widths)
+    soft, hard, widths = soft[:, order], hard[:, order], widths[order]
 
-    def statistic(index) -> tuple[float, float, float]:
-        goal = targets[index].mean()
-        s = needed_width(pd.Series(soft[index].mean(axis=0), index=widths), goal, False, all_wider)
-        h = needed_width(pd.Series(hard[index].mean(axis=0), index=widths), goal, False, all_wider)
-        return s, h, _ratio(h, s)
+    def needed(curves: np.ndarray, goals: np.ndarray) -> np.ndarray:
+        """(R,) widths from (R, W) curves and (R,) goals: the first width reached (with all_wider: from which on)."""
+        reached = curves >= goals[:, None]
+        if all_wider:
+            reached = np.flip(np.cumprod(np.flip(reached, axis=1), axis=1), axis=1).astype(bool)
+        return np.where(reached.any(axis=1), widths[reached.argmax(axis=1)], math.inf)
 
-    point = statistic(np.arange(soft.shape[0]))
-    boot = np.array([statistic(index) for index in draws])
+    def statistic(index: np.ndarray) -> np.ndarray:
+        """(R, 3): soft, hard and their ratio for R resamples of unit indices (R, units)."""
+        goals = targets[index].mean(axis=1)
+        s, h = needed(soft[index].mean(axis=1), goals), needed(hard[index].mean(axis=1), goals)
+        with np.errstate(invalid="ignore"):  # inf / inf: neither reached, no ratio
+            return np.stack([s, h, h / s], axis=1)
+
+    point = statistic(np.arange(soft.shape[0])[None, :])[0]
+    boot = statistic(draws)
     alpha = (1 - confidence) / 2
     low = np.percentile(boot, 100 * alpha, axis=0, method="lower")
     high = np.percentile(boot, 100 * (1 - alpha), axis=0, method="higher")
     return point, low, high
-
-
-def _ratio(hard: float, soft: float) -> float:
-    """hard / soft neurons needed; NaN when neither reached the target (no ratio is known)."""
-    if math.isinf(hard) and math.isinf(soft):
-        return math.nan
-    return hard / soft
 
 
 def _censoring(width: float, widths) -> str:
