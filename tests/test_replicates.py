@@ -286,3 +286,19 @@ def test_bad_design_input(data, kwargs, message):
     fit = {k: v for k, v in FIT.items() if not ("protocol" in kwargs and k == "steps")}
     with pytest.raises(kdfast.InputError, match=message):
         kdfast.compare(data, **{**fit, **kwargs})
+
+
+# -- plots -----------------------------------------------------------------------------
+
+
+def test_plots_draw_every_soft_group_and_the_map(data, tmp_path):
+    pytest.importorskip("matplotlib")
+    result = kdfast.compare(data, teacher={"k": KERNEL, "n": kdfast.NetworkTeacher(width=8, steps=5)},
+                            temperature=[1, 4], **FIT)  # fmt: skip
+    labels = [line.get_label() for line in result.plot(metrics="test_acc").axes[0].get_lines()]
+    assert labels[:5] == ["soft: k, T = 1", "soft: k, T = 4", "soft: n, T = 1", "soft: n, T = 4", "hard labels"]
+    sweep = kdfast.Sweep({"a": result.renamed("a"), "b": result.renamed("b")})
+    with pytest.raises(kdfast.InputError, match="^kind: 'gap' draws one soft group, this sweep has 4"):
+        sweep.plot(metrics="test_acc")
+    figure = sweep.plot(tmp_path / "map.png", metrics="test_acc", kind="map")
+    assert sum(bool(ax.images) for ax in figure.axes) == 4 and (tmp_path / "map.png").exists()

@@ -291,7 +291,9 @@ def cmd_sweep(args, argv) -> None:
             except ValueError:  # no such numeric option: the data sets in order
                 return result.plot(path)
 
-        plots = {"plot.png": gap_plot, "widths.png": result.plot_widths, "map.png": _map_plot(result)}
+        several = len({g for c in result.comparisons.values() for g in c.groups()}) > 1
+        plots = {**({} if several else {"plot.png": gap_plot}), "widths.png": result.plot_widths,
+                 "map.png": _map_plot(result)}  # fmt: skip
         write_outputs(result, args, {n: c.params for n, c in result.comparisons.items()}, argv, plots)
     if args.map:
         _map_plot(result)(args.map)

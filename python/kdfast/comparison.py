@@ -302,7 +302,7 @@ class Comparison:
         """
         if isinstance(metrics, str):
             metrics = (metrics,)
-        figure = comparison_figure(self.table, [check_metric(m) for m in metrics], self.params)
+        figure = comparison_figure(self.design_table(), [check_metric(m) for m in metrics], self.params)
         if path is not None:
             save_figure(figure, path)
         return figure

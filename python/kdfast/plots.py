@@ -29,6 +29,8 @@ LABELS = {
     "flipped_fit": "share of flipped labels fitted",
 }
 COLORS = dict(zip(MODES, ("tab:blue", "tab:orange")))
+# Soft groups (teacher, temperature) when a comparison has several: none of them orange, the hard students' colour.
+_SOFT_COLORS = ("tab:blue", "tab:green", "tab:purple", "tab:cyan", "tab:olive", "tab:brown", "tab:pink", "tab:gray")
 
 
 def _figure(n_panels: int, *, rows: int = 1, width: float = 4.6, height: float = 3.6):
@@ -57,14 +59,24 @@ def _log2_width_axis(ax, widths) -> None:
 
 
 def _draw_comparison(ax, table: pd.DataFrame, metric: str, params: dict) -> None:
-    """One metric against width on `ax`: seed means for soft and hard, min-max bands."""
-    for mode in MODES:
-        rows = table[table["mode"] == mode].groupby("width")[metric]
-        mean, low, high = rows.mean(), rows.min(), rows.max()
+    """One metric against width on `ax`: the hard students and each soft group (teacher, temperature),
+    means over students with min-max bands. `table` has the teacher and temperature columns
+    (``Comparison.design_table``)."""
+    soft = table[table["mode"] == "soft"]
+    groups = list(dict.fromkeys(zip(soft["teacher"], soft["temperature"])))
+    lines = [("hard labels", table[table["mode"] == "hard"], COLORS["hard"])]
+    for i, (teacher, temperature) in enumerate(groups):
+        label = "soft labels" if len(groups) == 1 else f"soft: {teacher}, T = {temperature:g}"
+        color = COLORS["soft"] if len(groups) == 1 else _SOFT_COLORS[i % len(_SOFT_COLORS)]
+        rows = soft[(soft["teacher"] == teacher) & (soft["temperature"] == temperature)]
+        lines.insert(i, (label, rows, color))
+    for label, rows, color in lines:
+        by_width = rows.groupby("width")[metric]
+        mean, low, high = by_width.mean(), by_width.min(), by_width.max()
         if mean.isna().all():
             continue
-        ax.plot(mean.index, mean.values, "o-", color=COLORS[mode], label=f"{mode} labels", ms=4)
-        ax.fill_between(mean.index, low.values, high.values, color=COLORS[mode], alpha=0.2, lw=0)
+        ax.plot(mean.index, mean.values, "o-", color=color, label=label, ms=4)
+        ax.fill_between(mean.index, low.values, high.values, color=color, alpha=0.2, lw=0)
     if metric in LOWER_IS_BETTER and (table[metric] > 0).all():
         ax.set_yscale("log")
     if metric == "test_acc" and params.get("teacher_test_acc") is not None:
@@ -99,7 +111,7 @@ def widths_figure(comparisons: dict, metrics):
     axes = np.atleast_2d(axes)
     for row, (name, result) in zip(axes, comparisons.items()):
         for ax, metric in zip(row, metrics):
-            _draw_comparison(ax, result.table, metric, result.params)
+            _draw_comparison(ax, result.design_table(), metric, result.params)
             ax.set_title(name, fontsize=9)
     first = next(iter(comparisons.values()), None)
     if first is not None:
@@ -110,8 +122,9 @@ def widths_figure(comparisons: dict, metrics):
 def sweep_figure(summary: pd.DataFrame, metrics, x_values, x_label: str, widths):
     """The soft-minus-hard gap of each metric against difficulty, one line per width.
 
-    `summary` is the stacked per-dataset summary (columns dataset, metric,
-    width, gap_mean, gap_sd); `x_values` maps data set name to its position.
+    `summary` is the stacked per-dataset summary of one soft group (columns
+    dataset, metric, width, gap_mean, gap_low, gap_high: the bars are the
+    summary's 95% bootstrap intervals); `x_values` maps data set name to its position.
     """
     import matplotlib
 
@@ -123,7 +136,8 @@ def sweep_figure(summary: pd.DataFrame, metrics, x_values, x_label: str, widths)
             line = rows[rows["width"] == width]
             x = np.array([x_values[name] for name in line["dataset"]], dtype=float)
             color = cmap(i / max(1, len(widths) - 1))
-            ax.errorbar(x, line["gap_mean"], yerr=line["gap_sd"].fillna(0.0), fmt="o-", ms=3, lw=1,
+            bars = np.stack([line["gap_mean"] - line["gap_low"], line["gap_high"] - line["gap_mean"]])
+            ax.errorbar(x, line["gap_mean"], yerr=np.nan_to_num(bars.clip(min=0)), fmt="o-", ms=3, lw=1,
                         capsize=2, color=color, label=f"m = {width}")  # fmt: skip
         ax.axhline(0.0, color="0.3", lw=0.8)
         ax.set_xlabel(x_label)

@@ -329,6 +329,12 @@ class Sweep:
         return figure
 
     def _gap_figure(self, metrics: list[str], names: list[str], x: str | None, widths):
+        groups = {g for c in self.comparisons.values() for g in c.groups()}
+        if len(groups) > 1:
+            raise check.InputValueError(
+                f"kind: 'gap' draws one soft group, this sweep has {len(groups)} (teachers x temperatures); "
+                "use kind='map'"
+            )
         grid = sorted({w for c in self.comparisons.values() for w in c.table["width"].tolist()})
         if widths is None:
             picks = np.unique(np.round(np.linspace(0, len(grid) - 1, min(_PLOT_LINES, len(grid)))).astype(int))
