@@ -29,29 +29,11 @@ from . import defaults as D
 from .data import ImageData
 from .losses import distillation_loss
 from .models import arch_name, student_factory
-from .train import init_students, predict, torch_settings, train
+from .train import init_students, predict, torch_device, torch_settings, torch_threads, train
 
 __all__ = ["compare", "sweep"]
 
 TEACHER_OPTIONS = ("width", "epochs", "seed")
-
-
-def _device(device) -> torch.device:
-    try:
-        device = torch.device(device)
-    except (TypeError, RuntimeError):
-        raise check.InputValueError(f"device: expected 'cpu', 'cuda' or a torch.device, got {device!r}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise check.InputValueError("device: 'cuda' asked for, but PyTorch sees no CUDA device")
-    return device
-
-
-def _threads(n_threads) -> int | None:
-    """scikit-learn's n_threads for PyTorch's intra-op pool: None keeps PyTorch's own setting."""
-    n_threads = check.thread_count(n_threads)
-    if n_threads is None or n_threads > 0:
-        return n_threads
-    return max(1, torch.get_num_threads() + 1 + n_threads)
 
 
 def _given_logits(teacher, data: ImageData):
@@ -202,8 +184,8 @@ def compare(
     optimizer = check.choice(optimizer, "optimizer", D.OPTIMIZERS)
     schedule = check.choice(schedule, "schedule", D.SCHEDULES)
     vectorize = check.flag(vectorize, "vectorize")
-    device = _device(device)
-    threads = _threads(n_threads)
+    device = torch_device(device)
+    threads = torch_threads(n_threads)
     disable = check.progress_disabled(progress)
     plan = _teacher_plan(teacher, teacher_params, epochs)
     batches = -(-data.n_train // batch_size)

@@ -22,31 +22,13 @@ from .._jobs import stop_if_cancelled
 from .._sampling import holdout
 from ..teachers import BaseTeacher
 from .models import student_factory
-from .train import EVAL_BATCH, init_students, predict, torch_settings, train
+from .train import EVAL_BATCH, init_students, predict, torch_device, torch_settings, torch_threads, train
 
 __all__ = ["ConvTeacher"]
 
 # Rows turned into one image tensor at a time in ``logits``: bounds the
 # float32 copy of a large test set (EVAL_BATCH rows per forward pass).
 _ROWS = 16 * EVAL_BATCH
-
-
-def _threads(n_threads) -> int | None:
-    """scikit-learn's n_threads for PyTorch's intra-op pool: None keeps PyTorch's own setting (as deep.compare)."""
-    n_threads = check.thread_count(n_threads)
-    if n_threads is None or n_threads > 0:
-        return n_threads
-    return max(1, torch.get_num_threads() + 1 + n_threads)
-
-
-def _device(device) -> torch.device:
-    try:
-        device = torch.device(device)
-    except (TypeError, RuntimeError):
-        raise check.InputValueError(f"device: expected 'cpu', 'cuda' or a torch.device, got {device!r}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise check.InputValueError("device: 'cuda' asked for, but PyTorch sees no CUDA device")
-    return device
 
 
 def _image_shape(shape, d: int) -> tuple[int, int, int]:
@@ -166,8 +148,8 @@ class ConvTeacher(BaseTeacher):
         seed = check.positive_int(self.seed, "seed", minimum=0)
         if seed >= 2**63:
             raise check.InputValueError(f"seed: must be < 2**63, got {seed}")
-        threads = _threads(self.n_threads)
-        device = _device(self.device)
+        threads = torch_threads(self.n_threads)
+        device = torch_device(self.device)
         X = check.matrix(X, "X", np.float64)
         y = check.labels(y, "y", X.shape[0], both_classes=True)
         shape = _image_shape(self.shape, X.shape[1])
@@ -242,7 +224,7 @@ class ConvTeacher(BaseTeacher):
         X = self._inputs(X)
         device = next(self.model_.parameters()).device
         out = np.empty(X.shape[0])
-        with torch_settings(_threads(self.n_threads)):
+        with torch_settings(torch_threads(self.n_threads)):
             for start in range(0, X.shape[0], _ROWS):
                 rows = (X[start : start + _ROWS] - self.mean_) / self.std_
                 x = torch.as_tensor(rows.reshape(-1, *self.shape_), dtype=torch.float32, device=device)

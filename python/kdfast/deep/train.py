@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch.func import functional_call, stack_module_state, vmap
 
+from .. import _validation as check
 from .defaults import MOMENTUM
 from .losses import distillation_loss
 
@@ -39,6 +40,25 @@ __all__ = ["TrainingRecord", "init_students", "predict", "train"]
 
 # Samples per forward pass when evaluating: bounds the memory of a stack's activations.
 EVAL_BATCH = 1024
+
+
+def torch_device(device) -> torch.device:
+    """`device` ("cpu", "cuda" or a torch.device) as a torch.device that PyTorch can use here."""
+    try:
+        device = torch.device(device)
+    except (TypeError, RuntimeError):
+        raise check.InputValueError(f"device: expected 'cpu', 'cuda' or a torch.device, got {device!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise check.InputValueError("device: 'cuda' asked for, but PyTorch sees no CUDA device")
+    return device
+
+
+def torch_threads(n_threads) -> int | None:
+    """scikit-learn's n_threads for PyTorch's intra-op pool: None keeps PyTorch's own setting."""
+    n_threads = check.thread_count(n_threads)
+    if n_threads is None or n_threads > 0:
+        return n_threads
+    return max(1, torch.get_num_threads() + 1 + n_threads)
 
 
 @dataclass
