@@ -138,18 +138,18 @@ class Comparison:
         soft = soft[soft["mode"] == "soft"]
         return list(dict.fromkeys(zip(soft["teacher"], soft["temperature"].astype(float))))
 
-    def neurons_needed(self, target: float | None = None, metric: str = "mean_loss", *, acc=None,
+    def neurons_needed(self, target: float | None = None, metric: str | None = None, *, acc=None,
                        all_wider: bool = False, confidence: float = 0.95):  # fmt: skip
         """The smallest width that reaches a target: of a loss or accuracy (a dict), or of an accuracy with intervals.
 
         ``neurons_needed(target, metric)``: the smallest width whose mean of
-        `metric` (over seeds and replicates) reaches `target` (a loss when
+        `metric` (default "mean_loss"; over seeds and replicates) reaches `target` (a loss when
         <= target, an accuracy when >= target), for a comparison with one
         soft group. Returns {"soft": width or None, "hard": width or None}.
 
         ``neurons_needed(acc=...)``: for every soft group (teacher,
-        temperature), the smallest width whose mean test accuracy (`metric`
-        "test_acc" unless an accuracy is named: "test_acc_early", ...)
+        temperature), the smallest width whose mean test accuracy (`metric`,
+        default "test_acc", or another accuracy: "test_acc_early", ...)
         reaches `acc`, for the soft and the hard students, with `confidence`
         bootstrap intervals (resampling replicates; seeds with one
         replicate) and the ratio hard / soft. `acc` is an accuracy in
@@ -173,11 +173,10 @@ class Comparison:
         if acc is not None:
             if target is not None:
                 raise check.InputValueError("acc: give either target or acc, not both")
-            return self._needed_for_accuracy(acc, "test_acc" if metric == "mean_loss" else metric, all_wider,
-                                             confidence)  # fmt: skip
+            return self._needed_for_accuracy(acc, metric or "test_acc", all_wider, confidence)
         if target is None:
             raise check.InputValueError("target: give a target (a loss or an accuracy) or acc=...")
-        metric = check_metric(metric)
+        metric = check_metric(metric or "mean_loss")
         target = check.real_number(target, "target")
         lower = metric in LOWER_IS_BETTER
         if not lower and not 0.0 <= target <= 1.0:

@@ -212,8 +212,10 @@ def compare(
         the NTK margin; "network": a wide kdfast student trained on hard
         labels; an array: the teacher's logits on the training inputs
         (an :class:`~kdfast.teachers.ArrayTeacher`); an object: anything with
-        ``fit(X, y)`` and ``logits(X)`` (fitted here on the training set),
-        e.g. :class:`~kdfast.SklearnTeacher` or ``kdfast.deep.ConvTeacher``.
+        ``fit(X, y)`` and ``logits(X)``, e.g. :class:`~kdfast.SklearnTeacher`
+        or ``kdfast.deep.ConvTeacher``. A copy of it is fitted on the
+        training set (the object given stays as it was); the fitted one is
+        ``Comparison.teacher`` (a dict by name when there are several).
         A dict name -> name or object trains the soft students of every
         teacher in the same engine call as one set of hard students; the
         table's ``teacher`` column holds the names.
@@ -241,7 +243,8 @@ def compare(
         uses ``data.redraw(seed + r)`` (seed: the data set's own, so
         replicate 0 is `data` itself), which redraws everything the data
         set's seed controls (split, subsets, label flips, pixel noise), and
-        every teacher with a `seed` parameter is refitted with seed + r.
+        every teacher with a `seed` parameter is refitted with seed + r
+        (a seed of None counts as 0 from replicate 1 on).
         The students' starts are the same in every replicate. Data sets
         made by ``from_arrays`` cannot be redrawn.
     validation : None or float in (0, 1)
@@ -342,7 +345,7 @@ def _teachers(teacher, teacher_params, threads: int, X_test) -> dict:
     """Unfitted teachers by name, from compare's `teacher` and `teacher_params`."""
     if not isinstance(teacher, dict):
         model = make_teacher(teacher, teacher_params, n_threads=threads, X_test=X_test)
-        return {teacher if isinstance(teacher, str) else _name_of(model): model}
+        return {teacher if isinstance(teacher, str) else type(model).__name__: model}
     if not teacher:
         raise check.InputValueError("teacher: an empty dict; give at least one teacher")
     if teacher_params is not None:
@@ -357,10 +360,6 @@ def _teachers(teacher, teacher_params, threads: int, X_test) -> dict:
             raise check.InputValueError(f"teacher: {name!r} is given as outputs; a dict takes names or teacher objects")
         teachers[name] = make_teacher(spec, None, n_threads=threads, X_test=X_test)
     return teachers
-
-
-def _name_of(model) -> str:
-    return type(model).__name__
 
 
 def _temperatures(temperature, teachers: dict) -> dict[str, list[float]]:

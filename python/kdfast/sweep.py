@@ -246,7 +246,7 @@ class Sweep:
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
-    def neurons_needed(self, target: float | None = None, metric: str = "mean_loss", *, acc=None,
+    def neurons_needed(self, target: float | None = None, metric: str | None = None, *, acc=None,
                        all_wider: bool = False) -> pd.DataFrame:  # fmt: skip
         """Per data set, :meth:`~kdfast.Comparison.neurons_needed`, with a dataset column first.
 
