@@ -28,7 +28,18 @@ MODULES = set(SOURCES) | {"_core"}  # _core is compiled
 # results and plots store and draw tables; the result classes use them, and
 # results rebuilds a result through what each kind registers.
 LAYERS = [
-    {"_core", "_version", "_validation", "_threads", "_history", "_sampling", "_jobs", "_metrics", "_intervals", "results"},
+    {
+        "_core",
+        "_version",
+        "_validation",
+        "_threads",
+        "_history",
+        "_sampling",
+        "_jobs",
+        "_metrics",
+        "_intervals",
+        "results",
+    },
     {"_sources", "datasets", "kernel", "_simplex", "theory", "margin", "plots"},
     {"_bank"},
     {"teachers"},
@@ -414,3 +425,21 @@ def test_import_kdfast_loads_no_heavy_optional_module():
     code = f"import sys, kdfast; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == []
+
+
+def test_a_validation_share_gets_one_message(task):
+    """compare, NetworkTeacher and ConvTeacher hold out a share of the training set, checked alike."""
+    X, y = task
+    calls = {
+        "compare": lambda: kdfast.compare(ds.from_arrays(X, y), widths=[1], seeds=1, steps=1, validation=1.5),
+        "NetworkTeacher.fit": lambda: kdfast.NetworkTeacher(width=2, steps=1, validation=1.5).fit(X, y),
+    }
+    try:
+        from kdfast.deep import ConvTeacher
+    except ImportError:  # no PyTorch: the two others still agree
+        pass
+    else:
+        images = np.tile(X, 6)[:, :16]  # 4 x 4, the smallest the CNN takes
+        calls["ConvTeacher.fit"] = lambda: ConvTeacher(epochs=1, validation=1.5).fit(images, y)
+    messages = {name: message(call) for name, call in calls.items()}
+    assert set(messages.values()) == {"validation: must lie in the open interval (0, 1), got 1.5"}, messages
