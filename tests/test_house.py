@@ -43,6 +43,7 @@ LAYERS = [
     {"_sources", "datasets", "kernel", "_simplex", "theory", "margin", "plots"},
     {"_bank"},
     {"teachers"},
+    {"_replicate"},
     {"comparison", "experiments"},
     {"sweep"},
     {"scaling"},

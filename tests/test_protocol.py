@@ -40,7 +40,7 @@ def test_radius_and_steps_per_network(result, protocol):
 
 def test_each_network_as_if_trained_alone(data, result, protocol):
     """A student's row equals the same network fitted alone for its own steps and radius."""
-    from kdfast.experiments import _sigmoid
+    from kdfast._replicate import _sigmoid
 
     teacher = kdfast.KernelTeacher().fit(data.X_train, data.y_train)
     soft = _sigmoid(teacher.logits(data.X_train))
