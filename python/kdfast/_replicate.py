@@ -121,18 +121,17 @@ class _EarlyStopping:
     included), as a practitioner who keeps the best checkpoint would get.
     """
 
-    def __init__(self, split: _Split, threads: int):
+    def __init__(self, bank: StudentBank, split: _Split, threads: int):
         assert split.X_val is not None and split.y_val is not None
+        self.bank = bank
         self.X = np.vstack([split.X_val, split.X_test])
         self.y_val, self.y_test = split.y_val, split.y_test
         self.threads = threads
         self.steps: list[int] = []
         self.val_acc: list[np.ndarray] = []
         self.test_acc: list[np.ndarray] = []
-        self.bank: StudentBank | None = None
 
     def __call__(self, step: int) -> None:
-        assert self.bank is not None
         F = self.bank.logits(self.X, n_threads=self.threads)
         n_val = self.y_val.shape[0]
         self.steps.append(step)
@@ -237,11 +236,9 @@ def replicate(r: int, data_seed: int, data: Dataset, teachers: dict, groups: lis
     fit["radius"] = radius
     started = time.perf_counter()
     desc = f"{desc}: {bank.n_networks} students"
-    early = None if split.X_val is None else _EarlyStopping(split, threads)
+    early = None if split.X_val is None else _EarlyStopping(bank, split, threads)
     ends = _Ends(bank, split, logits, group_of, threads)
     if protocol is None:
-        if early is not None:
-            early.bank = bank
         history = _fit_in_pieces(bank, split.X, target, steps=total_steps, record_every=record_every,
                                  disable=design["disable"], desc=desc, after=early, **fit)  # fmt: skip
         end, end_columns, net_steps = history, ends(), total_steps
