@@ -96,7 +96,6 @@ def run(design: dict, out: str, path) -> None:
     info = {
         "source": source, "design": design, "temperatures": list(TEMPERATURES), "lr": LR, "validation": VALIDATION,
         "tasks": {name: [list(g) for g in classes] for name, classes in TASKS.items()},
-        "teachers": {name: c.params["teacher"] for name, c in list(sweep.comparisons.items())[:1]},
         "teacher_descriptions": {name: t["teacher"] for name, t in
                                  next(iter(sweep.comparisons.values())).params["replicate_params"][0]["teachers"].items()},
         "seconds_total": seconds,
