@@ -73,8 +73,9 @@ def teachers(design: dict) -> dict:
 
 def data_sets(design: dict, path) -> dict:
     return {
-        f"{task}, flip={flip:g}": datasets.mnist(classes=classes, n=design["n"], n_test=design["n_test"], flip=flip,
-                                                 path=path)  # fmt: skip
+        f"{task}, flip={flip:g}": datasets.mnist(
+            classes=classes, n=design["n"], n_test=design["n_test"], flip=flip, path=path
+        )  # fmt: skip
         for task, classes in TASKS.items()
         for flip in design["noise"]
     }
@@ -164,7 +165,9 @@ def tables(out: str) -> None:
     summary = summary[summary["width"].isin(design["widths"])]
     print("\nHow the gap tracks the teacher's advantage (all data sets, teachers, temperatures and widths; "
           "Spearman rank correlation of the mean gap with the advantage):\n")  # fmt: skip
-    print("| temperature | cells | Spearman | cells with interval > 0 | cells with interval < 0 |\n|---|---|---|---|---|")
+    print(
+        "| temperature | cells | Spearman | cells with interval > 0 | cells with interval < 0 |\n|---|---|---|---|---|"
+    )
     for temperature in info["temperatures"]:
         s = summary[summary["temperature"] == temperature]
         print(f"| {temperature:g} | {len(s)} | {_spearman(s['teacher_advantage'], s['gap_mean']):+.2f} | "
