@@ -158,7 +158,7 @@ class Comparison:
         one row per group: teacher, temperature, target (mean over
         replicates), soft, soft_low, soft_high, hard, hard_low, hard_high,
         ratio, ratio_low, ratio_high, soft_censored, hard_censored. A width
-        not reached within the grid is inf ("above" in *_censored: the need
+        not reached within the grid is inf ("above" in ``*_censored``: the need
         is beyond the widest student); one reached at the narrowest width
         is an upper bound ("floor"). Neither is a point: never fit one as such.
 

@@ -9,7 +9,7 @@ and as m -> infinity it converges to
 
     K(x, x') = <x, x'> P_z[<z, x> > 0, <z, x'> > 0] = <x, x'> (pi - theta) / (2 pi),
 
-with theta = arccos(<x, x'> / (|x| |x'|)) the angle between x and x' (the
+with ``theta = arccos(<x, x'> / (|x| |x'|))`` the angle between x and x' (the
 probability that a Gaussian direction lands in the intersection of two
 half-spaces is (pi - theta) / (2 pi)). It is positive semi-definite: the
 product (Schur) of the linear kernel and the arc-cosine kernel of order 0.
@@ -53,7 +53,7 @@ def ntk_kernel(X1, X2=None) -> np.ndarray:
     X1 : array of shape (n1, d)
     X2 : array of shape (n2, d), optional
         Defaults to X1; the result is then exactly symmetric with diagonal
-        |x|^2 / 2.
+        ``|x|^2 / 2``.
 
     Returns
     -------
@@ -64,7 +64,7 @@ def ntk_kernel(X1, X2=None) -> np.ndarray:
         The work is done in row blocks, so the memory needed beyond the
         output and a float64 copy of the inputs is a few tens of MiB.
         arccos is ill-conditioned near parallel rows: there the absolute
-        error is up to ~1e-8 |x| |x'| (rounding of the cosine, ~1e-16, moves
+        error is up to ``~1e-8 |x| |x'|`` (rounding of the cosine, ~1e-16, moves
         theta by its square root). The diagonal of K(X) is exact.
 
     Notes

@@ -389,6 +389,8 @@ def margin(
 ) -> Margin:
     """Estimate Ji & Telgarsky's NTK separation margin gamma of (X, y).
 
+    ::
+
         gamma = max_{|v(z)| <= 1} min_i y_i E_z[<v(z), x_i> 1[<z, x_i> > 0]]
               = min_{q in simplex} E_z |sum_i q_i y_i x_i 1[<z, x_i> > 0]|
 
@@ -398,7 +400,7 @@ def margin(
     Parameters
     ----------
     X : array (n, d)
-        Inputs (the theory assumes |x| <= 1; gamma scales with |x|).
+        Inputs (the theory assumes ``|x| <= 1``; gamma scales with ``|x|``).
     y : array (n,)
         Labels in {-1, +1} (or {0, 1}, meaning -1 and +1), both present.
     n_samples : int, even

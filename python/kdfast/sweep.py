@@ -310,7 +310,9 @@ class Sweep:
             xor2, "separation" for gaussians), "gamma" for the NTK margin
             (a sweep run with gamma=True); None: the data sets in order.
             Only for kind "gap".
-        widths : the widths to draw (default: up to four across the grid; kind "gap").
+        widths : the widths to draw
+            (default: up to four across the grid; kind "gap").
+
         Saved as PNG when `path` is given. Returns the matplotlib Figure.
         """
         kind = check.choice(kind, "kind", ("gap", "map"))

@@ -127,7 +127,7 @@ class KernelTeacher(BaseTeacher):
     limit); it is the average over initialisations.
 
     `lr` means the same as the student's learning rate in ``bank.fit``.
-    Gradient descent is stable for lr < 16 / max|x|^2 (K <= |x|^2 / 2, the
+    Gradient descent is stable for ``lr < 16 / max|x|^2`` (``K <= |x|^2 / 2``, the
     logistic curvature <= 1/4), so the default suits unit-norm inputs.
 
     Parameters
@@ -181,9 +181,11 @@ class KernelTeacher(BaseTeacher):
 class MarginTeacher(BaseTeacher):
     """The infinite-width function realising the NTK margin, times `scale`.
 
+    ::
+
         f_T(x) = scale * E_z[<v(z), x> 1[<z, x> > 0]],
 
-    where v(z) (|v(z)| <= 1) is the primal solution of :func:`kdfast.margin`
+    where v(z) (``|v(z)| <= 1``) is the primal solution of :func:`kdfast.margin`
     built from its dual weights, and E_z is the average over the margin
     solver's own draws of z. On the training points
     y_i f_T(x_i) >= scale * (sample_gamma - gap) with sample_gamma and gap

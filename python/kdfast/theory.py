@@ -306,11 +306,11 @@ def hard_label_theorem(
     achieve arbitrarily small test error with shallow ReLU networks", ICLR
     2020 (arXiv:1909.12292), Theorem 2.2 (see **Constants** below: its
     numbers are unchecked), for exactly kdfast's student
-    f(x) = (1/sqrt(m)) sum_s a_s relu(<w_s, x>), |x| <= 1, w_s(0) ~ N(0, I),
+    f(x) = (1/sqrt(m)) sum_s a_s relu(<w_s, x>), ``|x| <= 1``, w_s(0) ~ N(0, I),
     a_s uniform on {-1, +1}, first layer trained by full-batch gradient
     descent on the logistic loss with step eta <= 1. Under the margin
     assumption with margin gamma, for eps in (0, 1) and delta in (0, 1/3),
-    with probability at least 1 - 3 delta over the initialisation:
+    with probability at least 1 - 3 delta over the initialisation::
 
         lambda = (sqrt(2 ln(4n/delta)) + ln(4/eps)) / (gamma / 4)
         width  m >= M = 4096 lambda^2 / gamma^6
@@ -321,7 +321,7 @@ def hard_label_theorem(
     4 lambda / gamma (projecting there changes nothing), and T uses the
     theorem's own lambda. lambda is the Frobenius distance of the
     reference network W0 + lambda v(w_s) / sqrt(m) from the start:
-    sqrt(2 ln(4n/delta)) bounds the initial outputs |f(x_i; W0)|, ln(4/eps)
+    sqrt(2 ln(4n/delta)) bounds the initial outputs ``|f(x_i; W0)|``, ln(4/eps)
     is the logit the reference adds, and 4 / gamma the distance per unit of
     logit.
 

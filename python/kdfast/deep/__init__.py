@@ -19,6 +19,7 @@ Needs PyTorch: ``pip install "kdfast[torch]"``.
 """
 
 from importlib import import_module
+from types import ModuleType
 from importlib.util import find_spec
 
 try:
@@ -50,6 +51,12 @@ def __getattr__(name):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value
+    # Importing a submodule binds it on the package under its own name, and
+    # the submodule `train` shares its name with the function `train`: keep
+    # the public name for the function (the module stays kdfast.deep.train
+    # in sys.modules, for `from kdfast.deep.train import ...`).
+    if isinstance(globals().get("train"), ModuleType):
+        del globals()["train"]
     return value
 
 

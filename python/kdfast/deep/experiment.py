@@ -297,6 +297,8 @@ def _compare_job(name: str, data: ImageData, kwargs: dict) -> Comparison:
 def sweep(datasets, *, executor=None, n_threads=None, progress: bool | None = None, **compare_kwargs) -> Sweep:
     """:func:`compare` on each data set (e.g. one per noise level): a :class:`kdfast.Sweep`.
 
+    Parameters
+    ----------
     datasets : dict name -> ImageData, or a list of ImageData (named by ``.name``)
     executor : a concurrent.futures.Executor (``ProcessPoolExecutor``, a Dask
         ``Client.get_executor()``), or None to run here, one after the other.

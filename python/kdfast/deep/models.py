@@ -72,7 +72,7 @@ def student_factory(arch, in_shape: tuple[int, ...], n_classes: int):
     """A callable ``width -> nn.Module`` from a family name ("cnn", "mlp") or a user factory.
 
     A user factory is called as ``arch(width)`` and must return an
-    ``nn.Module`` mapping images (n, *in_shape) to logits (n, n_classes).
+    ``nn.Module`` mapping images ``(n, *in_shape)`` to logits (n, n_classes).
     """
     if isinstance(arch, str):
         if arch not in ARCHS:

@@ -118,7 +118,7 @@ class ConvTeacher(BaseTeacher):
     ----------
     model_ : the trained CNN (torch.nn.Module, in eval mode, on `device`), at the best epoch
     shape_ : (channels, height, width) of the images
-    mean_, std_ : the pixel standardisation (x - mean_) / std_
+    mean_, std_ : the pixel standardisation ``(x - mean_) / std_``
     best_epoch_ : the epoch whose weights are kept (0: the initial ones; `epochs` without validation)
     validation_acc_ : (epochs + 1,) validation accuracy after each epoch, [0] of the initial
         weights (None without validation)

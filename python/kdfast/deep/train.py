@@ -65,6 +65,8 @@ def torch_threads(n_threads) -> int | None:
 class TrainingRecord:
     """What :func:`train` measured, one column per module.
 
+    Attributes
+    ----------
     mean_loss : (K,) minibatch loss averaged over all steps
     epoch_loss : (epochs, K) minibatch loss averaged over each epoch
     test_loss, test_acc : (epochs, K) on the test set after each epoch, or
