@@ -53,6 +53,12 @@ def _sigmoid(f: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * f))
 
 
+def _sign_agreement(F: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The share of rows where sign(F) equals y (f = 0 counts as wrong, as in the engine's accuracy):
+    per column of an (n, K) F, or one number for an (n,) F."""
+    return np.mean(np.sign(F) == (y[:, None] if F.ndim == 2 else y), axis=0)
+
+
 def _soft_labels(f: np.ndarray | None, temperature: float, unknown: np.ndarray) -> np.ndarray:
     """sigmoid(f / temperature); `unknown` where the teacher gave no outputs (its test loss is then not reported)."""
     return unknown if f is None else _sigmoid(f / temperature)
@@ -135,8 +141,8 @@ class _EarlyStopping:
         F = self.bank.logits(self.X, n_threads=self.threads)
         n_val = self.y_val.shape[0]
         self.steps.append(step)
-        self.val_acc.append(np.mean(np.sign(F[:n_val]) == self.y_val[:, None], axis=0))
-        self.test_acc.append(np.mean(np.sign(F[n_val:]) == self.y_test[:, None], axis=0))
+        self.val_acc.append(_sign_agreement(F[:n_val], self.y_val))
+        self.test_acc.append(_sign_agreement(F[n_val:], self.y_test))
 
     def columns(self) -> dict[str, np.ndarray]:
         val = np.array(self.val_acc)
@@ -171,9 +177,9 @@ def _fit_teacher(model, split: _Split) -> tuple[np.ndarray, np.ndarray | None, d
     f_test = _test_logits(model, split.X_test)
     flipped = split.y != split.y_clean
     stats = {
-        "teacher_train_agreement": float(np.mean(np.sign(f_train) == split.y)),
-        "teacher_test_acc": np.nan if f_test is None else float(np.mean(np.sign(f_test) == split.y_test)),
-        "teacher_flipped_fit": float(np.mean(np.sign(f_train[flipped]) == split.y[flipped])) if flipped.any() else np.nan,
+        "teacher_train_agreement": float(_sign_agreement(f_train, split.y)),
+        "teacher_test_acc": np.nan if f_test is None else float(_sign_agreement(f_test, split.y_test)),
+        "teacher_flipped_fit": float(_sign_agreement(f_train[flipped], split.y[flipped])) if flipped.any() else np.nan,
     }  # fmt: skip
     return f_train, f_test, stats, time.perf_counter() - started
 
@@ -308,12 +314,12 @@ class _Ends:
             F = self.bank.logits(split.X_test, n_threads=self.threads)
             for k, f in enumerate(self.teacher_test):
                 if f is not None:
-                    agreement[k] = np.mean(np.sign(F[:, k]) == np.sign(f))
+                    agreement[k] = _sign_agreement(F[:, k], np.sign(f))
         flipped = split.y != split.y_clean
         flipped_fit = np.full(K, np.nan)
         if flipped.any():
             F = self.bank.logits(split.X[flipped], n_threads=self.threads)
-            flipped_fit = np.mean(np.sign(F) == split.y[flipped][:, None], axis=0)
+            flipped_fit = _sign_agreement(F, split.y[flipped])
         return {"teacher_agreement": agreement, "flipped_fit": flipped_fit}
 
 

@@ -291,7 +291,7 @@ def cmd_sweep(args, argv) -> None:
             except ValueError:  # no such numeric option: the data sets in order
                 return result.plot(path)
 
-        several = len({g for c in result.comparisons.values() for g in c.groups()}) > 1
+        several = len(result.groups()) > 1
         plots = {**({} if several else {"plot.png": gap_plot}), "widths.png": result.plot_widths,
                  "map.png": _map_plot(result)}  # fmt: skip
         write_outputs(result, args, {n: c.params for n, c in result.comparisons.items()}, argv, plots)

@@ -267,9 +267,11 @@ class Comparison:
         summary = self.summary(["mean_loss", "test_acc", "teacher_agreement"])
         columns = [("mean_loss", "avg loss", 4)] + ([("test_acc", "test acc", 3)] if p["n_test"] > 0 else [])
         table = self.design_table()
-        for teacher, temperature in self.groups():
+        groups = self.groups()
+        for teacher, temperature in groups:
             rows = summary[(summary["teacher"] == teacher) & (summary["temperature"] == temperature)]
-            lines.append(self._teacher_line(table, teacher, temperature))
+            described = p.get("teacher") if len(groups) == 1 else teacher
+            lines.append(self._teacher_line(table, teacher, temperature, described))
             lines += _width_lines(rows.set_index(["metric", "width"]), columns, p["widths"], replicates > 1)
             group = Comparison(table[(table["mode"] == "hard") | ((table["teacher"] == teacher)
                                                                 & (table["temperature"] == temperature))], None, p)  # fmt: skip
@@ -281,9 +283,8 @@ class Comparison:
                      f"logistic); gap: soft - hard, paired by seed; {spread}")  # fmt: skip
         return "\n".join(lines)
 
-    def _teacher_line(self, table: pd.DataFrame, teacher: str, temperature: float) -> str:
+    def _teacher_line(self, table: pd.DataFrame, teacher: str, temperature: float, described) -> str:
         rows = table[(table["teacher"] == teacher) & (table["temperature"] == temperature)]
-        described = self.params.get("teacher") if len(self.groups()) == 1 else teacher
         if "teacher_test_acc" in rows.columns:
             train = rows.groupby("replicate")["teacher_train_agreement"].first().mean()
             test = rows.groupby("replicate")["teacher_test_acc"].first().mean()

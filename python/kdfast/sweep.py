@@ -263,6 +263,10 @@ class Sweep:
         frame = pd.DataFrame(rows, columns=["dataset", *MODES])
         return frame.astype({mode: "Int64" for mode in MODES})
 
+    def groups(self) -> list[tuple[str, float]]:
+        """The soft students' (teacher, temperature) groups over all data sets, in order of appearance."""
+        return list(dict.fromkeys(g for c in self.comparisons.values() for g in c.groups()))
+
     @property
     def margins(self) -> pd.DataFrame | None:
         """One row per data set: gamma, its interval and bounds (None unless the sweep measured gamma)."""
@@ -331,7 +335,7 @@ class Sweep:
         return figure
 
     def _gap_figure(self, metrics: list[str], names: list[str], x: str | None, widths):
-        groups = {g for c in self.comparisons.values() for g in c.groups()}
+        groups = self.groups()
         if len(groups) > 1:
             raise check.InputValueError(
                 f"kind: 'gap' draws one soft group, this sweep has {len(groups)} (teachers x temperatures); "
