@@ -183,7 +183,7 @@ def test_cli_sweep_prints_gamma(capsys, tmp_path):
 
 
 def test_noisy_versions_of_one_task_share_its_margin(monkeypatch):
-    sweep_module = sys.modules["kdfast.sweep"]  # kdfast.sweep is the function
+    sweep_module = sys.modules["kdfast._sweep"]
     calls = []
     real = sweep_module.margin
 

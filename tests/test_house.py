@@ -40,13 +40,13 @@ LAYERS = [
         "_intervals",
         "results",
     },
-    {"_sources", "datasets", "kernel", "_simplex", "theory", "margin", "plots"},
+    {"_sources", "datasets", "kernel", "_simplex", "theory", "_margin", "plots"},
     {"_bank"},
     {"teachers"},
     {"_replicate"},
     {"comparison", "experiments"},
-    {"sweep"},
-    {"scaling"},
+    {"_sweep"},
+    {"_scaling"},
     {"_specs", "_output", "deep", "cli", "__main__", "__init__"},
 ]
 
@@ -139,9 +139,21 @@ def test_no_private_name_crosses_a_module_line():
     assert not crossings
 
 
+def test_no_public_name_shadows_a_module():
+    """``kdfast.sweep`` is the function, so no module may be importable as kdfast.sweep behind its back."""
+    import importlib
+
+    for name in kdfast.__all__:
+        try:
+            module = importlib.import_module(f"kdfast.{name}")
+        except ModuleNotFoundError:
+            continue
+        assert getattr(kdfast, name) is module, f"kdfast.{name} is not the module kdfast.{name}"
+
+
 def test_results_knows_no_result_kind_by_name():
     edges = graph()["results"]
-    assert not edges & {"comparison", "experiments", "sweep", "scaling"}
+    assert not edges & {"comparison", "experiments", "_sweep", "_scaling"}
     source = SOURCES["results"][0].read_text(encoding="utf-8")
     assert "Comparison(" not in source and "Sweep(" not in source and "Scaling(" not in source
 

@@ -45,10 +45,10 @@ from ._version import __version__  # noqa: E402
 from .comparison import Comparison  # noqa: E402
 from .experiments import compare  # noqa: E402
 from .kernel import ntk_kernel  # noqa: E402
-from .margin import Margin, margin  # noqa: E402
+from ._margin import Margin, margin  # noqa: E402
 from .results import load  # noqa: E402
-from .scaling import Scaling, scaling  # noqa: E402
-from .sweep import Sweep, sweep  # noqa: E402
+from ._scaling import Scaling, scaling  # noqa: E402
+from ._sweep import Sweep, sweep  # noqa: E402
 from .teachers import (  # noqa: E402
     ArrayTeacher,
     KernelTeacher,

@@ -28,7 +28,7 @@ from ._jobs import stop_if_cancelled
 from ._metrics import MODES
 from ._sampling import holdout
 from .datasets import Dataset
-from .margin import margin
+from ._margin import margin
 from .teachers import ArrayTeacher
 
 __all__ = ["Group", "replicate"]

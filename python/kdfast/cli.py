@@ -33,10 +33,10 @@ from ._output import add_running, check_out, environment, write_outputs
 from ._specs import UsageError
 from ._version import __version__
 from .experiments import STEPS, compare
-from .margin import margin
+from ._margin import margin
 from .results import check_output_directory
-from .scaling import scaling
-from .sweep import sweep
+from ._scaling import scaling
+from ._sweep import sweep
 from .teachers import TEACHERS, ArrayTeacher, SklearnTeacher, make_teacher
 from .theory import crossover, hard_label_theorem, neurons_bound, soft_label_theorem
 

@@ -31,7 +31,7 @@ from ._bank import StudentBank
 from ._history import History
 from ._sampling import holdout
 from .kernel import ntk_kernel
-from .margin import estimate
+from ._margin import estimate
 
 __all__ = [
     "ArrayTeacher", "BaseTeacher", "KernelTeacher", "MarginTeacher", "NetworkTeacher", "NotFittedError",

@@ -24,7 +24,7 @@ from .._jobs import run_jobs, stop_if_cancelled
 from .._metrics import MODES
 from ..comparison import Comparison
 from ..experiments import seed_list
-from ..sweep import Sweep
+from .._sweep import Sweep
 from . import defaults as D
 from .data import ImageData
 from .losses import distillation_loss

@@ -19,7 +19,7 @@ from . import _validation as check
 from . import results
 from ._metrics import LOWER_IS_BETTER, MODES, check_metric
 from .plots import save_figure, scaling_figure
-from .sweep import Sweep, named_datasets, sweep
+from ._sweep import Sweep, named_datasets, sweep
 from .theory import expected_exponent, fit_scaling
 
 __all__ = ["Scaling", "scaling"]

@@ -25,7 +25,7 @@ from ._metrics import MODES, check_metric
 from .comparison import Comparison
 from .datasets import Dataset
 from .experiments import compare
-from .margin import margin
+from ._margin import margin
 from .plots import map_figure, save_figure, sweep_figure, sweep_ticks, widths_figure
 from .teachers import ArrayTeacher
 
