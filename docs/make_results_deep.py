@@ -36,7 +36,7 @@ import time
 
 import kdfast
 from kdfast import deep
-from kdfast.deep.cli import METRICS, print_comparison
+from kdfast.deep.cli import METRICS
 from kdfast.results import jsonable
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "deep")
@@ -83,7 +83,7 @@ def run(threads: int, configs: list[str]) -> None:
             with contextlib.redirect_stdout(printed):
                 for level, comparison in result.comparisons.items():
                     print(f"\n== {name}, {config}, {level}")
-                    print_comparison(comparison)
+                    print(comparison.report())
             with open(os.path.join(folder, "output.txt"), "w", encoding="utf-8") as f:
                 f.write(printed.getvalue().lstrip())
             run_info = {"seconds": seconds, "threads": threads, "python": platform.python_version(),

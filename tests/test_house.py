@@ -38,6 +38,7 @@ LAYERS = [
         "_jobs",
         "_metrics",
         "_intervals",
+        "_report",
         "results",
     },
     {"_sources", "datasets", "kernel", "_simplex", "theory", "_margin", "plots"},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from . import _validation as check
@@ -33,11 +32,6 @@ ACCURACIES = ("test_acc", "test_acc_early", "train_acc", "val_acc")
 def check_metric(metric) -> str:
     """`metric`, one of METRICS."""
     return check.choice(metric, "metric", METRICS)
-
-
-def mean_sd(mean: float, sd: float, digits: int) -> str:
-    """'0.912 ±0.004': a seed mean and its spread for text tables (the spread left out when undefined)."""
-    return f"{mean:.{digits}f}" + ("" if not np.isfinite(sd) else f" ±{sd:.{digits}f}")
 
 
 def mode_first(column: pd.Series) -> pd.Series:

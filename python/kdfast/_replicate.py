@@ -86,6 +86,51 @@ class _Split:
     y_test: np.ndarray
 
 
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """How many steps each mode's students train, and within which radius (None: no projection).
+
+    Fixed settings give every student the same; a protocol gives each mode
+    its own, from the margin gamma of the draw (:meth:`for_draw`).
+    """
+
+    steps: dict[str, int]
+    radius: dict[str, float | None]
+    gamma: float | None = None
+    per_mode: bool = False
+
+    @classmethod
+    def for_draw(cls, design: dict, split: _Split, threads: int) -> Schedule:
+        protocol = design["protocol"]
+        if protocol is None:
+            return cls({m: design["total_steps"] for m in MODES}, {m: design["radius"] for m in MODES})
+        gamma = protocol.gamma if protocol.gamma is not None else _clean_margin(split, threads)
+        return cls(
+            steps={mode: protocol.steps(mode, design["lr"], gamma) for mode in MODES},
+            radius={mode: protocol.radius(mode, gamma) for mode in MODES},
+            gamma=gamma,
+            per_mode=True,
+        )
+
+    @property
+    def total(self) -> int:
+        """The longest student's steps: the bank's."""
+        return max(self.steps.values())
+
+    def of_networks(self, group_of: list[Group]) -> tuple[np.ndarray, np.ndarray | float | None]:
+        """Each network's steps, and the radius argument of the fit (one value when all networks share it)."""
+        steps = np.array([self.steps[g.mode] for g in group_of], dtype=np.int64)
+        if not self.per_mode:
+            return steps, self.radius[MODES[0]]
+        return steps, np.array([self.radius[g.mode] for g in group_of])
+
+    def params(self) -> dict:
+        """The replicate's steps and radius: one value each, or one per mode."""
+        if not self.per_mode:
+            return {"steps": self.total, "radius": self.radius[MODES[0]]}
+        return {"steps": dict(self.steps), "radius": dict(self.radius)}
+
+
 def _fit_in_pieces(
     bank: StudentBank, X, target, *, steps: int, record_every: int, disable, desc: str,
     after: Callable[[int], None] | None = None, **fit,
@@ -226,32 +271,15 @@ def replicate(r: int, data_seed: int, data: Dataset, teachers: dict, groups: lis
         hard_test = (1.0 + split.y_test) / 2.0
         soft_test = [_soft_labels(logits[str(g.teacher)][1], g.temperature, hard_test) for g in groups[1:]]
         fit.update(X_test=split.X_test, y_test=split.y_test, target_test=np.stack([hard_test, *soft_test], axis=1))
-    protocol, total_steps, record_every = design["protocol"], design["total_steps"], design["record_every"]
-    gamma = None
-    mode_steps: dict[str, int] = {}
-    radii: dict[str, float] = {}
-    radius = design["radius"]
-    if protocol is not None:
-        gamma = protocol.gamma if protocol.gamma is not None else _clean_margin(split, threads)
-        radii = {mode: protocol.radius(mode, gamma) for mode in MODES}
-        mode_steps = {mode: protocol.steps(mode, design["lr"], gamma) for mode in MODES}
-        radius = np.array([radii[g.mode] for g in group_of])
-        total_steps = max(mode_steps.values())
-    if record_every is None:
-        record_every = max(1, total_steps // _CURVE_POINTS)
+    schedule = Schedule.for_draw(design, split, threads)
+    net_steps, radius = schedule.of_networks(group_of)
+    record_every = design["record_every"] or max(1, schedule.total // _CURVE_POINTS)
     fit["radius"] = radius
     started = time.perf_counter()
-    desc = f"{desc}: {bank.n_networks} students"
     early = None if split.X_val is None else _EarlyStopping(bank, split, threads)
     ends = _Ends(bank, split, logits, group_of, threads)
-    if protocol is None:
-        history = _fit_in_pieces(bank, split.X, target, steps=total_steps, record_every=record_every,
-                                 disable=design["disable"], desc=desc, after=early, **fit)  # fmt: skip
-        end, end_columns, net_steps = history, ends(), total_steps
-    else:
-        net_steps = np.array([mode_steps[g.mode] for g in group_of], dtype=np.int64)
-        history, end, end_columns = _fit_until(bank, split.X, target, net_steps, record_every, design["disable"],
-                                               desc, fit, ends)  # fmt: skip
+    history, end = _fit_until(bank, split.X, target, net_steps, record_every, design["disable"],
+                              f"{desc}: {bank.n_networks} students", fit, ends, early)  # fmt: skip
     student_seconds = time.perf_counter() - started
 
     networks = pd.DataFrame({
@@ -274,19 +302,17 @@ def replicate(r: int, data_seed: int, data: Dataset, teachers: dict, groups: lis
     )  # fmt: skip
     soft_known = np.array([g.teacher is None or soft_test_known[g.teacher] for g in group_of])
     early_columns = {} if early is None else early.columns()
-    table = _table(networks, end, {**end_columns, **early_columns, **teacher_columns}, settings, soft_known)
+    table = _table(networks, end, {**early_columns, **teacher_columns}, settings, soft_known)
     curves = _curves(networks, history, soft_known, None if early is None else early.curve())
-    if protocol is not None:
-        last_step = np.where(curves["mode"] == "soft", mode_steps["soft"], mode_steps["hard"])
-        curves = curves[curves["step"].to_numpy() <= last_step]
-        curves = curves.reset_index(drop=True)
+    # A network's curve ends at its own last step (under a protocol, soft and hard students stop apart).
+    curves = curves[curves["step"].to_numpy() <= np.tile(net_steps, len(history.steps))].reset_index(drop=True)
     params = {
         "replicate": r, "data_seed": data_seed, "data_params": dict(data.params), "n_train": int(split.X.shape[0]),
         "n_validation": 0 if split.X_val is None else int(split.X_val.shape[0]), "n_test": int(split.X_test.shape[0]),
         "teachers": {name: {"teacher": _describe(fitted[name]), **stats[name], "seconds": seconds[name]}
                      for name in teachers},
-        "gamma": gamma, "steps": total_steps if protocol is None else mode_steps, "record_every": record_every,
-        "radius": radius if protocol is None else radii, "seconds_students": student_seconds,
+        "gamma": schedule.gamma, **schedule.params(), "record_every": record_every,
+        "seconds_students": student_seconds,
     }  # fmt: skip
     only = next(iter(fitted.values()))
     return table, curves, params, only, fitted
@@ -328,42 +354,42 @@ def _clean_margin(split: _Split, threads) -> float:
     return margin(split.X, split.y_clean, n_threads=threads).gamma
 
 
-def _fit_until(bank, X, target, net_steps, record_every, disable, desc, fit, ends: _Ends):
+def _fit_until(bank, X, target, net_steps, record_every, disable, desc, fit, ends: _Ends, early=None):
     """Train every network k for net_steps[k] steps in one bank.
 
     The bank trains in stages up to each distinct step count; after a stage
-    the networks that stop there are read off (their records and their
-    end-of-fit measures), the others train on. Returns the history of the
-    whole fit (for the curves), a one-row-per-stop History whose final rows
-    and averages are each network's own at its step count, and the
-    end-of-fit measures (for the table).
+    the networks that stop there are read off (their last records, average
+    loss and drift, and the end-of-fit measures of `ends`), the others train
+    on. With one step count this is one fit, checked by `early` (early
+    stopping) at every record. Returns the history of the whole fit (for the
+    curves) and each network's end-of-fit columns (for the table).
     """
     stops = sorted(set(net_steps.tolist()))
+    if early is not None and len(stops) > 1:
+        raise ValueError("early stopping needs one step count for every network")
     pieces, done = [], 0
     K = bank.n_networks
-    mean_loss, max_drift = np.full(K, np.nan), np.full(K, np.nan)
-    last: dict[str, np.ndarray] = {}
-    measured: dict[str, np.ndarray] = {}
+    end: dict[str, np.ndarray] = {}
+
+    def read_off(name: str, values: np.ndarray | None, here: np.ndarray) -> None:
+        if values is not None:
+            end.setdefault(name, np.full(K, np.nan))[here] = values[here]
+
     for stop in stops:
         pieces.append(_fit_in_pieces(bank, X, target, steps=stop - done, record_every=record_every,
-                                     disable=disable, desc=desc, **fit))  # fmt: skip
+                                     disable=disable, desc=desc, after=early, **fit))  # fmt: skip
         done = stop
         so_far = History.concatenate(pieces)
         here = net_steps == stop
-        mean_loss[here] = so_far.mean_loss[here]
-        max_drift[here] = so_far.max_drift[here]
-        for name, values in ends().items():
-            measured.setdefault(name, np.full(K, np.nan))[here] = values[here]
-        for name in ("loss", "train_acc", "test_loss", "test_acc"):
+        read_off("mean_loss", so_far.mean_loss, here)
+        read_off("final_loss", so_far.final_loss, here)
+        for name in ("train_acc", "test_loss", "test_acc"):
             record = getattr(so_far, name)
-            if record is not None:
-                last.setdefault(name, np.full(K, np.nan))[here] = record[-1, here]
-    end = History(
-        steps=np.array([done]), loss=last["loss"][None], mean_loss=mean_loss,
-        **{name: last[name][None] if name in last else None for name in ("train_acc", "test_loss", "test_acc")},
-        max_drift=max_drift,
-    )  # fmt: skip
-    return History.concatenate(pieces), end, measured
+            read_off(name, None if record is None else record[-1], here)
+        for name, values in ends().items():
+            read_off(name, values, here)
+        read_off("max_drift", so_far.max_drift, here)
+    return History.concatenate(pieces), end
 
 
 def _checked_logits(logits, n: int, which: str) -> np.ndarray:
@@ -376,19 +402,14 @@ def _checked_logits(logits, n: int, which: str) -> np.ndarray:
     return f
 
 
-def _table(networks: pd.DataFrame, history: History, measured: dict, settings: dict, soft_known: np.ndarray):
-    """One row per network: its results after the fit, then the run's settings."""
-    K = len(networks)
-
-    def last(record):
-        return np.full(K, np.nan) if record is None else record[-1]
-
+def _table(networks: pd.DataFrame, end: dict, measured: dict, settings: dict, soft_known: np.ndarray):
+    """One row per network: its results at the end of its fit, then the run's settings."""
+    nan = np.full(len(networks), np.nan)
+    columns = {name: end.get(name, nan) for name in ("mean_loss", "final_loss", "train_acc", "test_loss", "test_acc")}
     # A soft student's test loss needs its teacher on the test inputs.
-    test_loss = np.where(soft_known, last(history.test_loss), np.nan)
-    return networks.assign(
-        mean_loss=history.mean_loss, final_loss=history.final_loss, train_acc=last(history.train_acc),
-        test_loss=test_loss, test_acc=last(history.test_acc), **measured, max_drift=history.max_drift, **settings,
-    )  # fmt: skip
+    columns["test_loss"] = np.where(soft_known, columns["test_loss"], np.nan)
+    ends = {name: end[name] for name in ("teacher_agreement", "flipped_fit")}
+    return networks.assign(**columns, **ends, **measured, max_drift=end["max_drift"], **settings)
 
 
 def _describe(teacher) -> str:

@@ -29,16 +29,21 @@ from ._margin import margin
 from .plots import map_figure, save_figure, sweep_figure, sweep_ticks, widths_figure
 from .teachers import ArrayTeacher
 
-__all__ = ["Sweep", "sweep"]
+__all__ = ["Sweep", "comparisons", "job_threads", "named_datasets", "sweep"]
 
 _PLOT_LINES = 4  # widths drawn by Sweep.plot unless chosen
 
 
-def named_datasets(datasets) -> dict[str, Dataset]:
-    """A dict name -> Dataset from a dict or a sequence of Datasets (named by their .name)."""
-    if isinstance(datasets, Dataset):
+def named_datasets(datasets, kind: type = Dataset, compare_name: str = "kdfast.compare") -> dict:
+    """A dict name -> data set from a dict or a sequence of data sets of `kind` (named by their .name).
+
+    kind : the data sets' class (kdfast's Dataset, or kdfast.deep's ImageData);
+    compare_name : the function to use for a single data set, named in the message.
+    """
+    what = f"kdfast {kind.__name__}"
+    if isinstance(datasets, kind):
         raise check.InputTypeError(
-            "datasets: expected a dict or a list of Datasets, got a single Dataset (use kdfast.compare)"
+            f"datasets: expected a dict or a list of {kind.__name__}s, got a single {kind.__name__} (use {compare_name})"
         )
     if isinstance(datasets, dict):
         items = list(datasets.items())
@@ -50,7 +55,7 @@ def named_datasets(datasets) -> dict[str, Dataset]:
             items = [(getattr(d, "name", None), d) for d in datasets]
         except TypeError:
             raise check.InputTypeError(
-                f"datasets: expected a dict or a list of Datasets, got {type(datasets).__name__}"
+                f"datasets: expected a dict or a list of {kind.__name__}s, got {type(datasets).__name__}"
             ) from None
         names = [name for name, _ in items]
         repeated = sorted({n for n in names if names.count(n) > 1 and n is not None})
@@ -61,9 +66,21 @@ def named_datasets(datasets) -> dict[str, Dataset]:
     if not items:
         raise check.InputValueError("datasets: empty")
     for name, data in items:
-        if not isinstance(data, Dataset):
-            raise check.InputTypeError(f"datasets: {name!r} is a {type(data).__name__}, not a kdfast Dataset")
+        if not isinstance(data, kind):
+            raise check.InputTypeError(f"datasets: {name!r} is a {type(data).__name__}, not a {what}")
     return dict(items)
+
+
+def comparisons(compare_fn, named: dict, compare_kwargs: dict, *, margins: dict, executor, progress, desc) -> Sweep:
+    """``compare_fn(data, **compare_kwargs)`` on each named data set, as jobs: a Sweep.
+
+    Each job's comparison is labelled with its name and, when measured, its margin row.
+    """
+    jobs = {
+        name: (compare_fn, name, data, _with_margin(_job_for(compare_kwargs), margins.get(name)), margins.get(name))
+        for name, data in named.items()
+    }
+    return Sweep(run_jobs(_compare_job, jobs, executor=executor, progress=progress, desc=desc))
 
 
 # The margin's columns in a sweep's table (constant within a data set).
@@ -86,8 +103,9 @@ def _margin_row(data: Dataset, margin_params: dict, n_threads) -> tuple[dict, li
     return row, [str(w.message) for w in caught]
 
 
-def _compare_job(name: str, data: Dataset, kwargs: dict) -> Comparison:
-    return compare(data, progress=False, **kwargs).renamed(name)
+def _compare_job(compare_fn, name: str, data, kwargs: dict, margin_row: dict | None) -> Comparison:
+    result = compare_fn(data, progress=False, **kwargs).renamed(name)
+    return result if margin_row is None else result.with_margin(margin_row)
 
 
 def _with_margin(kwargs: dict, row: dict | None) -> dict:
@@ -122,14 +140,18 @@ def _margins(named: dict, margin_params: dict, *, executor, n_threads, progress)
     return {name: rows[first[task]][0] for name, task in tasks.items()}
 
 
+def job_threads(n_threads, executor) -> int | None:
+    """Each job's threads: without an explicit count, one per job run by an executor, so
+    that parallel jobs do not oversubscribe the machine."""
+    return 1 if n_threads is None and executor is not None else n_threads
+
+
 def _job_kwargs(compare_kwargs: dict, executor, n_threads) -> dict:
     kwargs = dict(compare_kwargs)
     teacher = kwargs.get("teacher")
     if isinstance(teacher, (np.ndarray, ArrayTeacher)):
         raise check.InputValueError("teacher: outputs given as arrays belong to one data set; use kdfast.compare")
-    # One job per worker thread: without an explicit count each job gets one
-    # thread, so that parallel jobs do not oversubscribe the machine.
-    kwargs["n_threads"] = 1 if n_threads is None and executor is not None else n_threads
+    kwargs["n_threads"] = job_threads(n_threads, executor)
     return kwargs
 
 
@@ -193,13 +215,7 @@ def sweep(
     named = named_datasets(datasets)
     margins = {} if margin_params is None else _margins(
         named, margin_params, executor=executor, n_threads=kwargs["n_threads"], progress=progress)  # fmt: skip
-    jobs = {name: (name, data, _with_margin(_job_for(kwargs), margins.get(name))) for name, data in named.items()}
-    results = run_jobs(_compare_job, jobs, executor=executor, progress=progress, desc="sweep")
-    for name, row in margins.items():
-        result = results[name]
-        result.table = result.table.assign(**row)
-        result.params = {**result.params, "margin": row}
-    return Sweep(results)
+    return comparisons(compare, named, kwargs, margins=margins, executor=executor, progress=progress, desc="sweep")
 
 
 def _stack(frames: dict[str, pd.DataFrame | None]) -> pd.DataFrame | None:

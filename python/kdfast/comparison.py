@@ -11,7 +11,8 @@ import pandas as pd
 from . import _validation as check
 from . import results
 from ._intervals import mean_interval, resampled_units
-from ._metrics import ACCURACIES, LOWER_IS_BETTER, MODES, check_metric, mean_sd
+from ._metrics import ACCURACIES, LOWER_IS_BETTER, MODES, check_metric
+from ._report import students_of, width_lines
 from .plots import comparison_figure, save_figure
 
 __all__ = ["Comparison"]
@@ -43,10 +44,28 @@ class Comparison:
     def __init__(
         self, table: pd.DataFrame, curves: pd.DataFrame | None = None, params: dict | None = None, *, teacher=None
     ):
-        self.table = table
-        self.curves = curves
-        self.params = {} if params is None else params
-        self.teacher = teacher
+        self._table = table
+        self._curves = curves
+        self._params = {} if params is None else params
+        self._teacher = teacher
+
+    # A result does not change once made: methods that label it (renamed,
+    # with_margin) return a copy.
+    @property
+    def table(self) -> pd.DataFrame:
+        return self._table
+
+    @property
+    def curves(self) -> pd.DataFrame | None:
+        return self._curves
+
+    @property
+    def params(self) -> dict:
+        return self._params
+
+    @property
+    def teacher(self):
+        return self._teacher
 
     def __repr__(self) -> str:
         t = self.table
@@ -241,46 +260,50 @@ class Comparison:
         params = {**self.params, "dataset": name, "data_name": self.params.get("dataset")}
         return Comparison(table, curves, params, teacher=self.teacher)
 
-    def report(self, eps: float) -> str:
+    def with_margin(self, margin: dict) -> Comparison:
+        """A copy with the data set's margin: its values as constant table columns and under params["margin"]."""
+        return Comparison(
+            self.table.assign(**margin), self.curves, {**self.params, "margin": dict(margin)}, teacher=self.teacher
+        )
+
+    def report(self, eps: float | None = None) -> str:
         """The comparison as text: the run, then per soft group and width the soft and hard means and their gap.
 
-        eps : the average-loss target of the neurons needed, on each group's last line.
+        The same layout for two-layer and deep students, and for a comparison
+        loaded from a file (from a CSV file, which keeps no parameters, the
+        lines they would fill are shorter).
+
+        eps : optional; the average-loss target of the neurons needed, on each group's last line.
         """
         p = self.params
-        protocol = p.get("protocol")
-        if protocol is None:
-            radius = "none" if p["radius"] is None else f"{p['radius']:g} ({p['projection']})"
-            budget = f"{p['steps']} steps, lr {p['lr']:g}, radius {radius}"
-        else:
-            budget = (
-                f"protocol eps {protocol['eps']:g} at gamma {protocol['gamma']:.4g}: "
-                + ", ".join(f"{mode} {protocol['steps'][mode]} steps, radius {p['radius'][mode]:.4g}" for mode in MODES)
-                + f" ({p['projection']}), lr {p['lr']:g}"
-            )
-        replicates = p.get("replicates", 1)
-        lines = [
-            f"data: {p['dataset']}  (n_train {p['n_train']}, n_test {p['n_test']}, d {p['d']}"
-            + (f", {replicates} replicates of the data" if replicates > 1 else "")
-            + ")",
-            f"students: {budget}, {len(p['seeds'])} seed(s), {p['seconds_students']:.1f} s",
-        ]
-        summary = self.summary(["mean_loss", "test_acc", "teacher_agreement"])
-        columns = [("mean_loss", "avg loss", 4)] + ([("test_acc", "test acc", 3)] if p["n_test"] > 0 else [])
         table = self.design_table()
+        students = students_of(p, table)
+        replicates = int(table["replicate"].nunique())
+        seconds = f", {p['seconds_students']:.1f} s" if "seconds_students" in p else ""
+        lines = [
+            _data_line(p, table, students, replicates),
+            f"students: {students.training(p, table)}, {table['seed'].nunique()} seed(s){seconds}",
+        ]
+        columns = [c for c in students.columns if not table[c[0]].isna().all()]
+        summary = self.summary(list(dict.fromkeys(["mean_loss", *(metric for metric, _, _ in columns)])))
+        widths = sorted(table["width"].unique().tolist())
         groups = self.groups()
         for teacher, temperature in groups:
             rows = summary[(summary["teacher"] == teacher) & (summary["temperature"] == temperature)]
-            described = p.get("teacher") if len(groups) == 1 else teacher
+            described = p.get("teacher", teacher) if len(groups) == 1 else teacher
             lines.append(self._teacher_line(table, teacher, temperature, described))
-            lines += _width_lines(rows.set_index(["metric", "width"]), columns, p["widths"], replicates > 1)
-            group = Comparison(table[(table["mode"] == "hard") | ((table["teacher"] == teacher)
-                                                                & (table["temperature"] == temperature))], None, p)  # fmt: skip
-            needed = group.neurons_needed(eps)
-            lines.append(f"neurons needed for avg loss <= {eps:g}: soft {needed['soft'] or 'none within the widths'}, "
-                         f"hard {needed['hard'] or 'none within the widths'}")  # fmt: skip
+            lines += width_lines(rows.set_index(["metric", "width"]), columns, widths, replicates > 1)
+            if eps is not None:
+                in_group = (table["mode"] == "hard") | (
+                    (table["teacher"] == teacher) & (table["temperature"] == temperature)
+                )
+                needed = Comparison(table[in_group], None, p).neurons_needed(eps)
+                lines.append(
+                    f"neurons needed for avg loss <= {eps:g}: soft {needed['soft'] or 'none within the widths'}, "
+                    f"hard {needed['hard'] or 'none within the widths'}"
+                )
         spread = "interval: 95% bootstrap over replicates" if replicates > 1 else "± sd over seeds"
-        lines.append("avg loss: training loss averaged over all steps (soft: tempered KL to the teacher; hard: "
-                     f"logistic); gap: soft - hard, paired by seed; {spread}")  # fmt: skip
+        lines.append(f"{students.legend}; gap: soft - hard, paired by seed; {spread}")
         return "\n".join(lines)
 
     def _teacher_line(self, table: pd.DataFrame, teacher: str, temperature: float, described) -> str:
@@ -290,8 +313,9 @@ class Comparison:
             test = rows.groupby("replicate")["teacher_test_acc"].first().mean()
         else:  # a table saved before these columns: the run's parameters
             train, test = self.params.get("teacher_train_acc"), self.params.get("teacher_test_acc")
-        test_text = "" if test is None or not np.isfinite(test) else f", test accuracy {test:.3f}"
-        return f"teacher: {described}: train accuracy {train:.3f}{test_text}; soft temperature {temperature:g}"
+        measured = {"train": train, "test": test}
+        known = [f"{what} accuracy {v:.3f}" for what, v in measured.items() if v is not None and np.isfinite(v)]
+        return f"teacher: {described}: {', '.join(known) or 'accuracy not saved'}; soft temperature {temperature:g}"
 
     def plot(self, path=None, *, metrics=("mean_loss", "test_acc")):
         """A figure of each metric against width (log scale), soft vs hard.
@@ -376,24 +400,14 @@ def _relative_accuracy(acc) -> float | None:
     return float(match.group(1) or 0.0)
 
 
-def _width_lines(summary: pd.DataFrame, columns, widths, intervals: bool) -> list[str]:
-    """The report's table of one soft group: a header, then a line per width."""
-    header = f"{'width':>6}"
-    for _, label, _ in columns:
-        header += f"  {label + ' soft':>17}  {label + ' hard':>17}  {'gap':>8}" + (
-            "  interval        " if intervals else ""
-        )
-    lines = [header]
-    for width in widths:
-        line = f"{width:>6}"
-        for metric, _, digits in columns:
-            row = summary.loc[(metric, width)]
-            line += f"  {mean_sd(row.soft_mean, row.soft_sd, digits):>17}  {mean_sd(row.hard_mean, row.hard_sd, digits):>17}"
-            line += f"  {row.gap_mean:>+8.{digits}f}"
-            if intervals:
-                line += f"  [{row.gap_low:+.{digits}f}, {row.gap_high:+.{digits}f}]"
-        lines.append(line)
-    return lines
+def _data_line(params: dict, table: pd.DataFrame, students, replicates: int) -> str:
+    """data: its name, then what the parameters tell of it: sizes, the kind's details, the replicates."""
+    name = params.get("dataset", table["dataset"].iloc[0] if "dataset" in table.columns else "?")
+    sizes = [f"n_train {params['n_train']}", f"n_test {params['n_test']}"] if "n_train" in params else []
+    details = [*sizes, *students.data(params)]
+    if replicates > 1:
+        details.append(f"{replicates} replicates of the data")
+    return f"data: {name}" + (f"  ({', '.join(details)})" if details else "")
 
 
 def _one_data_set(table: pd.DataFrame) -> bool:

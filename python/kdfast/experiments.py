@@ -260,7 +260,7 @@ def _params(data: Dataset, teachers: dict, groups: list[Group], design: dict, re
     only = next(iter(teachers)) if len(teachers) == 1 else None
     protocol = design["protocol"]
     return {
-        "dataset": data.name, "data_params": dict(data.params), "n_train": first["n_train"],
+        "students": "two-layer", "dataset": data.name, "data_params": dict(data.params), "n_train": first["n_train"],
         "n_validation": first["n_validation"], "n_test": first["n_test"], "d": int(data.d),
         "teacher": first["teachers"][only]["teacher"] if only else ", ".join(teachers),
         "teacher_names": list(teachers),

@@ -224,7 +224,7 @@ def read(path) -> tuple[str | None, dict, dict[str, pd.DataFrame]]:
         # Text columns stay text ("1" is a data set's name, not a number,
         # and "NA" is a name too); only empty fields, as written for NaN,
         # are missing values.
-        text = {column: str for column in ("dataset", "mode", "projection")}
+        text = {column: str for column in ("dataset", "mode", "projection", "teacher", "arch")}
         return None, {}, {"table": pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""])}
     if suffix == ".json":
         with open(path, encoding="utf-8") as f:

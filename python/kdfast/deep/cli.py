@@ -10,7 +10,6 @@ import argparse
 import inspect
 
 from .. import _specs
-from .._metrics import mean_sd
 from .._output import add_running, write_outputs
 from .._specs import UsageError
 from . import defaults as D
@@ -113,45 +112,13 @@ def _compare_kwargs(args) -> dict:
     )  # fmt: skip
 
 
-def print_comparison(result) -> None:
-    """The soft-vs-hard table of a deep comparison: test accuracy and agreement with the teacher, by width."""
-    p = result.params
-    shape = "x".join(map(str, p["shape"]))
-    flip = p["data_params"].get("flip", 0.0)
-    print(f"data: {p['dataset']}  (n_train {p['n_train']}, n_test {p['n_test']}, images {shape}, "
-          f"{p['n_classes']} classes, label noise {flip:g})")  # fmt: skip
-    test = "" if p["teacher_test_acc"] is None else f", test {p['teacher_test_acc']:.3f}"
-    print(f"teacher: {p['arch']}, {p['teacher']}: accuracy on the noisy training labels {p['teacher_train_acc']:.3f}, "
-          f"on the clean ones {p['teacher_clean_train_acc']:.3f}{test}")  # fmt: skip
-    print(f"students: {p['arch']}, {p['epochs']} epochs ({p['steps']} steps of {p['batch_size']}), {p['optimizer']} "
-          f"lr {p['lr']:g} {p['schedule']}, soft: temperature {p['temperature']:g} alpha {p['alpha']:g}, "
-          f"{len(p['seeds'])} seed(s), {p['seconds_teacher'] + p['seconds_students']:.1f} s")  # fmt: skip
-    summary = result.summary(["test_acc", "teacher_agreement"]).set_index(["metric", "width"])
-    columns = [("test_acc", "test acc")] + (
-        [("teacher_agreement", "agreement")] if p["teacher_test_acc"] is not None else []
-    )
-    header = f"{'width':>6}"
-    for _, label in columns:
-        header += f"  {label + ' soft':>16}  {label + ' hard':>16}  {'gap':>7}"
-    print(header)
-    for width in p["widths"]:
-        line = f"{width:>6}"
-        for metric, _ in columns:
-            row = summary.loc[(metric, width)]
-            line += f"  {mean_sd(row.soft_mean, row.soft_sd, 3):>16}  {mean_sd(row.hard_mean, row.hard_sd, 3):>16}"
-            line += f"  {row.gap_mean:>+7.3f}"
-        print(line)
-    print("test acc: against the clean test labels; agreement: same class as the teacher on the test set; "
-          "gap: soft - hard, paired by seed; ± sd over seeds")  # fmt: skip
-
-
 def run(args, argv) -> None:
     from .experiment import compare, sweep
 
     kwargs = _compare_kwargs(args)
     if args.vary is None:
         result = compare(_dataset(args.data), progress=args.progress, **kwargs)
-        print_comparison(result)
+        print(result.report())
         if args.out:
             write_outputs(
                 result, args, result.params, argv, {"plot.png": lambda path: result.plot(path, metrics=METRICS)}
@@ -162,7 +129,7 @@ def run(args, argv) -> None:
     swept = sweep(datasets, progress=args.progress, **kwargs)
     for name, comparison in swept.comparisons.items():
         print(f"\n== {name}")
-        print_comparison(comparison)
+        print(comparison.report())
     if args.out:
         plots = {"plot.png": lambda path: swept.plot(path, metrics=METRICS, x=key),
                  "widths.png": lambda path: swept.plot_widths(path, metrics=METRICS)}  # fmt: skip

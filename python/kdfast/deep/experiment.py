@@ -20,11 +20,11 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import _validation as check
-from .._jobs import run_jobs, stop_if_cancelled
+from .._jobs import stop_if_cancelled
 from .._metrics import MODES
 from ..comparison import Comparison
 from ..experiments import seed_list
-from .._sweep import Sweep
+from .._sweep import Sweep, comparisons, job_threads, named_datasets
 from . import defaults as D
 from .data import ImageData
 from .losses import distillation_loss
@@ -234,16 +234,26 @@ def compare(
                     alpha=np.where(table["mode"] == "soft", alpha, 0.0), flip=data.params.get("flip", np.nan),
                     lr=lr, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule,
                     weight_decay=weight_decay, steps=epochs * batches)  # fmt: skip
-    table = table.assign(**settings)
     from .. import __version__
 
     f_np = f_train.argmax(-1).cpu().numpy()
+    teacher_train_acc = float(np.mean(f_np == data.y_train))
+    teacher_test_acc = None if f_test is None else float(np.mean(f_test.argmax(-1).cpu().numpy() == data.y_test))
+    # The teacher's columns, as in a two-layer comparison's table (on the soft rows; NaN on the hard ones).
+    soft = table["mode"] == "soft"
+    teacher_name = "teacher" if plan is None else f"{name}(width={plan['width']})"
+    table = table.assign(
+        **settings,
+        teacher=pd.array(np.where(soft, teacher_name, None), dtype=object),
+        teacher_train_agreement=np.where(soft, teacher_train_acc, np.nan),
+        teacher_test_acc=np.where(soft, np.nan if teacher_test_acc is None else teacher_test_acc, np.nan),
+    )
     params = {
-        "dataset": data.name, "data_params": dict(data.params), "arch": name, "n_train": data.n_train,
+        "students": "deep", "dataset": data.name, "data_params": dict(data.params), "arch": name,
+        "n_train": data.n_train,
         "n_test": data.n_test, "shape": list(data.shape), "n_classes": data.n_classes,
-        "teacher": described, "teacher_train_acc": float(np.mean(f_np == data.y_train)),
-        "teacher_clean_train_acc": float(np.mean(f_np == data.y_train_clean)),
-        "teacher_test_acc": None if f_test is None else float(np.mean(f_test.argmax(-1).cpu().numpy() == data.y_test)),
+        "teacher": described, "teacher_names": [teacher_name], "teacher_train_acc": teacher_train_acc,
+        "teacher_clean_train_acc": float(np.mean(f_np == data.y_train_clean)), "teacher_test_acc": teacher_test_acc,
         "temperature": temperature, "alpha": alpha, "widths": widths, "seeds": seeds, "epochs": epochs,
         "batch_size": batch_size, "steps": epochs * batches, "lr": lr, "optimizer": optimizer, "schedule": schedule,
         "weight_decay": weight_decay, "vectorize": vectorize, "device": str(device), "n_threads": threads,
@@ -290,10 +300,6 @@ def _frames(data: ImageData, arch: str, seeds: list[int], records, batches: int,
 # -- several data sets -----------------------------------------------------------
 
 
-def _compare_job(name: str, data: ImageData, kwargs: dict) -> Comparison:
-    return compare(data, progress=False, **kwargs).renamed(name)
-
-
 def sweep(datasets, *, executor=None, n_threads=None, progress: bool | None = None, **compare_kwargs) -> Sweep:
     """:func:`compare` on each data set (e.g. one per noise level): a :class:`kdfast.Sweep`.
 
@@ -307,19 +313,6 @@ def sweep(datasets, *, executor=None, n_threads=None, progress: bool | None = No
     n_threads : PyTorch threads per job; with an executor, None means 1.
     **compare_kwargs : passed to :func:`compare`.
     """
-    if isinstance(datasets, ImageData):
-        raise check.InputTypeError(
-            "datasets: expected a dict or a list of ImageData, got a single one (use kdfast.deep.compare)"
-        )
-    items = list(datasets.items()) if isinstance(datasets, dict) else [(getattr(d, "name", None), d) for d in datasets]
-    if not items:
-        raise check.InputValueError("datasets: empty")
-    names = [name for name, _ in items]
-    if len(set(names)) != len(names):
-        raise check.InputValueError("datasets: two data sets share a name; pass a dict to name them")
-    for name, data in items:
-        if not isinstance(data, ImageData):
-            raise check.InputTypeError(f"datasets: {name!r} is a {type(data).__name__}, not a kdfast.deep ImageData")
-    threads = 1 if n_threads is None and executor is not None else n_threads
-    jobs = {name: (name, data, {**compare_kwargs, "n_threads": threads}) for name, data in items}
-    return Sweep(run_jobs(_compare_job, jobs, executor=executor, progress=progress, desc="deep sweep"))
+    named = named_datasets(datasets, ImageData, "kdfast.deep.compare")
+    kwargs = {**compare_kwargs, "n_threads": job_threads(n_threads, executor)}
+    return comparisons(compare, named, kwargs, margins={}, executor=executor, progress=progress, desc="deep sweep")
