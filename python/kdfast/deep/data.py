@@ -8,9 +8,9 @@ with probability `flip`, by a uniformly drawn *other* class; the test
 labels stay clean, so test accuracy measures a student against the truth.
 The subsets and the split come from NumPy's generator seeded by `seed`;
 the flips from a stream of their own, keyed by `seed` and `flip`, so that
-a loader's ``flip=f`` and :meth:`ImageData.with_flip` ``(f)`` on the clean
-images give the same labels. A loader's data set is redrawn with another
-seed by :meth:`ImageData.redraw`.
+a loader's ``flip=f`` gives the labels of ``with_flip(f)`` on its clean
+images. :meth:`ImageData.redraw` draws a loader's data set again with
+another seed.
 
 - :func:`mnist`: MNIST (all ten digits, or some of them) from the IDX files
   you have, ``$KDFAST_MNIST``, or the 5,000-image subset bundled with
@@ -50,8 +50,7 @@ class ImageData(LabelledData):
     y_train_clean : (n,) int64 training labels before the noise
     n_classes : labels are 0 .. n_classes - 1 (keyword only)
     classes : the source's class of each label (e.g. the digits kept; keyword only)
-    recipe : how a loader draws the data set again (see :meth:`redraw`);
-        None for :func:`from_arrays`
+    recipe : how a loader draws the data set again (:meth:`redraw`); None for :func:`from_arrays`
     """
 
     n_classes: int
@@ -179,7 +178,8 @@ def mnist(classes=None, *, n: int | None = None, n_test: int | None = None, flip
     ----------
     classes : None (all ten digits) or two or more digits; labels are their positions in `classes`
     n, n_test : training and test images (None: see above)
-    flip : probability that a training label is replaced by another class
+    flip : probability that a training label is replaced by another class, at most (C - 1) / C for C classes;
+        the labels are those of ``with_flip(flip)`` on the clean images
     seed : seeds the subsets, the split and the label noise
     path : directory of the IDX files
     """
