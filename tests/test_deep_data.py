@@ -27,7 +27,15 @@ def test_flip_labels_replaces_at_the_rate_by_a_uniform_other_class():
     expected = m / (C - 1)
     assert np.all(np.abs(shifts[1:] - expected) < 5 * np.sqrt(expected))
     assert np.array_equal(deep.flip_labels(y, 0.0, C, rng), y)
-    assert (deep.flip_labels(y, 1.0, C, rng) != y).all()
+
+
+def test_flip_labels_at_the_bound_makes_the_labels_uniform():
+    n, C = 100_000, 10
+    noisy = deep.flip_labels(np.zeros(n, np.int64), (C - 1) / C, C, np.random.default_rng(2))
+    # Each class with probability 1 / C: 5 binomial standard deviations.
+    assert np.all(np.abs(np.bincount(noisy, minlength=C) / n - 1 / C) < 5 * np.sqrt((1 / C) * (1 - 1 / C) / n))
+    with pytest.raises(ValueError, match=r"^rate: must lie in \[0, 0.9\], got 0.95$"):
+        deep.flip_labels(np.zeros(n, np.int64), 0.95, C, np.random.default_rng(2))
 
 
 def test_digits_flip_corrupts_training_labels_only():

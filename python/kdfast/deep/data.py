@@ -3,10 +3,14 @@
 Every loader returns an :class:`ImageData`: images (n, channels, height,
 width) as float32, scaled to [0, 1] and then standardised per channel with
 the training images' mean and standard deviation, integer labels 0..C-1.
-Label noise (`flip`) replaces each training label, with probability
-`flip`, by a uniformly drawn *other* class; the test labels stay clean, so
-test accuracy measures a student against the truth. All randomness comes
-from NumPy's generator seeded by `seed`.
+Label noise (`flip`, at most (C - 1) / C) replaces each training label,
+with probability `flip`, by a uniformly drawn *other* class; the test
+labels stay clean, so test accuracy measures a student against the truth.
+The subsets and the split come from NumPy's generator seeded by `seed`;
+the flips from a stream of their own, keyed by `seed` and `flip`, so that
+a loader's ``flip=f`` gives the labels of ``with_flip(f)`` on its clean
+images. :meth:`ImageData.redraw` draws a loader's data set again with
+another seed.
 
 - :func:`mnist`: MNIST (all ten digits, or some of them) from the IDX files
   you have, ``$KDFAST_MNIST``, or the 5,000-image subset bundled with
@@ -18,15 +22,17 @@ from NumPy's generator seeded by `seed`.
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .. import _validation as check
-from .._sources import find_cifar10, find_mnist
+from .._data import LabelledData, generator, redrawable
+from .._flips import flip_labels, flip_rate, flip_stream
 from .._sampling import split, subset
-from ..datasets import MNIST_TEST_FRACTION
+from .._sources import MNIST_TEST_FRACTION, find_cifar10, find_mnist
 
 __all__ = ["ImageData", "cifar10", "digits", "flip_labels", "from_arrays", "mnist"]
 
@@ -34,72 +40,52 @@ __all__ = ["ImageData", "cifar10", "digits", "flip_labels", "from_arrays", "mnis
 DIGITS_TEST_FRACTION = 0.3
 
 
-@dataclass(frozen=True)
-class ImageData:
+@dataclass(frozen=True, kw_only=True)
+class ImageData(LabelledData):
     """Training and test images with integer labels, and how they were made.
 
     X_train, X_test : (n, C, H, W) float32
     y_train : (n,) int64 training labels after label noise
     y_test : (n_test,) int64 clean test labels
     y_train_clean : (n,) int64 training labels before the noise
-    n_classes : labels are 0 .. n_classes - 1
-    classes : the source's class of each label (e.g. the digits kept)
+    n_classes : labels are 0 .. n_classes - 1 (keyword only)
+    classes : the source's class of each label (e.g. the digits kept; keyword only)
+    recipe : how a loader draws the data set again (:meth:`redraw`); None for :func:`from_arrays`
     """
 
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
     n_classes: int
-    name: str
-    params: dict = field(default_factory=dict)
-    y_train_clean: np.ndarray | None = None
     classes: tuple = ()
-
-    def __post_init__(self):
-        if self.y_train_clean is None:
-            object.__setattr__(self, "y_train_clean", self.y_train)
 
     @property
     def shape(self) -> tuple[int, int, int]:
         """(channels, height, width) of one image."""
         return tuple(self.X_train.shape[1:])
 
-    @property
-    def n_train(self) -> int:
-        return self.X_train.shape[0]
-
-    @property
-    def n_test(self) -> int:
-        return self.X_test.shape[0]
-
     def with_flip(self, flip: float, seed: int | None = None) -> ImageData:
         """The same images with the training labels redrawn from the clean ones at noise rate `flip`.
 
         The noise is drawn from its own generator, seeded by `seed` (default:
-        the data's seed) and the rate, so equal arguments give equal labels.
+        the data's seed) and the rate, so equal arguments give equal labels,
+        and a loader's ``flip=f`` gives the labels of ``with_flip(f)``.
+        `flip` lies in [0, (C - 1) / C] for C classes. A redraw keeps the
+        rate; its flips follow the new seed, or `seed` where one is given.
         """
-        flip = check.real_number(flip, "flip", minimum=0, maximum=1)
-        seed = self.params.get("seed", 0) if seed is None else check.positive_int(seed, "seed", minimum=0)
-        rng = np.random.default_rng([seed, round(flip * 1e6)])
+        flip = flip_rate(flip, self.n_classes)
+        given = None if seed is None else check.positive_int(seed, "seed", minimum=0)
+        seed = self.params.get("seed", 0) if given is None else given
         clean = self.y_train if self.y_train_clean is None else self.y_train_clean
-        noisy = flip_labels(clean, flip, self.n_classes, rng)
-        return replace(self, y_train=noisy, params={**self.params, "flip": flip, "flip_seed": seed})
+        noisy = flip_labels(clean, flip, self.n_classes, flip_stream(seed, flip))
+        recipe = None if self.recipe is None else functools.partial(_flipped_again, self.recipe, flip, given)
+        return replace(self, y_train=noisy, params={**self.params, "flip": flip, "flip_seed": seed}, recipe=recipe)
 
     def __repr__(self) -> str:
         return (f"ImageData({self.name!r}, train={self.n_train}, test={self.n_test}, shape={self.shape}, "
                 f"classes={self.n_classes}, params={self.params})")  # fmt: skip
 
 
-def flip_labels(y: np.ndarray, rate: float, n_classes: int, rng: np.random.Generator) -> np.ndarray:
-    """y with each label replaced, with probability `rate`, by a uniformly drawn other class.
-
-    Adding 1 .. C-1 (uniform) modulo C lands on each other class with
-    probability 1 / (C - 1) and never on the label itself.
-    """
-    flipped = rng.random(y.shape[0]) < rate
-    shift = rng.integers(1, n_classes, size=y.shape[0]) if n_classes > 1 else np.zeros(y.shape[0], np.int64)
-    return np.where(flipped, (y + shift) % n_classes, y).astype(np.int64)
+def _flipped_again(recipe, flip: float, flip_seed: int | None, *, seed: int) -> ImageData:
+    """The recipe of a data set flipped by :meth:`ImageData.with_flip`: its loader's draw, flipped the same way."""
+    return recipe(seed=seed).with_flip(flip, flip_seed)
 
 
 def _classes(classes, available: int) -> tuple[int, ...]:
@@ -132,26 +118,21 @@ def _standardised(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, 
     return ((X_train - mean) / sd).astype(np.float32), ((X_test - mean) / sd).astype(np.float32)
 
 
-def _image_data(train, test, *, shape, scale, classes, flip, seed, rng, name, params) -> ImageData:
-    """The shared tail: chosen classes, shape, scaling, standardisation and label noise.
+def _image_data(train, test, *, shape, scale, classes, flip, seed, name, params) -> ImageData:
+    """The shared tail: shape, scaling, standardisation, then label noise from the flips' own stream.
 
-    train, test : (flat images, labels) after subsetting.
+    train, test : (flat images, labels 0 .. len(classes) - 1) after subsetting.
     """
     (X, y), (X_test, y_test) = train, test
-    C = len(classes)
     X = X.reshape(-1, *shape) / scale
     X_test = X_test.reshape(-1, *shape) / scale
     X, X_test = _standardised(X, X_test)
-    noisy = flip_labels(y, flip, C, rng)
-    params = {**params, "classes": list(classes), "flip": flip, "seed": seed, "n": int(X.shape[0]),
+    params = {**params, "classes": list(classes), "flip": 0.0, "seed": seed, "n": int(X.shape[0]),
               "n_test": int(X_test.shape[0])}  # fmt: skip
-    return ImageData(X, noisy, X_test, y_test.astype(np.int64), C, name, params, y.astype(np.int64), tuple(classes))
-
-
-def _common(flip, seed):
-    flip = check.real_number(flip, "flip", minimum=0, maximum=1)
-    seed = check.positive_int(seed, "seed", minimum=0)
-    return flip, seed
+    clean = ImageData(X, y.astype(np.int64), X_test, y_test.astype(np.int64), name, params, n_classes=len(classes),
+                      classes=tuple(classes))  # fmt: skip
+    # with_flip records the flips' seed, which clean images have no use for.
+    return clean.with_flip(flip) if flip > 0 else clean
 
 
 def _name(family: str, classes: tuple[int, ...], available: int) -> str:
@@ -162,9 +143,9 @@ def _name(family: str, classes: tuple[int, ...], available: int) -> str:
 
 def _from_image_set(images, *, family, shape, classes, n, n_test, flip, seed, test_fraction, params) -> ImageData:
     """An ImageData from a found image set: its own test set, or a stratified split when it has none."""
-    flip, seed = _common(flip, seed)
     classes = _classes(classes, 10)
-    rng = np.random.default_rng(seed)
+    flip, seed = flip_rate(flip, len(classes)), check.positive_int(seed, "seed", minimum=0)
+    rng = generator(seed)
     X, y = _keep(images.train_images, images.train_labels, classes)
     what = f"the {images.source} {family} training set"
     if images.test_images is None:
@@ -176,10 +157,11 @@ def _from_image_set(images, *, family, shape, classes, n, n_test, flip, seed, te
         rows_t = subset(y_t, n_test, rng, name="n_test", what=f"the {family} test set")
         train, test = (X[rows], y[rows]), (X_t[rows_t], y_t[rows_t])
     params = {**params, "source": images.source, "location": images.location}
-    return _image_data(train, test, shape=shape, scale=images.scale, classes=classes, flip=flip, seed=seed, rng=rng,
+    return _image_data(train, test, shape=shape, scale=images.scale, classes=classes, flip=flip, seed=seed,
                        name=_name(family, classes, 10), params=params)  # fmt: skip
 
 
+@redrawable
 def mnist(classes=None, *, n: int | None = None, n_test: int | None = None, flip: float = 0.0, seed: int = 0,
           path=None) -> ImageData:  # fmt: skip
     """MNIST digits as (1, 28, 28) images: all ten, or the `classes` given (e.g. (4, 9) for a pair).
@@ -196,7 +178,8 @@ def mnist(classes=None, *, n: int | None = None, n_test: int | None = None, flip
     ----------
     classes : None (all ten digits) or two or more digits; labels are their positions in `classes`
     n, n_test : training and test images (None: see above)
-    flip : probability that a training label is replaced by another class
+    flip : probability that a training label is replaced by another class, at most (C - 1) / C for C classes;
+        the labels are those of ``with_flip(flip)`` on the clean images
     seed : seeds the subsets, the split and the label noise
     path : directory of the IDX files
     """
@@ -208,6 +191,7 @@ def mnist(classes=None, *, n: int | None = None, n_test: int | None = None, flip
                            flip=flip, seed=seed, test_fraction=MNIST_TEST_FRACTION, params={})  # fmt: skip
 
 
+@redrawable
 def cifar10(classes=None, *, n: int | None = None, n_test: int | None = None, flip: float = 0.0, seed: int = 0,
             path=None) -> ImageData:  # fmt: skip
     """CIFAR-10 as (3, 32, 32) images, from its python batches (`path` or ``$KDFAST_CIFAR10``).
@@ -220,6 +204,7 @@ def cifar10(classes=None, *, n: int | None = None, n_test: int | None = None, fl
                            flip=flip, seed=seed, test_fraction=None, params={})  # fmt: skip
 
 
+@redrawable
 def digits(classes=None, *, n: int | None = None, n_test: int | None = None, flip: float = 0.0, seed: int = 0,
            test_fraction: float = DIGITS_TEST_FRACTION) -> ImageData:  # fmt: skip
     """scikit-learn's bundled 8 x 8 digits (1,797 images) as (1, 8, 8) images, split stratified.
@@ -232,15 +217,15 @@ def digits(classes=None, *, n: int | None = None, n_test: int | None = None, fli
         from sklearn.datasets import load_digits
     except ImportError:
         raise ImportError('digits needs scikit-learn: pip install "kdfast[data]"') from None
-    flip, seed = _common(flip, seed)
     test_fraction = check.real_number(test_fraction, "test_fraction", minimum=0, maximum=1, exclusive=True)
     classes = _classes(classes, 10)
+    flip, seed = flip_rate(flip, len(classes)), check.positive_int(seed, "seed", minimum=0)
     bunch = load_digits()
     X, y = _keep(bunch.data, bunch.target, classes)
-    rng = np.random.default_rng(seed)
+    rng = generator(seed)
     rows, rows_t = split(y, n, n_test, rng, test_fraction=test_fraction, what="the digits set")
     train, test = (X[rows], y[rows]), (X[rows_t], y[rows_t])
-    return _image_data(train, test, shape=(1, 8, 8), scale=16.0, classes=classes, flip=flip, seed=seed, rng=rng,
+    return _image_data(train, test, shape=(1, 8, 8), scale=16.0, classes=classes, flip=flip, seed=seed,
                        name=_name("digits", classes, 10), params={"test_fraction": test_fraction})  # fmt: skip
 
 
@@ -253,7 +238,7 @@ def from_arrays(X, y, X_test, y_test, *, flip: float = 0.0, seed: int = 0, name:
     """
     if not isinstance(name, str) or not name:
         raise check.InputTypeError(f"name: expected a non-empty string, got {name!r}")
-    flip, seed = _common(flip, seed)
+    seed = check.positive_int(seed, "seed", minimum=0)
     arrays = {}
     for label, value in (("X", X), ("X_test", X_test)):
         arr = check.real_array(value, label)
@@ -279,8 +264,7 @@ def from_arrays(X, y, X_test, y_test, *, flip: float = 0.0, seed: int = 0, name:
     n_classes = int(max(labels["y"].max(), labels["y_test"].max())) + 1
     if np.unique(labels["y"]).size < 2:
         raise check.InputValueError("y: the training labels must contain at least two classes")
-    rng = np.random.default_rng(seed)
     shape = arrays["X"].shape[1:]
     return _image_data((arrays["X"], labels["y"]), (arrays["X_test"], labels["y_test"]), shape=shape, scale=1.0,
-                       classes=tuple(range(n_classes)), flip=flip, seed=seed, rng=rng, name=name,
+                       classes=tuple(range(n_classes)), flip=flip_rate(flip, n_classes), seed=seed, name=name,
                        params={})  # fmt: skip
