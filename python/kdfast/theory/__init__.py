@@ -34,8 +34,8 @@ import numpy as np
 # `import kdfast` stays light (scipy.stats alone adds ~45 MB and most of the import time).
 from scipy import special
 
-from . import _validation as check
-from ._metrics import MODES
+from .. import _validation as check
+from .._metrics import MODES
 
 __all__ = [
     "Protocol", "ScalingFit", "TheoremParameters", "crossover", "expected_exponent", "fit_scaling",

@@ -26,12 +26,12 @@ import inspect
 
 import numpy as np
 
-from . import _validation as check
-from ._bank import StudentBank
-from ._history import History
-from ._sampling import holdout
-from .kernel import ntk_kernel
-from .margin import estimate
+from .. import _validation as check
+from .._bank import StudentBank
+from .._history import History
+from .._sampling import holdout
+from ..kernel import ntk_kernel
+from ..margin import estimate
 
 __all__ = [
     "ArrayTeacher", "BaseTeacher", "KernelTeacher", "MarginTeacher", "NetworkTeacher", "NotFittedError",
