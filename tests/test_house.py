@@ -47,7 +47,7 @@ LAYERS = [
     {"comparison", "experiments"},
     {"sweep"},
     {"scaling"},
-    {"_specs", "_output", "deep", "cli", "__main__", "__init__"},
+    {"_specs", "_options", "_output", "deep", "cli", "__main__", "__init__"},
 ]
 
 
