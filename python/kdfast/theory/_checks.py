@@ -1,4 +1,4 @@
-"""What the theory's functions share: the checks of a label kind and of a target loss eps, and the bounds' eps factor."""
+"""What the theory's modules share: the checks of a label kind and a target loss eps, and the eps factor."""
 
 from __future__ import annotations
 
