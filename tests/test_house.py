@@ -18,9 +18,9 @@ from kdfast import _jobs, cli, theory
 from kdfast import datasets as ds
 
 PACKAGE = pathlib.Path(kdfast.__file__).parent
-# Each module's files; a subpackage (kdfast.deep) is one node of the graph.
+# Each module's files; a subpackage (kdfast.deep, kdfast.teachers, kdfast.theory) is one node of the graph.
 SOURCES = {path.stem: [path] for path in PACKAGE.glob("*.py")}
-SOURCES["deep"] = sorted((PACKAGE / "deep").glob("*.py"))
+SOURCES |= {init.parent.name: sorted(init.parent.glob("*.py")) for init in PACKAGE.glob("*/__init__.py")}
 MODULES = set(SOURCES) | {"_core"}  # _core is compiled
 
 # Lower layers first; a module imports only from its own layer or lower ones
@@ -50,7 +50,7 @@ LAYERS = [
     {"comparison", "experiments"},
     {"_sweep"},
     {"_scaling"},
-    {"_specs", "_output", "deep", "cli", "__main__", "__init__"},
+    {"_specs", "_options", "_output", "deep", "cli", "__main__", "__init__"},
 ]
 
 

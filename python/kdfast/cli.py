@@ -18,7 +18,6 @@ the arguments of the functions in kdfast.datasets.
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
 import time
@@ -29,15 +28,14 @@ import numpy as np
 from . import _core, _specs
 from . import _validation as check
 from ._metrics import METRICS
+from ._options import add_margin, add_training, compare_kwargs, default, margin_kwargs
 from ._output import add_running, check_out, environment, write_outputs
-from ._specs import UsageError
 from ._version import __version__
-from .experiments import STEPS, compare
 from ._margin import margin
-from .results import check_output_directory
 from ._scaling import scaling
 from ._sweep import sweep
-from .teachers import TEACHERS, ArrayTeacher, SklearnTeacher, make_teacher
+from .experiments import compare
+from .results import check_output_directory
 from .theory import crossover, hard_label_theorem, neurons_bound, soft_label_theorem
 
 # `kdfast compare` with no options: overlapping Gaussian clusters with 20%
@@ -50,155 +48,6 @@ DEFAULT_SWEEP_VARY = "separation=1,2,3,4"
 DEFAULT_SCALING_DATA = "xor2:n=200,n_test=1000"
 DEFAULT_SCALING_VARY = "d=4,6,8,10,12"
 DEFAULT_EPS = 0.05  # the average-loss target of the neurons needed that compare and sweep print
-# The teachers --teacher names: kdfast's own, and two of other families built here.
-CLI_TEACHERS = (*TEACHERS, "svc", "conv", "array")
-
-
-def default(function, name: str):
-    """The default of `function`'s parameter `name`: the command line takes the library's defaults."""
-    return inspect.signature(function).parameters[name].default
-
-
-# -- shared options ------------------------------------------------------------
-
-
-def _add_training(p: argparse.ArgumentParser, *, teacher_params: str | None) -> None:
-    def compare_default(name):
-        return default(compare, name)
-
-    g = p.add_argument_group("teacher and students")
-    g.add_argument("--teacher", default=compare_default("teacher"), metavar="NAME[,NAME...]",
-                   help="kernel: infinite-width hard-label student; margin: the function realising gamma; network: a "
-                        "wide kdfast student; svc: scikit-learn's RBF SVC (kdfast[data]); conv: a CNN for image data "
-                        "(kdfast[torch]); array: logits from --teacher-logits. Several, comma-separated: their soft "
-                        f"students train in one call (default: {compare_default('teacher')})")  # fmt: skip
-    g.add_argument("--teacher-param", action="append", default=[], metavar="[NAME.]KEY=VALUE",
-                   help="an option of the teacher, e.g. steps=300 or width=2048, or network.width=2048 with several "
-                        "teachers (repeatable)"
-                   + (f"; the kernel teacher's default here: {teacher_params}" if teacher_params else ""))  # fmt: skip
-    g.add_argument(
-        "--teacher-logits", metavar="FILE.npy", help="the teacher's logits on the training inputs (--teacher array)"
-    )
-    g.add_argument("--teacher-test-logits", metavar="FILE.npy", help="and on the test inputs (optional)")
-    widths = list(compare_default("widths"))
-    g.add_argument("--widths", type=_specs.widths, default=widths,
-                   help=f"e.g. 1,2,4 or 1:256:x2 (default {','.join(map(str, widths))})")  # fmt: skip
-    g.add_argument("--seeds", type=_specs.seeds, default=compare_default("seeds"),
-                   help=f"a count or a list: 3 (seeds 0-2), 0,5,9, or 5, (seed 5 alone) (default {compare_default('seeds')})")  # fmt: skip
-    g.add_argument("--steps", type=int, default=compare_default("steps"),
-                   help=f"gradient steps (default {STEPS}; not with --protocol, which sets them)")  # fmt: skip
-    g.add_argument(
-        "--lr",
-        type=_specs.number,
-        default=compare_default("lr"),
-        help=f"learning rate (default {compare_default('lr'):g})",
-    )
-    g.add_argument("--radius", type=_specs.radius, default=compare_default("radius"),
-                   help=f"projection radius, or none for plain gradient descent (default {str(compare_default('radius')).lower()})")  # fmt: skip
-    g.add_argument("--protocol", default=compare_default("protocol"), metavar="KEY=VALUE,...",
-                   help="each student's radius and steps from the margin gamma and a target loss eps, with the "
-                        "theorems' dependence (kdfast.theory.Protocol; replaces --radius and --steps): "
-                        f"{_specs.protocol_options()}; e.g. eps=0.3,steps_constant=4")  # fmt: skip
-    g.add_argument("--projection", choices=("neuron", "network"), default=compare_default("projection"),
-                   help=f"default: {compare_default('projection')}")  # fmt: skip
-    g.add_argument("--temperature", type=_specs.temperatures, default=compare_default("temperature"),
-                   help="temperature of the soft labels and the soft loss, or several (1,4) trained in one call "
-                        "(default: the teacher's, 1 unless --teacher-param temperature=T)")  # fmt: skip
-    g.add_argument("--replicates", type=int, default=compare_default("replicates"),
-                   help="draws of the data (split, flips, noise) and of the teachers' seeds; intervals are over "
-                        f"them (default {compare_default('replicates')})")  # fmt: skip
-    g.add_argument(
-        "--validation",
-        type=_specs.number,
-        default=compare_default("validation"),
-        metavar="SHARE",
-        help="hold out this share of the training set; report the early-stopped test accuracy too",
-    )
-    g.add_argument("--record-every", type=int, default=compare_default("record_every"),
-                   help="record curves every this many steps (default: ~100 points)")  # fmt: skip
-    dtype = np.dtype(compare_default("dtype")).name
-    g.add_argument(
-        "--dtype", choices=("float32", "float64"), default=dtype, help=f"students' precision (default {dtype})"
-    )
-    g.add_argument("--init", choices=check.INITS, default=compare_default("init"),
-                   help="students' start: gaussian, or symmetric pairs (w, a), (w, -a) with f = 0 (even widths)")  # fmt: skip
-    p.set_defaults(default_teacher_params=teacher_params)
-
-
-def _add_margin(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("the margin gamma")
-    g.add_argument("--margin-samples", type=int, default=default(margin, "n_samples"),
-                   help=f"Monte-Carlo draws for gamma (default {default(margin, 'n_samples')})")  # fmt: skip
-    g.add_argument("--margin-seed", type=int, default=default(margin, "seed"))
-    g.add_argument("--margin-param", action="append", default=[], metavar="KEY=VALUE",
-                   help="another option of kdfast.margin, e.g. tol=1e-2 or bounds=false (repeatable)")  # fmt: skip
-
-
-def _teacher_options(args, names: list[str]) -> dict[str, dict]:
-    """Each teacher's --teacher-param options (NAME.KEY=VALUE, or KEY=VALUE with one teacher)."""
-    options: dict[str, dict] = {name: {} for name in names}
-    if args.default_teacher_params and "kernel" in options:
-        options["kernel"] = _specs.assignments(args.default_teacher_params, "--teacher-param")  # overridden below
-    for text in args.teacher_param:
-        for key, value in _specs.assignments(text, "--teacher-param").items():
-            name, dot, option = key.rpartition(".")
-            if not dot:
-                if len(names) > 1:
-                    raise UsageError(f"--teacher-param: with several teachers, name one: NAME.{key}=...")
-                name = names[0]
-            if name not in options:
-                raise UsageError(f"--teacher-param: {name!r} is not one of the teachers ({', '.join(names)})")
-            options[name][option] = value
-    return options
-
-
-def _named_teacher(name: str, options: dict):
-    """A teacher the command line names: kdfast's own by name, or the scikit-learn and PyTorch ones built here."""
-    if name == "svc":
-        try:
-            from sklearn.svm import SVC
-        except ImportError:
-            raise ImportError('--teacher svc needs scikit-learn: pip install "kdfast[data]"') from None
-        seed = options.pop("seed", 0)
-        return SklearnTeacher(SVC(**options), seed=seed)
-    if name == "conv":
-        from .deep import ConvTeacher
-
-        return ConvTeacher(**options)
-    return make_teacher(name, options)
-
-
-def _teacher(args) -> tuple[object, dict | None]:
-    names = [name.strip() for name in args.teacher.split(",")]
-    unknown = [name for name in names if name not in CLI_TEACHERS]
-    if unknown or len(set(names)) != len(names):
-        raise UsageError(f"--teacher: expected distinct names among {', '.join(CLI_TEACHERS)}, got {args.teacher!r}")
-    options = _teacher_options(args, names)
-    if "array" not in names:
-        if args.teacher_logits or args.teacher_test_logits:
-            raise UsageError("--teacher-logits: only with --teacher array")
-        if len(names) == 1 and names[0] in TEACHERS:
-            return names[0], options[names[0]] or None
-        return {name: _named_teacher(name, options[name]) for name in names}, None
-    if len(names) > 1:
-        raise UsageError("--teacher array: one teacher only (its outputs belong to one data set)")
-    if not args.teacher_logits:
-        raise UsageError("--teacher array: needs --teacher-logits FILE.npy")
-    train = _specs.load(args.teacher_logits, "--teacher-logits")
-    test = None if args.teacher_test_logits is None else _specs.load(args.teacher_test_logits, "--teacher-test-logits")
-    return ArrayTeacher(train_logits=train, test_logits=test, **options["array"]), None
-
-
-def _compare_kwargs(args) -> dict:
-    teacher, teacher_params = _teacher(args)
-    return dict(
-        teacher=teacher, teacher_params=teacher_params, widths=args.widths, seeds=args.seeds, steps=args.steps,
-        lr=args.lr, radius=args.radius, projection=args.projection, temperature=args.temperature,
-        replicates=args.replicates, validation=args.validation,
-        protocol=None if args.protocol is None else _specs.protocol(args.protocol),
-        record_every=args.record_every, dtype=args.dtype, init=args.init, n_threads=args.n_threads,
-        progress=args.progress,
-    )  # fmt: skip
 
 
 def _executor(args):
@@ -233,9 +82,6 @@ def _run_parallel(function, args, **kwargs):
         release(interrupted)
 
 
-# -- output --------------------------------------------------------------------
-
-
 # -- commands ------------------------------------------------------------------
 
 
@@ -253,7 +99,7 @@ def _target(args) -> float:
 def cmd_compare(args, argv) -> None:
     eps = _target(args)
     ((_, data),) = _specs.datasets([args.data], None).items()
-    result = compare(data, **_compare_kwargs(args))
+    result = compare(data, **compare_kwargs(args))
     print(result.report(eps))
     if args.out:
         write_outputs(result, args, result.params, argv)
@@ -265,21 +111,14 @@ def _varied(args, default_data: str, default_vary: str) -> tuple[dict, str | Non
     return _specs.datasets(args.data or [default_data], varied), (_specs.vary(varied)[0] if varied else None)
 
 
-def _margin_params(args) -> dict:
-    params = {"n_samples": args.margin_samples, "seed": args.margin_seed}
-    for text in args.margin_param:
-        params.update(_specs.assignments(text, "--margin-param"))
-    return params
-
-
 def cmd_sweep(args, argv) -> None:
     eps = _target(args)
     if args.map:
         check_output_directory(os.path.dirname(os.path.abspath(args.map)), "--map")  # before any training
     data, varied = _varied(args, DEFAULT_DATA, DEFAULT_SWEEP_VARY)
-    kwargs = _compare_kwargs(args)
+    kwargs = compare_kwargs(args)
     progress = kwargs.pop("progress")
-    margin_params = _margin_params(args) if args.gamma else None
+    margin_params = margin_kwargs(args) if args.gamma else None
     result = _run_parallel(sweep, args, datasets=data, margin_params=margin_params, progress=progress, **kwargs)
     print(result.report(eps))
     if args.out:
@@ -307,10 +146,10 @@ def _map_plot(result):
 
 def cmd_scaling(args, argv) -> None:
     data, _ = _varied(args, DEFAULT_SCALING_DATA, DEFAULT_SCALING_VARY)
-    kwargs = _compare_kwargs(args)
+    kwargs = compare_kwargs(args)
     progress = kwargs.pop("progress")
     result = _run_parallel(scaling, args, datasets=data, eps=args.eps, metric=args.metric,
-                           margin_params=_margin_params(args), progress=progress, **kwargs)  # fmt: skip
+                           margin_params=margin_kwargs(args), progress=progress, **kwargs)  # fmt: skip
     print(result.report())
     if args.out:
         students = {n: c.params for n, c in result.sweep.comparisons.items()}
@@ -392,7 +231,7 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help=f"average-loss target for neurons needed (default: the protocol's eps, else {DEFAULT_EPS:g})",
     )
-    _add_training(cmp, teacher_params=DEFAULT_TEACHER_PARAMS)
+    add_training(cmp, teacher_params=DEFAULT_TEACHER_PARAMS)
     add_running(cmp, parallel=False)
     cmp.set_defaults(run=cmd_compare)
 
@@ -414,8 +253,8 @@ def parser() -> argparse.ArgumentParser:
                           "per teacher and temperature (also map.png in --out)")  # fmt: skip
     swp.add_argument("--gamma", action="store_true",
                      help="measure each data set's NTK margin gamma (clean training labels); plot the gaps against it")  # fmt: skip
-    _add_margin(swp)
-    _add_training(swp, teacher_params=DEFAULT_TEACHER_PARAMS)
+    add_margin(swp)
+    add_training(swp, teacher_params=DEFAULT_TEACHER_PARAMS)
     add_running(swp, parallel=True)
     swp.set_defaults(run=cmd_sweep)
 
@@ -428,8 +267,8 @@ def parser() -> argparse.ArgumentParser:
     sca.add_argument(
         "--metric", choices=METRICS, default=default(scaling, "metric"), help=f"default: {default(scaling, 'metric')}"
     )
-    _add_margin(sca)
-    _add_training(sca, teacher_params=None)
+    add_margin(sca)
+    add_training(sca, teacher_params=None)
     add_running(sca, parallel=True)
     sca.set_defaults(run=cmd_scaling)
 
