@@ -44,7 +44,7 @@ LAYERS = [
         "results",
     },
     {"_sources", "_classes", "_synthetic", "_images", "datasets", "kernel", "_simplex", "theory", "_margin", "plots"},
-    {"_bank"},
+    {"_bank", "_fitting"},
     {"teachers"},
     {"_replicate"},
     {"comparison", "experiments"},

@@ -80,8 +80,11 @@ class History:
             return joined([getattr(h, name) for h in histories])
 
         return cls(
-            steps=joined([h.steps + s for h, s in zip(histories, starts)]), loss=records("loss"),
+            steps=joined([h.steps + s for h, s in zip(histories, starts)]),
+            loss=records("loss"),
             mean_loss=sum(h.mean_loss * n for h, n in zip(histories, lengths)) / sum(lengths),
-            train_acc=records("train_acc"), test_loss=records("test_loss"), test_acc=records("test_acc"),
+            train_acc=records("train_acc"),
+            test_loss=records("test_loss"),
+            test_acc=records("test_acc"),
             max_drift=histories[-1].max_drift,
-        )  # fmt: skip
+        )

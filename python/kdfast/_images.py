@@ -28,9 +28,14 @@ def _noisy(X_train, y_train, X_test, y_test, *, noise, flip, flip_test, rng, nor
     X_train, X_test = (Z + noise * rng.standard_normal(Z.shape) for Z in (X_train, X_test))
     noisy_train, y_test = flip_signs(y_train, flip, rng), flip_signs(y_test, flip, rng, only=flip_test)
     return Dataset(
-        features(X_train, normalize, bias), noisy_train, features(X_test, normalize, bias), y_test,
-        name=name, params=params, y_train_clean=y_train,
-    )  # fmt: skip
+        features(X_train, normalize, bias),
+        noisy_train,
+        features(X_test, normalize, bias),
+        y_test,
+        name=name,
+        params=params,
+        y_train_clean=y_train,
+    )
 
 
 def _pooled_dataset(
@@ -43,12 +48,32 @@ def _pooled_dataset(
     rng = generator(seed)
     n = None if n is None else check.positive_int(n, "n", minimum=2)
     train, test = unstratified_split(X.shape[0], n, test_fraction, rng)
-    params = {**params, **classes.params(), "noise": noise, "flip": flip, "flip_test": flip_test,
-              "test_fraction": test_fraction, "seed": seed, "n": n, "normalize": normalize, "bias": bias}  # fmt: skip
+    params = {
+        **params,
+        **classes.params(),
+        "noise": noise,
+        "flip": flip,
+        "flip_test": flip_test,
+        "test_fraction": test_fraction,
+        "seed": seed,
+        "n": n,
+        "normalize": normalize,
+        "bias": bias,
+    }
     return _noisy(
-        X[train], y[train], X[test], y[test], noise=noise, flip=flip, flip_test=flip_test, rng=rng, normalize=normalize,
-        bias=bias, name=f"{name}({classes.title})", params=params,
-    )  # fmt: skip
+        X[train],
+        y[train],
+        X[test],
+        y[test],
+        noise=noise,
+        flip=flip,
+        flip_test=flip_test,
+        rng=rng,
+        normalize=normalize,
+        bias=bias,
+        name=f"{name}({classes.title})",
+        params=params,
+    )
 
 
 @redrawable
@@ -94,11 +119,20 @@ def digits(
     chosen = choose_classes(pair, classes, (3, 5), "digits")
     bunch = load_digits()
     return _pooled_dataset(
-        bunch.data / 16.0, bunch.target, classes=chosen, noise=check.real_number(noise, "noise", minimum=0),
-        flip=flip_rate(flip), flip_test=flip_test,
+        bunch.data / 16.0,
+        bunch.target,
+        classes=chosen,
+        noise=check.real_number(noise, "noise", minimum=0),
+        flip=flip_rate(flip),
+        flip_test=flip_test,
         test_fraction=check.real_number(test_fraction, "test_fraction", minimum=0, maximum=1, exclusive=True),
-        seed=seed, n=n, normalize=normalize, bias=bias, name="digits", params={},
-    )  # fmt: skip
+        seed=seed,
+        n=n,
+        normalize=normalize,
+        bias=bias,
+        name="digits",
+        params={},
+    )
 
 
 @redrawable
@@ -154,11 +188,20 @@ def mnist1d(
     X = np.concatenate([made["x"], made["x_test"]]).astype(np.float64)
     labels = np.concatenate([made["y"], made["y_test"]])
     return _pooled_dataset(
-        X, labels, classes=chosen, noise=check.real_number(noise, "noise", minimum=0),
-        flip=flip_rate(flip), flip_test=flip_test,
+        X,
+        labels,
+        classes=chosen,
+        noise=check.real_number(noise, "noise", minimum=0),
+        flip=flip_rate(flip),
+        flip_test=flip_test,
         test_fraction=check.real_number(test_fraction, "test_fraction", minimum=0, maximum=1, exclusive=True),
-        seed=seed, n=None, normalize=normalize, bias=bias, name="mnist1d", params={"n_per_class": n_per_class},
-    )  # fmt: skip
+        seed=seed,
+        n=None,
+        normalize=normalize,
+        bias=bias,
+        name="mnist1d",
+        params={"n_per_class": n_per_class},
+    )
 
 
 @redrawable
@@ -209,18 +252,47 @@ def idx(
         raise check.InputValueError("test_images and test_labels: give both or neither")
     if test_images is None:
         return _pooled_dataset(
-            X / scale, y, classes=chosen, noise=noise, flip=flip, flip_test=flip_test,
+            X / scale,
+            y,
+            classes=chosen,
+            noise=noise,
+            flip=flip,
+            flip_test=flip_test,
             test_fraction=check.real_number(test_fraction, "test_fraction", minimum=0, maximum=1, exclusive=True),
-            seed=seed, n=n, normalize=normalize, bias=bias, name="idx", params=params,
-        )  # fmt: skip
+            seed=seed,
+            n=n,
+            normalize=normalize,
+            bias=bias,
+            name="idx",
+            params=params,
+        )
     X_test, y_test = read_idx_pair(test_images, test_labels, ("test_images", "test_labels"))
-    params.update(**chosen.params(), n=n, n_test=n_test, noise=noise, flip=flip, flip_test=flip_test, seed=seed,
-                  normalize=normalize, bias=bias)  # fmt: skip
+    params.update(
+        **chosen.params(),
+        n=n,
+        n_test=n_test,
+        noise=noise,
+        flip=flip,
+        flip_test=flip_test,
+        seed=seed,
+        normalize=normalize,
+        bias=bias,
+    )
     return _split_dataset(
-        (X / scale, y, "images"), (X_test / scale, y_test, "test_images"), classes=chosen, n=n, n_test=n_test,
-        noise=noise, flip=flip, flip_test=flip_test, seed=seed, normalize=normalize, bias=bias,
-        name=f"idx({chosen.title})", params=params,
-    )  # fmt: skip
+        (X / scale, y, "images"),
+        (X_test / scale, y_test, "test_images"),
+        classes=chosen,
+        n=n,
+        n_test=n_test,
+        noise=noise,
+        flip=flip,
+        flip_test=flip_test,
+        seed=seed,
+        normalize=normalize,
+        bias=bias,
+        name=f"idx({chosen.title})",
+        params=params,
+    )
 
 
 def _split_dataset(train, test, *, classes, n, n_test, noise, flip, flip_test, seed, normalize, bias, name, params):
@@ -244,9 +316,19 @@ def _split_dataset(train, test, *, classes, n, n_test, noise, flip, flip_test, s
     rows_t = subset(y_t, n_test, rng, name="n_test", what=what_t, of=of)
     X_train, y_train, X_test, y_test = X[rows], y[rows], X_t[rows_t], y_t[rows_t]
     return _noisy(
-        X_train, y_train, X_test, y_test, noise=noise, flip=flip, flip_test=flip_test, rng=rng, normalize=normalize,
-        bias=bias, name=name, params=params,
-    )  # fmt: skip
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        noise=noise,
+        flip=flip,
+        flip_test=flip_test,
+        rng=rng,
+        normalize=normalize,
+        bias=bias,
+        name=name,
+        params=params,
+    )
 
 
 @redrawable
@@ -305,25 +387,62 @@ def mnist(
     noise = check.real_number(noise, "noise", minimum=0)
     seed = check.positive_int(seed, "seed", minimum=0)
     images = find_mnist(path)
-    params = {**chosen.params(), "n": n, "n_test": n_test, "flip": flip, "flip_test": flip_test, "noise": noise,
-              "seed": seed, "normalize": normalize, "bias": bias, "source": images.source,
-              "location": images.location}  # fmt: skip
+    params = {
+        **chosen.params(),
+        "n": n,
+        "n_test": n_test,
+        "flip": flip,
+        "flip_test": flip_test,
+        "noise": noise,
+        "seed": seed,
+        "normalize": normalize,
+        "bias": bias,
+        "source": images.source,
+        "location": images.location,
+    }
     name = f"mnist({chosen.title})"
     X = images.train_images / images.scale
     if images.test_images is not None:
         test = (images.test_images / images.scale, images.test_labels, f"the {images.source} MNIST test set")
         return _split_dataset(
-            (X, images.train_labels, f"the {images.source} MNIST training set"), test, classes=chosen, n=n,
-            n_test=n_test, noise=noise, flip=flip, flip_test=flip_test, seed=seed, normalize=normalize, bias=bias,
-            name=name, params=params,
-        )  # fmt: skip
+            (X, images.train_labels, f"the {images.source} MNIST training set"),
+            test,
+            classes=chosen,
+            n=n,
+            n_test=n_test,
+            noise=noise,
+            flip=flip,
+            flip_test=flip_test,
+            seed=seed,
+            normalize=normalize,
+            bias=bias,
+            name=name,
+            params=params,
+        )
     normalize, bias = check.flag(normalize, "normalize"), check.flag(bias, "bias")
     X, y = select_classes(X, images.train_labels, chosen, images.location)
     rng = generator(seed)
-    train, held_out = split(y, n, n_test, rng, test_fraction=MNIST_TEST_FRACTION, what=f"the {images.location}",
-                            of=f" of digits {' and '.join(chosen.sides)}")  # fmt: skip
+    train, held_out = split(
+        y,
+        n,
+        n_test,
+        rng,
+        test_fraction=MNIST_TEST_FRACTION,
+        what=f"the {images.location}",
+        of=f" of digits {' and '.join(chosen.sides)}",
+    )
     params.update(n=len(train), n_test=len(held_out))
     return _noisy(
-        X[train], y[train], X[held_out], y[held_out], noise=noise, flip=flip, flip_test=flip_test, rng=rng,
-        normalize=normalize, bias=bias, name=name, params=params,
-    )  # fmt: skip
+        X[train],
+        y[train],
+        X[held_out],
+        y[held_out],
+        noise=noise,
+        flip=flip,
+        flip_test=flip_test,
+        rng=rng,
+        normalize=normalize,
+        bias=bias,
+        name=name,
+        params=params,
+    )

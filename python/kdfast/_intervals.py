@@ -40,9 +40,14 @@ def mean_interval(values, confidence: float = 0.95) -> tuple[float, float]:
 
     seeding = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
     result = stats.bootstrap(
-        (x,), np.mean, n_resamples=RESAMPLES, confidence_level=confidence, method="percentile",
-        vectorized=True, **{seeding: np.random.default_rng(_SEED)},
-    )  # fmt: skip
+        (x,),
+        np.mean,
+        n_resamples=RESAMPLES,
+        confidence_level=confidence,
+        method="percentile",
+        vectorized=True,
+        **{seeding: np.random.default_rng(_SEED)},
+    )
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 

@@ -33,46 +33,87 @@ def add_training(p: argparse.ArgumentParser, *, teacher_params: str | None) -> N
         return default(compare, name)
 
     g = p.add_argument_group("teacher and students")
-    g.add_argument("--teacher", default=compare_default("teacher"), metavar="NAME[,NAME...]",
-                   help="kernel: infinite-width hard-label student; margin: the function realising gamma; network: a "
-                        "wide kdfast student; svc: scikit-learn's RBF SVC (kdfast[data]); conv: a CNN for image data "
-                        "(kdfast[torch]); array: logits from --teacher-logits. Several, comma-separated: their soft "
-                        f"students train in one call (default: {compare_default('teacher')})")  # fmt: skip
-    g.add_argument("--teacher-param", action="append", default=[], metavar="[NAME.]KEY=VALUE",
-                   help="an option of the teacher, e.g. steps=300 or width=2048, or network.width=2048 with several "
-                        "teachers (repeatable)"
-                   + (f"; the kernel teacher's default here: {teacher_params}" if teacher_params else ""))  # fmt: skip
+    g.add_argument(
+        "--teacher",
+        default=compare_default("teacher"),
+        metavar="NAME[,NAME...]",
+        help="kernel: infinite-width hard-label student; margin: the function realising gamma; network: a "
+        "wide kdfast student; svc: scikit-learn's RBF SVC (kdfast[data]); conv: a CNN for image data "
+        "(kdfast[torch]); array: logits from --teacher-logits. Several, comma-separated: their soft "
+        f"students train in one call (default: {compare_default('teacher')})",
+    )
+    g.add_argument(
+        "--teacher-param",
+        action="append",
+        default=[],
+        metavar="[NAME.]KEY=VALUE",
+        help="an option of the teacher, e.g. steps=300 or width=2048, or network.width=2048 with several "
+        "teachers (repeatable)" + (f"; the kernel teacher's default here: {teacher_params}" if teacher_params else ""),
+    )
     g.add_argument(
         "--teacher-logits", metavar="FILE.npy", help="the teacher's logits on the training inputs (--teacher array)"
     )
     g.add_argument("--teacher-test-logits", metavar="FILE.npy", help="and on the test inputs (optional)")
     widths = list(compare_default("widths"))
-    g.add_argument("--widths", type=_specs.widths, default=widths,
-                   help=f"e.g. 1,2,4 or 1:256:x2 (default {','.join(map(str, widths))})")  # fmt: skip
-    g.add_argument("--seeds", type=_specs.seeds, default=compare_default("seeds"),
-                   help=f"a count or a list: 3 (seeds 0-2), 0,5,9, or 5, (seed 5 alone) (default {compare_default('seeds')})")  # fmt: skip
-    g.add_argument("--steps", type=int, default=compare_default("steps"),
-                   help=f"gradient steps (default {STEPS}; not with --protocol, which sets them)")  # fmt: skip
+    g.add_argument(
+        "--widths",
+        type=_specs.widths,
+        default=widths,
+        help=f"e.g. 1,2,4 or 1:256:x2 (default {','.join(map(str, widths))})",
+    )
+    g.add_argument(
+        "--seeds",
+        type=_specs.seeds,
+        default=compare_default("seeds"),
+        help=f"a count or a list: 3 (seeds 0-2), 0,5,9, or 5, (seed 5 alone) (default {compare_default('seeds')})",
+    )
+    g.add_argument(
+        "--steps",
+        type=int,
+        default=compare_default("steps"),
+        help=f"gradient steps (default {STEPS}; not with --protocol, which sets them)",
+    )
     g.add_argument(
         "--lr",
         type=_specs.number,
         default=compare_default("lr"),
         help=f"learning rate (default {compare_default('lr'):g})",
     )
-    g.add_argument("--radius", type=_specs.radius, default=compare_default("radius"),
-                   help=f"projection radius, or none for plain gradient descent (default {str(compare_default('radius')).lower()})")  # fmt: skip
-    g.add_argument("--protocol", default=compare_default("protocol"), metavar="KEY=VALUE,...",
-                   help="each student's radius and steps from the margin gamma and a target loss eps, with the "
-                        "theorems' dependence (kdfast.theory.Protocol; replaces --radius and --steps): "
-                        f"{_specs.protocol_options()}; e.g. eps=0.3,steps_constant=4")  # fmt: skip
-    g.add_argument("--projection", choices=("neuron", "network"), default=compare_default("projection"),
-                   help=f"default: {compare_default('projection')}")  # fmt: skip
-    g.add_argument("--temperature", type=_specs.temperatures, default=compare_default("temperature"),
-                   help="temperature of the soft labels and the soft loss, or several (1,4) trained in one call "
-                        "(default: the teacher's, 1 unless --teacher-param temperature=T)")  # fmt: skip
-    g.add_argument("--replicates", type=int, default=compare_default("replicates"),
-                   help="draws of the data (split, flips, noise) and of the teachers' seeds; intervals are over "
-                        f"them (default {compare_default('replicates')})")  # fmt: skip
+    g.add_argument(
+        "--radius",
+        type=_specs.radius,
+        default=compare_default("radius"),
+        help="projection radius, or none for plain gradient descent "
+        f"(default {str(compare_default('radius')).lower()})",
+    )
+    g.add_argument(
+        "--protocol",
+        default=compare_default("protocol"),
+        metavar="KEY=VALUE,...",
+        help="each student's radius and steps from the margin gamma and a target loss eps, with the "
+        "theorems' dependence (kdfast.theory.Protocol; replaces --radius and --steps): "
+        f"{_specs.protocol_options()}; e.g. eps=0.3,steps_constant=4",
+    )
+    g.add_argument(
+        "--projection",
+        choices=("neuron", "network"),
+        default=compare_default("projection"),
+        help=f"default: {compare_default('projection')}",
+    )
+    g.add_argument(
+        "--temperature",
+        type=_specs.temperatures,
+        default=compare_default("temperature"),
+        help="temperature of the soft labels and the soft loss, or several (1,4) trained in one call "
+        "(default: the teacher's, 1 unless --teacher-param temperature=T)",
+    )
+    g.add_argument(
+        "--replicates",
+        type=int,
+        default=compare_default("replicates"),
+        help="draws of the data (split, flips, noise) and of the teachers' seeds; intervals are over "
+        f"them (default {compare_default('replicates')})",
+    )
     g.add_argument(
         "--validation",
         type=_specs.number,
@@ -80,25 +121,42 @@ def add_training(p: argparse.ArgumentParser, *, teacher_params: str | None) -> N
         metavar="SHARE",
         help="hold out this share of the training set; report the early-stopped test accuracy too",
     )
-    g.add_argument("--record-every", type=int, default=compare_default("record_every"),
-                   help="record curves every this many steps (default: ~100 points)")  # fmt: skip
+    g.add_argument(
+        "--record-every",
+        type=int,
+        default=compare_default("record_every"),
+        help="record curves every this many steps (default: ~100 points)",
+    )
     dtype = np.dtype(compare_default("dtype")).name
     g.add_argument(
         "--dtype", choices=("float32", "float64"), default=dtype, help=f"students' precision (default {dtype})"
     )
-    g.add_argument("--init", choices=check.INITS, default=compare_default("init"),
-                   help="students' start: gaussian, or symmetric pairs (w, a), (w, -a) with f = 0 (even widths)")  # fmt: skip
+    g.add_argument(
+        "--init",
+        choices=check.INITS,
+        default=compare_default("init"),
+        help="students' start: gaussian, or symmetric pairs (w, a), (w, -a) with f = 0 (even widths)",
+    )
     p.set_defaults(default_teacher_params=teacher_params)
 
 
 def add_margin(p: argparse.ArgumentParser) -> None:
     """The options of kdfast.margin, for the commands that measure gamma."""
     g = p.add_argument_group("the margin gamma")
-    g.add_argument("--margin-samples", type=int, default=default(margin, "n_samples"),
-                   help=f"Monte-Carlo draws for gamma (default {default(margin, 'n_samples')})")  # fmt: skip
+    g.add_argument(
+        "--margin-samples",
+        type=int,
+        default=default(margin, "n_samples"),
+        help=f"Monte-Carlo draws for gamma (default {default(margin, 'n_samples')})",
+    )
     g.add_argument("--margin-seed", type=int, default=default(margin, "seed"))
-    g.add_argument("--margin-param", action="append", default=[], metavar="KEY=VALUE",
-                   help="another option of kdfast.margin, e.g. tol=1e-2 or bounds=false (repeatable)")  # fmt: skip
+    g.add_argument(
+        "--margin-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="another option of kdfast.margin, e.g. tol=1e-2 or bounds=false (repeatable)",
+    )
 
 
 def _teacher_options(args, names: list[str]) -> dict[str, dict]:
@@ -160,13 +218,24 @@ def compare_kwargs(args) -> dict:
     """kdfast.compare's keyword arguments from the parsed options of `add_training` and the running options."""
     teacher, teacher_params = _teacher(args)
     return dict(
-        teacher=teacher, teacher_params=teacher_params, widths=args.widths, seeds=args.seeds, steps=args.steps,
-        lr=args.lr, radius=args.radius, projection=args.projection, temperature=args.temperature,
-        replicates=args.replicates, validation=args.validation,
+        teacher=teacher,
+        teacher_params=teacher_params,
+        widths=args.widths,
+        seeds=args.seeds,
+        steps=args.steps,
+        lr=args.lr,
+        radius=args.radius,
+        projection=args.projection,
+        temperature=args.temperature,
+        replicates=args.replicates,
+        validation=args.validation,
         protocol=None if args.protocol is None else _specs.protocol(args.protocol),
-        record_every=args.record_every, dtype=args.dtype, init=args.init, n_threads=args.n_threads,
+        record_every=args.record_every,
+        dtype=args.dtype,
+        init=args.init,
+        n_threads=args.n_threads,
         progress=args.progress,
-    )  # fmt: skip
+    )
 
 
 def margin_kwargs(args) -> dict:

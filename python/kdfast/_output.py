@@ -24,8 +24,12 @@ OUTPUT_FORMATS = ("csv", "json", "parquet")
 
 def add_running(p: argparse.ArgumentParser, *, parallel: bool) -> None:
     g = p.add_argument_group("running and output")
-    g.add_argument("--n-threads", type=int, default=None,
-                   help="threads (default: all; with --jobs or --dask: 1 per job)" if parallel else "threads (default: all)")  # fmt: skip
+    g.add_argument(
+        "--n-threads",
+        type=int,
+        default=None,
+        help="threads (default: all; with --jobs or --dask: 1 per job)" if parallel else "threads (default: all)",
+    )
     if parallel:
         where = g.add_mutually_exclusive_group()
         where.add_argument("--jobs", type=int, default=None, help="run the data sets in this many local processes")
@@ -33,21 +37,35 @@ def add_running(p: argparse.ArgumentParser, *, parallel: bool) -> None:
             "--dask", metavar="ADDRESS", help="run the data sets on a Dask scheduler (pip install kdfast[dask])"
         )
     g.add_argument("--out", metavar="DIR", help="write the table, run.json (parameters, environment) and plot.png here")
-    g.add_argument("--format", choices=OUTPUT_FORMATS, default="csv",
-                   help="format of the table in --out (json and parquet keep the curves too; default csv)")  # fmt: skip
-    g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="show a progress bar (default: only on a terminal)")  # fmt: skip
+    g.add_argument(
+        "--format",
+        choices=OUTPUT_FORMATS,
+        default="csv",
+        help="format of the table in --out (json and parquet keep the curves too; default csv)",
+    )
+    g.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: only on a terminal)",
+    )
 
 
 def environment(n_threads) -> dict:
     import pandas
 
     return {
-        "kdfast": __version__, "python": platform.python_version(), "numpy": np.__version__,
-        "pandas": pandas.__version__, "platform": platform.platform(), "openmp": bool(_core.openmp_enabled()),
-        "simd": _core.simd_level(), "threads_available": _core.max_threads(),
-        "threads_used": effective_n_threads(n_threads), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-    }  # fmt: skip
+        "kdfast": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pandas.__version__,
+        "platform": platform.platform(),
+        "openmp": bool(_core.openmp_enabled()),
+        "simd": _core.simd_level(),
+        "threads_available": _core.max_threads(),
+        "threads_used": effective_n_threads(n_threads),
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+    }
 
 
 def check_out(args) -> None:

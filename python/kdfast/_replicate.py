@@ -13,16 +13,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import inspect
-import math
 import time
-from typing import Callable
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from . import _validation as check
 from ._bank import StudentBank
+from ._fitting import fit_until
 from ._history import History
 from ._jobs import stop_if_cancelled
 from ._metrics import MODES
@@ -36,14 +34,6 @@ __all__ = ["Group", "replicate"]
 # Records per curve when record_every is left to compare(); a few hundred
 # points draw a smooth curve and keep the curves table small.
 _CURVE_POINTS = 100
-# The fit runs in pieces (continuing a fit is exact, see _fit_in_pieces):
-# at least _PIECES of them so that the progress bar moves, and each of at
-# most about _PIECE_WORK (neurons x samples x (inputs + 4) per step; a
-# fraction of a second on a laptop core) so that a cancelled job stops soon.
-# Both depend only on the problem's sizes, never on timings, so the pieces,
-# and with them every result, are the same on every run.
-_PIECES = 20
-_PIECE_WORK = 2e9
 # The validation split of replicate r is drawn from the generator seeded by
 # (data seed, _VALIDATION_STREAM): a stream no data set family uses.
 _VALIDATION_STREAM = 0x5EED_0FF
@@ -131,39 +121,6 @@ class Schedule:
         return {"steps": dict(self.steps), "radius": dict(self.radius)}
 
 
-def _fit_in_pieces(
-    bank: StudentBank, X, target, *, steps: int, record_every: int, disable, desc: str,
-    after: Callable[[int], None] | None = None, **fit,
-) -> History:  # fmt: skip
-    """``bank.fit(X, target, steps=steps, ...)`` in a few pieces, so that a progress bar can move.
-
-    Each piece is a whole number of record intervals, so the result is that
-    of one long fit (see :meth:`History.concatenate`). With `after`, every
-    piece is one record interval and ``after(step)`` is called before the
-    first and after every piece (the early-stopping checks).
-    """
-    n_records = max(1, math.ceil(steps / record_every))
-    work = bank.n_neurons * X.shape[0] * (X.shape[1] + 4) * record_every
-    piece = record_every * max(1, min(math.ceil(n_records / _PIECES), int(_PIECE_WORK // work)))
-    if after is not None:
-        piece = record_every
-        after(0)
-    histories = []
-    with tqdm(total=steps, desc=desc, unit="step", disable=disable, leave=False) as bar:
-        done = 0
-        while True:
-            stop_if_cancelled()
-            length = min(piece, steps - done)
-            histories.append(bank.fit(X, target, steps=length, record_every=record_every, **fit))
-            done += length
-            bar.update(length)
-            if after is not None and length > 0:
-                after(done)
-            if done >= steps:
-                break
-    return History.concatenate(histories)
-
-
 class _EarlyStopping:
     """Validation and test accuracy of every network at each check; the test accuracy where validation peaked.
 
@@ -225,7 +182,7 @@ def _fit_teacher(model, split: _Split) -> tuple[np.ndarray, np.ndarray | None, d
         "teacher_train_agreement": float(_sign_agreement(f_train, split.y)),
         "teacher_test_acc": np.nan if f_test is None else float(_sign_agreement(f_test, split.y_test)),
         "teacher_flipped_fit": float(_sign_agreement(f_train[flipped], split.y[flipped])) if flipped.any() else np.nan,
-    }  # fmt: skip
+    }
     return f_train, f_test, stats, time.perf_counter() - started
 
 
@@ -263,10 +220,17 @@ def replicate(r: int, data_seed: int, data: Dataset, teachers: dict, groups: lis
     group_of = [groups[c] for c in column]
     temperature = np.array([g.temperature for g in group_of])
     soft_test_known = {g.teacher: logits[g.teacher][1] is not None for g in groups if g.teacher is not None}
-    target = np.stack([(1.0 + split.y) / 2.0] + [_sigmoid(logits[str(g.teacher)][0] / g.temperature) for g in groups[1:]],
-                      axis=1)  # fmt: skip
-    fit: dict = dict(target_index=column, y=split.y, lr=design["lr"], projection=design["projection"],
-                     temperature=temperature, n_threads=threads)  # fmt: skip
+    target = np.stack(
+        [(1.0 + split.y) / 2.0] + [_sigmoid(logits[str(g.teacher)][0] / g.temperature) for g in groups[1:]], axis=1
+    )
+    fit: dict = dict(
+        target_index=column,
+        y=split.y,
+        lr=design["lr"],
+        projection=design["projection"],
+        temperature=temperature,
+        n_threads=threads,
+    )
     if split.X_test.shape[0] > 0:
         hard_test = (1.0 + split.y_test) / 2.0
         soft_test = [_soft_labels(logits[str(g.teacher)][1], g.temperature, hard_test) for g in groups[1:]]
@@ -278,28 +242,43 @@ def replicate(r: int, data_seed: int, data: Dataset, teachers: dict, groups: lis
     started = time.perf_counter()
     early = None if split.X_val is None else _EarlyStopping(bank, split, threads)
     ends = _Ends(bank, split, logits, group_of, threads)
-    history, end = _fit_until(bank, split.X, target, net_steps, record_every, design["disable"],
-                              f"{desc}: {bank.n_networks} students", fit, ends, early)  # fmt: skip
+    history, end = fit_until(
+        bank,
+        split.X,
+        target,
+        net_steps,
+        record_every,
+        design["disable"],
+        f"{desc}: {bank.n_networks} students",
+        fit,
+        ends,
+        early,
+    )
     student_seconds = time.perf_counter() - started
 
-    networks = pd.DataFrame({
-        "dataset": data.name,
-        "replicate": np.int64(r),
-        "data_seed": np.int64(data_seed),
-        "mode": [g.mode for g in group_of],
-        "teacher": pd.array([g.teacher for g in group_of], dtype=object),
-        "temperature": temperature,
-        "width": np.tile(widths, G * S).astype(np.int64),
-        "seed": np.repeat(np.array(seeds, dtype=np.int64), G * W),
-    })  # fmt: skip
+    networks = pd.DataFrame(
+        {
+            "dataset": data.name,
+            "replicate": np.int64(r),
+            "data_seed": np.int64(data_seed),
+            "mode": [g.mode for g in group_of],
+            "teacher": pd.array([g.teacher for g in group_of], dtype=object),
+            "temperature": temperature,
+            "width": np.tile(widths, G * S).astype(np.int64),
+            "seed": np.repeat(np.array(seeds, dtype=np.int64), G * W),
+        }
+    )
     teacher_columns = {
         key: np.array([np.nan if g.teacher is None else stats[g.teacher][key] for g in group_of])
         for key in ("teacher_test_acc", "teacher_train_agreement", "teacher_flipped_fit")
     }
     settings = dict(
-        lr=design["lr"], radius=np.nan if radius is None else radius,
-        projection=design["projection"] if radius is not None else "none", steps=net_steps, init=design["init"],
-    )  # fmt: skip
+        lr=design["lr"],
+        radius=np.nan if radius is None else radius,
+        projection=design["projection"] if radius is not None else "none",
+        steps=net_steps,
+        init=design["init"],
+    )
     soft_known = np.array([g.teacher is None or soft_test_known[g.teacher] for g in group_of])
     early_columns = {} if early is None else early.columns()
     table = _table(networks, end, {**early_columns, **teacher_columns}, settings, soft_known)
@@ -307,13 +286,20 @@ def replicate(r: int, data_seed: int, data: Dataset, teachers: dict, groups: lis
     # A network's curve ends at its own last step (under a protocol, soft and hard students stop apart).
     curves = curves[curves["step"].to_numpy() <= np.tile(net_steps, len(history.steps))].reset_index(drop=True)
     params = {
-        "replicate": r, "data_seed": data_seed, "data_params": dict(data.params), "n_train": int(split.X.shape[0]),
-        "n_validation": 0 if split.X_val is None else int(split.X_val.shape[0]), "n_test": int(split.X_test.shape[0]),
-        "teachers": {name: {"teacher": _describe(fitted[name]), **stats[name], "seconds": seconds[name]}
-                     for name in teachers},
-        "gamma": schedule.gamma, **schedule.params(), "record_every": record_every,
+        "replicate": r,
+        "data_seed": data_seed,
+        "data_params": dict(data.params),
+        "n_train": int(split.X.shape[0]),
+        "n_validation": 0 if split.X_val is None else int(split.X_val.shape[0]),
+        "n_test": int(split.X_test.shape[0]),
+        "teachers": {
+            name: {"teacher": _describe(fitted[name]), **stats[name], "seconds": seconds[name]} for name in teachers
+        },
+        "gamma": schedule.gamma,
+        **schedule.params(),
+        "record_every": record_every,
         "seconds_students": student_seconds,
-    }  # fmt: skip
+    }
     only = next(iter(fitted.values()))
     return table, curves, params, only, fitted
 
@@ -354,51 +340,15 @@ def _clean_margin(split: _Split, threads) -> float:
     return margin(split.X, split.y_clean, n_threads=threads).gamma
 
 
-def _fit_until(bank, X, target, net_steps, record_every, disable, desc, fit, ends: _Ends, early=None):
-    """Train every network k for net_steps[k] steps in one bank.
-
-    The bank trains in stages up to each distinct step count; after a stage
-    the networks that stop there are read off (their last records, average
-    loss and drift, and the end-of-fit measures of `ends`), the others train
-    on. With one step count this is one fit, checked by `early` (early
-    stopping) at every record. Returns the history of the whole fit (for the
-    curves) and each network's end-of-fit columns (for the table).
-    """
-    stops = sorted(set(net_steps.tolist()))
-    if early is not None and len(stops) > 1:
-        raise ValueError("early stopping needs one step count for every network")
-    pieces, done = [], 0
-    K = bank.n_networks
-    end: dict[str, np.ndarray] = {}
-
-    def read_off(name: str, values: np.ndarray | None, here: np.ndarray) -> None:
-        if values is not None:
-            end.setdefault(name, np.full(K, np.nan))[here] = values[here]
-
-    for stop in stops:
-        pieces.append(_fit_in_pieces(bank, X, target, steps=stop - done, record_every=record_every,
-                                     disable=disable, desc=desc, after=early, **fit))  # fmt: skip
-        done = stop
-        so_far = History.concatenate(pieces)
-        here = net_steps == stop
-        read_off("mean_loss", so_far.mean_loss, here)
-        read_off("final_loss", so_far.final_loss, here)
-        for name in ("train_acc", "test_loss", "test_acc"):
-            record = getattr(so_far, name)
-            read_off(name, None if record is None else record[-1], here)
-        for name, values in ends().items():
-            read_off(name, values, here)
-        read_off("max_drift", so_far.max_drift, here)
-    return History.concatenate(pieces), end
-
-
 def _checked_logits(logits, n: int, which: str) -> np.ndarray:
     """A teacher's logits as (n,) float64. +-inf is allowed (probability 0 or 1, as from an
     ArrayTeacher given probabilities), NaN is not."""
     f = np.asarray(logits, dtype=np.float64).reshape(-1)
     if f.shape != (n,) or np.isnan(f).any():
-        raise check.InputValueError(f"teacher: expected {n} {which} logits without NaN, got shape {f.shape}"
-                         + (" with NaN" if f.shape == (n,) else ""))  # fmt: skip
+        raise check.InputValueError(
+            f"teacher: expected {n} {which} logits without NaN, got shape {f.shape}"
+            + (" with NaN" if f.shape == (n,) else "")
+        )
     return f
 
 

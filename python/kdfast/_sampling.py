@@ -52,8 +52,9 @@ def subset(labels: np.ndarray, size, rng: np.random.Generator, *, name: str, wha
     return stratified(labels, size, rng)
 
 
-def split(labels: np.ndarray, n, n_test, rng: np.random.Generator, *, test_fraction: float, what: str,
-          of: str = "") -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def split(
+    labels: np.ndarray, n, n_test, rng: np.random.Generator, *, test_fraction: float, what: str, of: str = ""
+) -> tuple[np.ndarray, np.ndarray]:
     """(training, test) indices of a pool without a test set of its own, both stratified.
 
     `n_test` rows (default: `test_fraction` of the pool) are held out, and

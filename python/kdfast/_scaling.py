@@ -73,15 +73,22 @@ def scaling(
             raise check.InputValueError(
                 f"metric: {metric} needs test data, which {', '.join(map(repr, untested))} lack(s)"
             )
-    sweep_result = sweep(named, margin_params=margin_params, executor=executor, n_threads=n_threads,
-                         progress=progress, **compare_kwargs)  # fmt: skip
+    sweep_result = sweep(
+        named, margin_params=margin_params, executor=executor, n_threads=n_threads, progress=progress, **compare_kwargs
+    )
     rows: list[dict] = []
     margins = sweep_result.margins
     assert margins is not None  # the sweep measured gamma
     for row in margins.to_dict("records"):
         needed = sweep_result.comparisons[str(row["dataset"])].neurons_needed(eps, metric, all_wider=all_wider)
-        rows.append({**row, "eps": eps, "metric": metric,
-                     **{f"{mode}_neurons": np.nan if needed[mode] is None else float(needed[mode]) for mode in MODES}})  # fmt: skip
+        rows.append(
+            {
+                **row,
+                "eps": eps,
+                "metric": metric,
+                **{f"{mode}_neurons": np.nan if needed[mode] is None else float(needed[mode]) for mode in MODES},
+            }
+        )
     return Scaling(sweep_result, pd.DataFrame(rows), {"margin_params": margin_params, "all_wider": bool(all_wider)})
 
 
@@ -162,8 +169,10 @@ class Scaling:
                 lines.append(f"{mode}: too few data sets reached the target to fit an exponent ({expected})")
             else:
                 lo, hi = fit.exponent_ci
-                lines.append(f"{mode}: m ~ C gamma^-p with p = {fit.exponent:.2f}, 95% interval [{lo:.2f}, {hi:.2f}] "
-                             f"({expected})")  # fmt: skip
+                lines.append(
+                    f"{mode}: m ~ C gamma^-p with p = {fit.exponent:.2f}, 95% interval [{lo:.2f}, {hi:.2f}] "
+                    f"({expected})"
+                )
         lines.append("'-': not reached by the widest student")
         return "\n".join(lines)
 

@@ -35,8 +35,19 @@ import numpy as np
 
 from . import _validation as check
 
-__all__ = ["CIFAR10_FILES", "ENV_CIFAR10", "ENV_MNIST", "MNIST_FILES", "MNIST_TEST_FRACTION", "ImageSet", "find_cifar10",
-           "find_mnist", "read_cifar_batch", "read_idx", "read_idx_pair"]  # fmt: skip
+__all__ = [
+    "CIFAR10_FILES",
+    "ENV_CIFAR10",
+    "ENV_MNIST",
+    "MNIST_FILES",
+    "MNIST_TEST_FRACTION",
+    "ImageSet",
+    "find_cifar10",
+    "find_mnist",
+    "read_cifar_batch",
+    "read_idx",
+    "read_idx_pair",
+]
 
 ENV_MNIST = "KDFAST_MNIST"
 ENV_CIFAR10 = "KDFAST_CIFAR10"
@@ -203,10 +214,14 @@ class _ArraysOnly(pickle.Unpickler):
     """
 
     _ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
-        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
-    }  # fmt: skip
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.numeric", "_frombuffer"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),
+    }
 
     def find_class(self, module, name):
         if (module, name) in self._ALLOWED:
@@ -237,8 +252,9 @@ def read_cifar_batch(path, name: str) -> tuple[np.ndarray, np.ndarray]:
         )
     X, y = np.asarray(batch["data"]), np.asarray(batch["labels"])
     if X.dtype != np.uint8 or X.ndim != 2 or X.shape[1] != _CIFAR10_PIXELS:
-        raise check.InputValueError(f"{name}: {os.fspath(path)!r}: expected uint8 data of shape (N, {_CIFAR10_PIXELS}), "
-                         f"got {X.dtype} {X.shape}")  # fmt: skip
+        raise check.InputValueError(
+            f"{name}: {os.fspath(path)!r}: expected uint8 data of shape (N, {_CIFAR10_PIXELS}), got {X.dtype} {X.shape}"
+        )
     if y.shape != (X.shape[0],) or y.dtype.kind not in "iu" or (y.size and (y.min() < 0 or y.max() > 9)):
         raise check.InputValueError(
             f"{name}: {os.fspath(path)!r}: expected {X.shape[0]} labels in 0..9, got {y.dtype} {y.shape}"

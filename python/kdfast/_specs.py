@@ -20,9 +20,24 @@ from ._validation import InputError, InputValueError
 from .theory import Protocol
 
 __all__ = [
-    "FAMILIES", "UsageError", "assignments", "classes", "dataset", "datasets", "load", "npz", "number", "protocol",
-    "protocol_options", "radius", "seeds", "spec", "value", "vary", "widths",
-]  # fmt: skip
+    "FAMILIES",
+    "UsageError",
+    "assignments",
+    "classes",
+    "dataset",
+    "datasets",
+    "load",
+    "npz",
+    "number",
+    "protocol",
+    "protocol_options",
+    "radius",
+    "seeds",
+    "spec",
+    "value",
+    "vary",
+    "widths",
+]
 
 
 class UsageError(InputValueError, argparse.ArgumentTypeError):
@@ -189,12 +204,20 @@ def npz(path, *, name=None, normalize=True, bias=False) -> ds.Dataset:
         if "X" not in arrays or "y" not in arrays:
             raise UsageError(f"--data: {path!r} must hold arrays X and y (and optionally X_test, y_test)")
         test = (arrays["X_test"], arrays["y_test"]) if "X_test" in arrays else (None, None)
-        return ds.from_arrays(arrays["X"], arrays["y"], *test, name=name or os.path.basename(str(path)),
-                              normalize=normalize, bias=bias)  # fmt: skip
+        return ds.from_arrays(
+            arrays["X"], arrays["y"], *test, name=name or os.path.basename(str(path)), normalize=normalize, bias=bias
+        )
 
 
-FAMILIES: dict[str, Callable[..., ds.Dataset]] = {"xor2": ds.xor2, "gaussians": ds.gaussians, "digits": ds.digits, "mnist": ds.mnist, "mnist1d": ds.mnist1d,
-            "idx": ds.idx, "npz": npz}  # fmt: skip
+FAMILIES: dict[str, Callable[..., ds.Dataset]] = {
+    "xor2": ds.xor2,
+    "gaussians": ds.gaussians,
+    "digits": ds.digits,
+    "mnist": ds.mnist,
+    "mnist1d": ds.mnist1d,
+    "idx": ds.idx,
+    "npz": npz,
+}
 
 
 def spec(text: str) -> tuple[str, dict]:

@@ -43,7 +43,8 @@ def named_datasets(datasets, kind: type = Dataset, compare_name: str = "kdfast.c
     what = f"kdfast {kind.__name__}"
     if isinstance(datasets, kind):
         raise check.InputTypeError(
-            f"datasets: expected a dict or a list of {kind.__name__}s, got a single {kind.__name__} (use {compare_name})"
+            f"datasets: expected a dict or a list of {kind.__name__}s, "
+            f"got a single {kind.__name__} (use {compare_name})"
         )
     if isinstance(datasets, dict):
         items = list(datasets.items())
@@ -213,8 +214,11 @@ def sweep(
     margin_params = check.keywords(margin_params, "margin_params") if gamma else None
     kwargs = _job_kwargs(compare_kwargs, executor, n_threads)
     named = named_datasets(datasets)
-    margins = {} if margin_params is None else _margins(
-        named, margin_params, executor=executor, n_threads=kwargs["n_threads"], progress=progress)  # fmt: skip
+    margins = (
+        {}
+        if margin_params is None
+        else _margins(named, margin_params, executor=executor, n_threads=kwargs["n_threads"], progress=progress)
+    )
     return comparisons(compare, named, kwargs, margins=margins, executor=executor, progress=progress, desc="sweep")
 
 
@@ -262,20 +266,25 @@ class Sweep:
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
-    def neurons_needed(self, target: float | None = None, metric: str | None = None, *, acc=None,
-                       all_wider: bool = False) -> pd.DataFrame:  # fmt: skip
+    def neurons_needed(
+        self, target: float | None = None, metric: str | None = None, *, acc=None, all_wider: bool = False
+    ) -> pd.DataFrame:
         """Per data set, :meth:`~kdfast.Comparison.neurons_needed`, with a dataset column first.
 
         With `target`: columns dataset, soft, hard (<NA>: not reached). With
         `acc`: each comparison's table of soft groups with intervals, stacked.
         """
         if acc is not None:
-            frames = [result.neurons_needed(target, metric, acc=acc, all_wider=all_wider).assign(dataset=name)
-                      for name, result in self.comparisons.items()]  # fmt: skip
+            frames = [
+                result.neurons_needed(target, metric, acc=acc, all_wider=all_wider).assign(dataset=name)
+                for name, result in self.comparisons.items()
+            ]
             out = pd.concat(frames, ignore_index=True)
             return out[["dataset", *[c for c in out.columns if c != "dataset"]]]
-        rows = [{"dataset": name, **result.neurons_needed(target, metric, all_wider=all_wider)}
-                for name, result in self.comparisons.items()]  # fmt: skip
+        rows = [
+            {"dataset": name, **result.neurons_needed(target, metric, all_wider=all_wider)}
+            for name, result in self.comparisons.items()
+        ]
         frame = pd.DataFrame(rows, columns=["dataset", *MODES])
         return frame.astype({mode: "Int64" for mode in MODES})
 
@@ -313,13 +322,16 @@ class Sweep:
             lines = [f"\n== {name}"]
             row = comparison.params.get("margin")
             if row is not None:
-                lines.append(f"gamma = {row['gamma']:.5f}, 95% interval [{row['gamma_low']:.5f}, {row['gamma_high']:.5f}] "
-                             "(NTK margin of the clean training labels)")  # fmt: skip
+                lines.append(
+                    f"gamma = {row['gamma']:.5f}, 95% interval [{row['gamma_low']:.5f}, {row['gamma_high']:.5f}] "
+                    "(NTK margin of the clean training labels)"
+                )
             parts.append("\n".join([*lines, comparison.report(eps)]))
         return "\n".join(parts)
 
-    def plot(self, path=None, *, metrics=("mean_loss", "test_acc"), x: str | None = None, widths=None,
-             kind: str = "gap"):  # fmt: skip
+    def plot(
+        self, path=None, *, metrics=("mean_loss", "test_acc"), x: str | None = None, widths=None, kind: str = "gap"
+    ):
         """The soft-minus-hard gap against the data sets: lines per width, or the regime map.
 
         kind : "gap" (default): each metric's gap against the data sets, one

@@ -55,8 +55,16 @@ def xor2(
     clean = X[:, 0] * X[:, 1]
     y = flip_signs(clean, flip, rng, only=(np.arange(n + n_test) < n) | flip_test)
     X = features(X, normalize, bias)
-    params = {"n": n, "d": d, "flip": flip, "flip_test": flip_test, "n_test": n_test, "seed": seed,
-              "normalize": normalize, "bias": bias}  # fmt: skip
+    params = {
+        "n": n,
+        "d": d,
+        "flip": flip,
+        "flip_test": flip_test,
+        "n_test": n_test,
+        "seed": seed,
+        "normalize": normalize,
+        "bias": bias,
+    }
     return Dataset(X[:n], y[:n], X[n:], y[n:], name=f"xor2(d={d})", params=params, y_train_clean=clean[:n])
 
 
@@ -121,8 +129,16 @@ def gaussians(
     noisy = flip_signs(y, flip, rng, only=(np.arange(total) < n) | flip_test)
     X = features(X, normalize, bias)
     params = {
-        "n": n, "d": d, "separation": separation, "clusters": clusters, "flip": flip, "flip_test": flip_test,
-        "n_test": n_test, "seed": seed, "normalize": normalize, "bias": bias,
-    }  # fmt: skip
+        "n": n,
+        "d": d,
+        "separation": separation,
+        "clusters": clusters,
+        "flip": flip,
+        "flip_test": flip_test,
+        "n_test": n_test,
+        "seed": seed,
+        "normalize": normalize,
+        "bias": bias,
+    }
     knobs = f"separation={separation:g}" if clusters == 2 else f"clusters=4, separation={separation:g}"
     return Dataset(X[:n], noisy[:n], X[n:], noisy[n:], name=f"gaussians({knobs})", params=params, y_train_clean=y[:n])

@@ -131,8 +131,11 @@ def cmd_sweep(args, argv) -> None:
                 return result.plot(path)
 
         several = len(result.groups()) > 1
-        plots = {**({} if several else {"plot.png": gap_plot}), "widths.png": result.plot_widths,
-                 "map.png": _map_plot(result)}  # fmt: skip
+        plots = {
+            **({} if several else {"plot.png": gap_plot}),
+            "widths.png": result.plot_widths,
+            "map.png": _map_plot(result),
+        }
         write_outputs(result, args, {n: c.params for n, c in result.comparisons.items()}, argv, plots)
     if args.map:
         _map_plot(result)(args.map)
@@ -148,8 +151,16 @@ def cmd_scaling(args, argv) -> None:
     data, _ = _varied(args, DEFAULT_SCALING_DATA, DEFAULT_SCALING_VARY)
     kwargs = compare_kwargs(args)
     progress = kwargs.pop("progress")
-    result = _run_parallel(scaling, args, datasets=data, eps=args.eps, metric=args.metric,
-                           margin_params=margin_kwargs(args), progress=progress, **kwargs)  # fmt: skip
+    result = _run_parallel(
+        scaling,
+        args,
+        datasets=data,
+        eps=args.eps,
+        metric=args.metric,
+        margin_params=margin_kwargs(args),
+        progress=progress,
+        **kwargs,
+    )
     print(result.report())
     if args.out:
         students = {n: c.params for n, c in result.sweep.comparisons.items()}
@@ -159,8 +170,15 @@ def cmd_scaling(args, argv) -> None:
 def cmd_margin(args, argv) -> None:
     ((name, data),) = _specs.datasets([args.data], None).items()
     started = time.perf_counter()
-    estimate = margin(data.X_train, data.y_train_clean, n_samples=args.n_samples, seed=args.seed, tol=args.tol,
-                      bounds=not args.no_bounds, n_threads=args.n_threads)  # fmt: skip
+    estimate = margin(
+        data.X_train,
+        data.y_train_clean,
+        n_samples=args.n_samples,
+        seed=args.seed,
+        tol=args.tol,
+        bounds=not args.no_bounds,
+        n_threads=args.n_threads,
+    )
     seconds = time.perf_counter() - started
     low, high = estimate.gamma_ci
 
@@ -170,13 +188,17 @@ def cmd_margin(args, argv) -> None:
     flipped = int(np.sum(data.y_train != data.y_train_clean))
     clean = f"; gamma of the clean labels, {flipped} training labels are flipped" if flipped else ""
     print(f"data: {name}  (n {data.n_train}, d {data.d}{clean})")
-    print(f"gamma = {estimate.gamma:.5f}, 95% interval [{low:.5f}, {high:.5f}] ({estimate.n_samples} draws, "
-          f"{'converged' if estimate.converged else 'NOT converged'}, {seconds:.1f} s)")  # fmt: skip
+    print(
+        f"gamma = {estimate.gamma:.5f}, 95% interval [{low:.5f}, {high:.5f}] ({estimate.n_samples} draws, "
+        f"{'converged' if estimate.converged else 'NOT converged'}, {seconds:.1f} s)"
+    )
     print(f"certified bounds: gamma_lin/2 = {fmt(estimate.lower)}, gamma_K = {fmt(estimate.upper)}")
     if estimate.gamma > 0:
         soft, hard = (neurons_bound(estimate.gamma, args.eps, kind=k) for k in ("soft", "hard"))
-        print(f"theory's orders at eps = {args.eps:g} (constants unknown, C = 1): soft 1/(gamma^2 eps) = {soft:.3g}, "
-              f"hard ln(1/eps)/gamma^4 = {hard:.3g}; soft is smaller below gamma = {crossover(args.eps):.3g}")  # fmt: skip
+        print(
+            f"theory's orders at eps = {args.eps:g} (constants unknown, C = 1): soft 1/(gamma^2 eps) = {soft:.3g}, "
+            f"hard ln(1/eps)/gamma^4 = {hard:.3g}; soft is smaller below gamma = {crossover(args.eps):.3g}"
+        )
         if args.eps < 1:
             _print_theorems(estimate.gamma, args.eps, data.n_train, args.delta)
 
@@ -185,8 +207,10 @@ def _print_theorems(gamma: float, eps: float, n: int, delta: float) -> None:
     """What the hard-label theorem prescribes at this gamma (step size 1), and the soft-label orders."""
     for init in check.INITS:
         p = hard_label_theorem(gamma, eps, n, delta, init=init)
-        print(f"{p.source}, {init} start, eps = {eps:g}, delta = {delta:g}, lr = 1: lambda = {p.lam:.3g}, "
-              f"width >= {p.width:.3g}, steps T = {p.steps:.3g}, radius = {p.radius:.3g}")  # fmt: skip
+        print(
+            f"{p.source}, {init} start, eps = {eps:g}, delta = {delta:g}, lr = 1: lambda = {p.lam:.3g}, "
+            f"width >= {p.width:.3g}, steps T = {p.steps:.3g}, radius = {p.radius:.3g}"
+        )
     p = soft_label_theorem(gamma, eps)
     print(f"soft labels ({p.source}; constants 1): width {p.width:.3g}, steps {p.steps:.3g}, radius {p.radius:.3g}")
 
@@ -198,10 +222,18 @@ def cmd_info(args, argv) -> None:
     print(f"SIMD: {_core.simd_level()}")
     env = environment(None)
     print(f"python {env['python']}, numpy {env['numpy']}, pandas {env['pandas']}")
-    extras = (("matplotlib", "plot"), ("sklearn", "data"), ("mnist1d", "data"), ("mlxtend", "data"), ("pyarrow", "parquet"),
-              ("distributed", "dask"))  # fmt: skip
-    print("optional (extra): " + ", ".join(
-        f"{module} ({extra}): {'yes' if find_spec(module) else 'no'}" for module, extra in extras))  # fmt: skip
+    extras = (
+        ("matplotlib", "plot"),
+        ("sklearn", "data"),
+        ("mnist1d", "data"),
+        ("mlxtend", "data"),
+        ("pyarrow", "parquet"),
+        ("distributed", "dask"),
+    )
+    print(
+        "optional (extra): "
+        + ", ".join(f"{module} ({extra}): {'yes' if find_spec(module) else 'no'}" for module, extra in extras)
+    )
 
 
 # -- the parser ----------------------------------------------------------------
@@ -220,8 +252,11 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--debug", action="store_true", help="show the traceback of every error, bad input included")
     commands = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    cmp = commands.add_parser("compare", help="soft- vs hard-label students by width, on one data set",
-                              description=f"Default data: {DEFAULT_DATA}; kernel teacher with {DEFAULT_TEACHER_PARAMS}.")  # fmt: skip
+    cmp = commands.add_parser(
+        "compare",
+        help="soft- vs hard-label students by width, on one data set",
+        description=f"Default data: {DEFAULT_DATA}; kernel teacher with {DEFAULT_TEACHER_PARAMS}.",
+    )
     cmp.add_argument(
         "--data", default=DEFAULT_DATA, metavar="SPEC", help=f"NAME[:KEY=VALUE,...] (default {DEFAULT_DATA})"
     )
@@ -235,10 +270,13 @@ def parser() -> argparse.ArgumentParser:
     add_running(cmp, parallel=False)
     cmp.set_defaults(run=cmd_compare)
 
-    swp = commands.add_parser("sweep", help="compare on several data sets, e.g. difficulty levels",
-                              description=f"Default: --data {DEFAULT_DATA} --vary {DEFAULT_SWEEP_VARY}. With --out, "
-                              "plot.png shows the soft - hard gap against difficulty and widths.png each data set "
-                              "by width.")  # fmt: skip
+    swp = commands.add_parser(
+        "sweep",
+        help="compare on several data sets, e.g. difficulty levels",
+        description=f"Default: --data {DEFAULT_DATA} --vary {DEFAULT_SWEEP_VARY}. With --out, "
+        "plot.png shows the soft - hard gap against difficulty and widths.png each data set "
+        "by width.",
+    )
     swp.add_argument("--data", action="append", metavar="SPEC", help="a data set NAME[:KEY=VALUE,...] (repeatable)")
     swp.add_argument("--vary", metavar="KEY=V1,V2,...", help="one --data, over these values of one option")
     swp.add_argument("--x", metavar="KEY", help="data option on the plot's x axis (default: the --vary key)")
@@ -248,22 +286,35 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help=f"average-loss target (default: the protocol's eps, else {DEFAULT_EPS:g})",
     )
-    swp.add_argument("--map", metavar="FILE.png",
-                     help="draw the regime map: the soft - hard test accuracy gap by width and data set, one panel "
-                          "per teacher and temperature (also map.png in --out)")  # fmt: skip
-    swp.add_argument("--gamma", action="store_true",
-                     help="measure each data set's NTK margin gamma (clean training labels); plot the gaps against it")  # fmt: skip
+    swp.add_argument(
+        "--map",
+        metavar="FILE.png",
+        help="draw the regime map: the soft - hard test accuracy gap by width and data set, one panel "
+        "per teacher and temperature (also map.png in --out)",
+    )
+    swp.add_argument(
+        "--gamma",
+        action="store_true",
+        help="measure each data set's NTK margin gamma (clean training labels); plot the gaps against it",
+    )
     add_margin(swp)
     add_training(swp, teacher_params=DEFAULT_TEACHER_PARAMS)
     add_running(swp, parallel=True)
     swp.set_defaults(run=cmd_sweep)
 
-    sca = commands.add_parser("scaling", help="neurons needed against the NTK margin gamma",
-                              description=f"Default: --data {DEFAULT_SCALING_DATA} --vary {DEFAULT_SCALING_VARY}.")  # fmt: skip
+    sca = commands.add_parser(
+        "scaling",
+        help="neurons needed against the NTK margin gamma",
+        description=f"Default: --data {DEFAULT_SCALING_DATA} --vary {DEFAULT_SCALING_VARY}.",
+    )
     sca.add_argument("--data", action="append", metavar="SPEC", help="a data set NAME[:KEY=VALUE,...] (repeatable)")
     sca.add_argument("--vary", metavar="KEY=V1,V2,...", help="one --data, over these values of one option")
-    sca.add_argument("--eps", type=_specs.number, default=default(scaling, "eps"),
-                     help=f"target of --metric (default {default(scaling, 'eps'):g})")  # fmt: skip
+    sca.add_argument(
+        "--eps",
+        type=_specs.number,
+        default=default(scaling, "eps"),
+        help=f"target of --metric (default {default(scaling, 'eps'):g})",
+    )
     sca.add_argument(
         "--metric", choices=METRICS, default=default(scaling, "metric"), help=f"default: {default(scaling, 'metric')}"
     )
@@ -276,11 +327,19 @@ def parser() -> argparse.ArgumentParser:
     mar.add_argument(
         "--data", default=DEFAULT_DATA, metavar="SPEC", help=f"NAME[:KEY=VALUE,...] (default {DEFAULT_DATA})"
     )
-    mar.add_argument("--n-samples", type=int, default=default(margin, "n_samples"),
-                     help=f"Monte-Carlo draws (default {default(margin, 'n_samples')})")  # fmt: skip
+    mar.add_argument(
+        "--n-samples",
+        type=int,
+        default=default(margin, "n_samples"),
+        help=f"Monte-Carlo draws (default {default(margin, 'n_samples')})",
+    )
     mar.add_argument("--seed", type=int, default=default(margin, "seed"))
-    mar.add_argument("--tol", type=_specs.number, default=default(margin, "tol"),
-                     help=f"relative duality gap (default {default(margin, 'tol'):g})")  # fmt: skip
+    mar.add_argument(
+        "--tol",
+        type=_specs.number,
+        default=default(margin, "tol"),
+        help=f"relative duality gap (default {default(margin, 'tol'):g})",
+    )
     mar.add_argument(
         "--no-bounds", action="store_true", help="skip the certified bounds (the kernel one needs n x n memory)"
     )
@@ -288,8 +347,12 @@ def parser() -> argparse.ArgumentParser:
         "--eps", type=_specs.number, default=DEFAULT_EPS, help=f"loss target for the bounds (default {DEFAULT_EPS:g})"
     )
     delta = default(hard_label_theorem, "delta")
-    mar.add_argument("--delta", type=_specs.number, default=delta,
-                     help=f"the hard-label theorem's failure probability is 3 delta, delta < 1/3 (default {delta:g})")  # fmt: skip
+    mar.add_argument(
+        "--delta",
+        type=_specs.number,
+        default=delta,
+        help=f"the hard-label theorem's failure probability is 3 delta, delta < 1/3 (default {delta:g})",
+    )
     mar.add_argument("--n-threads", type=int, default=None)
     mar.set_defaults(run=cmd_margin)
 
@@ -310,8 +373,9 @@ def _add_deep(commands) -> None:
 
         # No option prefix: every argument lands in `ignored`, so that any
         # `kdfast deep ...` gets the one message that matters.
-        stub = commands.add_parser("deep", help="soft- vs hard-label deep students (needs PyTorch)", add_help=False,
-                                   prefix_chars="\0")  # fmt: skip
+        stub = commands.add_parser(
+            "deep", help="soft- vs hard-label deep students (needs PyTorch)", add_help=False, prefix_chars="\0"
+        )
         stub.add_argument("ignored", nargs="*")
         stub.set_defaults(run=missing)
         return

@@ -157,8 +157,15 @@ class Comparison:
         soft = soft[soft["mode"] == "soft"]
         return list(dict.fromkeys(zip(soft["teacher"], soft["temperature"].astype(float))))
 
-    def neurons_needed(self, target: float | None = None, metric: str | None = None, *, acc=None,
-                       all_wider: bool = False, confidence: float = 0.95):  # fmt: skip
+    def neurons_needed(
+        self,
+        target: float | None = None,
+        metric: str | None = None,
+        *,
+        acc=None,
+        all_wider: bool = False,
+        confidence: float = 0.95,
+    ):
         """The smallest width that reaches a target: of a loss or accuracy (a dict), or of an accuracy with intervals.
 
         ``neurons_needed(target, metric)``: the smallest width whose mean of
@@ -229,8 +236,9 @@ class Comparison:
         rows = []
         draws = resampled_units(len(hard.index))
         for teacher, temperature in self.groups():
-            soft_rows = table[(table["mode"] == "soft") & (table["teacher"] == teacher)
-                              & (table["temperature"] == temperature)]  # fmt: skip
+            soft_rows = table[
+                (table["mode"] == "soft") & (table["teacher"] == teacher) & (table["temperature"] == temperature)
+            ]
             soft = soft_rows.pivot_table(index=unit, columns="width", values=metric, aggfunc="mean")
             soft, group_hard = soft.align(hard, join="inner", axis=None)
             if offset is None:
@@ -240,8 +248,9 @@ class Comparison:
                 if not np.isfinite(reference).all():
                     raise check.InputValueError("acc: the teacher's test accuracy is unknown (no test outputs)")
                 targets = reference - offset
-            point, low, high = _needed_interval(soft.to_numpy(), group_hard.to_numpy(), targets,
-                                                soft.columns.to_numpy(), all_wider, draws, confidence)  # fmt: skip
+            point, low, high = _needed_interval(
+                soft.to_numpy(), group_hard.to_numpy(), targets, soft.columns.to_numpy(), all_wider, draws, confidence
+            )
             row = {"teacher": teacher, "temperature": temperature, "target": float(targets.mean())}
             for i, name in enumerate(("soft", "hard", "ratio")):
                 row.update({name: point[i], f"{name}_low": low[i], f"{name}_high": high[i]})
@@ -254,7 +263,7 @@ class Comparison:
         return out
 
     def renamed(self, name: str) -> Comparison:
-        """A copy of this comparison with its rows and parameters labelled by `name` (a sweep's name of the data set)."""
+        """A copy of this comparison with its rows and parameters labelled by `name` (a sweep's name for its data)."""
         table = self.table.assign(dataset=name)
         curves = None if self.curves is None else self.curves.assign(dataset=name)
         params = {**self.params, "dataset": name, "data_name": self.params.get("dataset")}

@@ -181,25 +181,43 @@ def compare(
         )
     base_seed = int(data.params.get("seed", 0) or 0)
     draws = [data] + [data.redraw(base_seed + r) for r in range(1, replicates)]
-    groups = [Group("hard", None, 1.0)] + [
-        Group("soft", name, tau) for name in teachers for tau in temperatures[name]
-    ]  # fmt: skip
+    groups = [Group("hard", None, 1.0)] + [Group("soft", name, tau) for name in teachers for tau in temperatures[name]]
 
     design = dict(
-        widths=widths, seeds=seeds, lr=lr, radius=radius, projection=projection, init=init, dtype=dtype,
-        protocol=protocol, total_steps=total_steps, record_every=record_every, validation=validation,
-        threads=threads, disable=disable,
-    )  # fmt: skip
+        widths=widths,
+        seeds=seeds,
+        lr=lr,
+        radius=radius,
+        projection=projection,
+        init=init,
+        dtype=dtype,
+        protocol=protocol,
+        total_steps=total_steps,
+        record_every=record_every,
+        validation=validation,
+        threads=threads,
+        disable=disable,
+    )
     parts = [
         replicate(r, base_seed + r, draw, teachers, groups, design, desc=_description(data, r, replicates))
         for r, draw in enumerate(draws)
     ]
     table = pd.concat([p[0] for p in parts], ignore_index=True)
-    table = table.sort_values(["replicate", "mode", "teacher", "temperature", "width", "seed"], key=mode_first,
-                              kind="stable", ignore_index=True, na_position="first")  # fmt: skip
+    table = table.sort_values(
+        ["replicate", "mode", "teacher", "temperature", "width", "seed"],
+        key=mode_first,
+        kind="stable",
+        ignore_index=True,
+        na_position="first",
+    )
     curves = pd.concat([p[1] for p in parts], ignore_index=True)
-    curves = curves.sort_values(["replicate", "mode", "teacher", "temperature", "width", "seed", "step"],
-                                key=mode_first, kind="stable", ignore_index=True, na_position="first")  # fmt: skip
+    curves = curves.sort_values(
+        ["replicate", "mode", "teacher", "temperature", "width", "seed", "step"],
+        key=mode_first,
+        kind="stable",
+        ignore_index=True,
+        na_position="first",
+    )
     params = _params(data, teachers, groups, design, [p[2] for p in parts])
     return Comparison(table, curves, params, teacher=parts[0][3] if len(teachers) == 1 else parts[0][4])
 
@@ -260,25 +278,40 @@ def _params(data: Dataset, teachers: dict, groups: list[Group], design: dict, re
     only = next(iter(teachers)) if len(teachers) == 1 else None
     protocol = design["protocol"]
     return {
-        "students": "two-layer", "dataset": data.name, "data_params": dict(data.params), "n_train": first["n_train"],
-        "n_validation": first["n_validation"], "n_test": first["n_test"], "d": int(data.d),
+        "students": "two-layer",
+        "dataset": data.name,
+        "data_params": dict(data.params),
+        "n_train": first["n_train"],
+        "n_validation": first["n_validation"],
+        "n_test": first["n_test"],
+        "d": int(data.d),
         "teacher": first["teachers"][only]["teacher"] if only else ", ".join(teachers),
         "teacher_names": list(teachers),
         "teacher_train_acc": first["teachers"][only]["teacher_train_agreement"] if only else None,
         "teacher_test_acc": _finite_or_none(np.mean([p["teachers"][only]["teacher_test_acc"] for p in replicates]))
-        if only else None,
+        if only
+        else None,
         "temperature": temperatures[0] if len(temperatures) == 1 else temperatures,
-        "widths": design["widths"], "seeds": design["seeds"], "replicates": len(replicates),
-        "validation": design["validation"], "steps": first["steps"], "lr": design["lr"],
-        "radius": first["radius"], "init": design["init"],
-        "protocol": None if protocol is None
+        "widths": design["widths"],
+        "seeds": design["seeds"],
+        "replicates": len(replicates),
+        "validation": design["validation"],
+        "steps": first["steps"],
+        "lr": design["lr"],
+        "radius": first["radius"],
+        "init": design["init"],
+        "protocol": None
+        if protocol is None
         else {**dataclasses.asdict(protocol), "gamma": first["gamma"], "steps": first["steps"]},
-        "projection": design["projection"], "record_every": first["record_every"],
-        "dtype": np.dtype(design["dtype"]).name, "n_threads": design["threads"],
+        "projection": design["projection"],
+        "record_every": first["record_every"],
+        "dtype": np.dtype(design["dtype"]).name,
+        "n_threads": design["threads"],
         "seconds_teacher": sum(sum(t["seconds"] for t in p["teachers"].values()) for p in replicates),
-        "seconds_students": sum(p["seconds_students"] for p in replicates), "kdfast": __version__,
+        "seconds_students": sum(p["seconds_students"] for p in replicates),
+        "kdfast": __version__,
         "replicate_params": replicates,
-    }  # fmt: skip
+    }
 
 
 def _finite_or_none(value: float) -> float | None:

@@ -137,8 +137,17 @@ def sweep_figure(summary: pd.DataFrame, metrics, x_values, x_label: str, widths)
             x = np.array([x_values[name] for name in line["dataset"]], dtype=float)
             color = cmap(i / max(1, len(widths) - 1))
             bars = np.stack([line["gap_mean"] - line["gap_low"], line["gap_high"] - line["gap_mean"]])
-            ax.errorbar(x, line["gap_mean"], yerr=np.nan_to_num(bars.clip(min=0)), fmt="o-", ms=3, lw=1,
-                        capsize=2, color=color, label=f"m = {width}")  # fmt: skip
+            ax.errorbar(
+                x,
+                line["gap_mean"],
+                yerr=np.nan_to_num(bars.clip(min=0)),
+                fmt="o-",
+                ms=3,
+                lw=1,
+                capsize=2,
+                color=color,
+                label=f"m = {width}",
+            )
         ax.axhline(0.0, color="0.3", lw=0.8)
         ax.set_xlabel(x_label)
         ax.set_ylabel(f"{LABELS[metric]}: soft − hard")
@@ -159,8 +168,9 @@ def scaling_figure(table: pd.DataFrame, lines: dict, eps: float, metric: str):
 
     `lines` maps "soft"/"hard" to (ScalingFit, its prediction as a function
     of gamma). The dotted reference lines have the theory's slopes
-    (-:func:`~kdfast.theory.expected_exponent`: -2 soft, -4 hard) through the geometric mean of the measured points: only the
-    slopes are predictions, the constants are unknown.
+    (-:func:`~kdfast.theory.expected_exponent`: -2 soft, -4 hard) through
+    the geometric mean of the measured points: only the slopes are
+    predictions, the constants are unknown.
     """
     figure, axes = _figure(1, width=5.6, height=4.4)
     ax = axes[0]
@@ -176,17 +186,30 @@ def scaling_figure(table: pd.DataFrame, lines: dict, eps: float, metric: str):
         missed = ~np.isfinite(m) & (gammas > 0)
         ax.loglog(gammas[ok], m[ok], "o", color=COLORS[mode], label=f"{mode} labels")
         if missed.any():
-            ax.loglog(gammas[missed], np.full(missed.sum(), ceiling), "^", mfc="none", color=COLORS[mode],
-                      label=f"{mode}: not reached (drawn above the top)")  # fmt: skip
+            ax.loglog(
+                gammas[missed],
+                np.full(missed.sum(), ceiling),
+                "^",
+                mfc="none",
+                color=COLORS[mode],
+                label=f"{mode}: not reached (drawn above the top)",
+            )
         if ok.any():
             g0, m0 = np.exp(np.log(gammas[ok]).mean()), np.exp(np.log(m[ok]).mean())
-            ax.loglog(span, m0 * (span / g0) ** -slope, ":", color=COLORS[mode], lw=1, label=f"theory slope −{slope:g}")
+            label = f"theory slope −{slope:g}"
+            ax.loglog(span, m0 * (span / g0) ** -slope, ":", color=COLORS[mode], lw=1, label=label)
         if mode in lines:
             fit, predict = lines[mode]
             lo, hi = fit.exponent_ci
             # The slope of log m against log gamma is -p.
-            ax.loglog(span, predict(span), "-", color=COLORS[mode], lw=1.2,
-                      label=f"fit: slope {-fit.exponent:+.2f} [{-hi:+.2f}, {-lo:+.2f}]".replace("-", "−"))  # fmt: skip
+            ax.loglog(
+                span,
+                predict(span),
+                "-",
+                color=COLORS[mode],
+                lw=1.2,
+                label=f"fit: slope {-fit.exponent:+.2f} [{-hi:+.2f}, {-lo:+.2f}]".replace("-", "−"),
+            )
     relation = "≤" if metric in LOWER_IS_BETTER else "≥"
     ax.set_xlabel("NTK margin γ")
     ax.set_ylabel(f"neurons needed ({LABELS.get(metric, metric)} {relation} {eps:g})")
@@ -318,8 +341,16 @@ def map_figure(summary: pd.DataFrame, metric: str, datasets: list[str], *, title
                 value = panel["gap_mean"][r, c]
                 color = "white" if abs(value) > 0.6 * limit else "black"
                 if sure[r, c]:
-                    ax.text(c, r, cell_text(value) + "*", ha="center", va="center", fontsize=7,
-                            fontweight="bold", color=color)  # fmt: skip
+                    ax.text(
+                        c,
+                        r,
+                        cell_text(value) + "*",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        fontweight="bold",
+                        color=color,
+                    )
                 else:
                     ax.text(c, r, cell_text(value), ha="center", va="center", fontsize=6, color=color)
             ax.set_xticks(range(len(widths)))

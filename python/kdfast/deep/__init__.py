@@ -33,14 +33,25 @@ if not _found:
 # first use (PEP 562), so that `kdfast --help` can list `kdfast deep`
 # without paying for PyTorch's import (a second or more).
 _EXPORTS = {
-    "ImageData": "data", "cifar10": "data", "digits": "data", "from_arrays": "data", "mnist": "data",
+    "ImageData": "data",
+    "cifar10": "data",
+    "digits": "data",
+    "from_arrays": "data",
+    "mnist": "data",
     "flip_labels": "data",
-    "CNN": "models", "MLP": "models", "ARCHS": "models", "student_factory": "models",
-    "distillation_loss": "losses", "hard_loss": "losses", "soft_loss": "losses",
-    "train": "train", "TrainingRecord": "train",
-    "compare": "experiment", "sweep": "experiment",
+    "CNN": "models",
+    "MLP": "models",
+    "ARCHS": "models",
+    "student_factory": "models",
+    "distillation_loss": "losses",
+    "hard_loss": "losses",
+    "soft_loss": "losses",
+    "train": "train",
+    "TrainingRecord": "train",
+    "compare": "experiment",
+    "sweep": "experiment",
     "ConvTeacher": "teacher",
-}  # fmt: skip
+}
 
 __all__ = sorted(_EXPORTS)
 

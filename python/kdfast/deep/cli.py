@@ -63,27 +63,44 @@ def _dataset(spec: str, extra: dict | None = None):
 def add_command(commands) -> None:
     """Add ``deep`` to kdfast's subcommands (an argparse subparsers object)."""
     p = commands.add_parser(
-        "deep", help="soft- vs hard-label deep students (CNN, MLP) by width, with PyTorch",
+        "deep",
+        help="soft- vs hard-label deep students (CNN, MLP) by width, with PyTorch",
         description=f"Default: --data {DEFAULT_DATA}, CNN students of widths {','.join(map(str, D.WIDTHS))} and "
-        f"{D.SEEDS} seeds, a CNN teacher of width {D.TEACHER_WIDTH}. Needs PyTorch: pip install \"kdfast[torch]\".",
-    )  # fmt: skip
-    p.add_argument("--data", default=DEFAULT_DATA, metavar="SPEC",
-                   help=f"{'|'.join(FAMILIES)}[:KEY=VALUE,...], e.g. mnist:classes=4/9,flip=0.4 or "
-                        f"cifar10:path=DIR,n=5000 (default {DEFAULT_DATA})")  # fmt: skip
+        f'{D.SEEDS} seeds, a CNN teacher of width {D.TEACHER_WIDTH}. Needs PyTorch: pip install "kdfast[torch]".',
+    )
+    p.add_argument(
+        "--data",
+        default=DEFAULT_DATA,
+        metavar="SPEC",
+        help=f"{'|'.join(FAMILIES)}[:KEY=VALUE,...], e.g. mnist:classes=4/9,flip=0.4 or "
+        f"cifar10:path=DIR,n=5000 (default {DEFAULT_DATA})",
+    )
     p.add_argument(
         "--vary", metavar="KEY=V1,V2,...", help="one comparison per value of a data option, e.g. flip=0,0.2,0.4"
     )
     g = p.add_argument_group("students and teacher")
     g.add_argument("--arch", choices=("cnn", "mlp"), default=D.ARCH, help=f"student family (default {D.ARCH})")
-    g.add_argument("--widths", type=_specs.widths, default=list(D.WIDTHS),
-                   help=f"CNN channels / MLP hidden units, e.g. 1,2,4 or 1:8:x2 (default {','.join(map(str, D.WIDTHS))})")  # fmt: skip
+    g.add_argument(
+        "--widths",
+        type=_specs.widths,
+        default=list(D.WIDTHS),
+        help=f"CNN channels / MLP hidden units, e.g. 1,2,4 or 1:8:x2 (default {','.join(map(str, D.WIDTHS))})",
+    )
     g.add_argument("--seeds", type=_specs.seeds, default=D.SEEDS, help=f"a count or a list (default {D.SEEDS})")
-    g.add_argument("--teacher-width", type=_int_at_least_1, default=D.TEACHER_WIDTH,
-                   help=f"width of the teacher trained on the hard labels (default {D.TEACHER_WIDTH})")  # fmt: skip
+    g.add_argument(
+        "--teacher-width",
+        type=_int_at_least_1,
+        default=D.TEACHER_WIDTH,
+        help=f"width of the teacher trained on the hard labels (default {D.TEACHER_WIDTH})",
+    )
     g.add_argument("--teacher-epochs", type=_int_at_least_1, default=None, help="its epochs (default: --epochs)")
     g.add_argument("--temperature", type=_specs.number, default=D.TEMPERATURE, help=f"default {D.TEMPERATURE:g}")
-    g.add_argument("--alpha", type=_fraction, default=D.ALPHA,
-                   help=f"weight of the soft loss in the soft students' loss, the rest cross-entropy (default {D.ALPHA:g})")  # fmt: skip
+    g.add_argument(
+        "--alpha",
+        type=_fraction,
+        default=D.ALPHA,
+        help=f"weight of the soft loss in the soft students' loss, the rest cross-entropy (default {D.ALPHA:g})",
+    )
     g.add_argument("--epochs", type=_int_at_least_1, default=D.EPOCHS, help=f"default {D.EPOCHS}")
     g.add_argument("--batch-size", type=_int_at_least_1, default=D.BATCH_SIZE, help=f"default {D.BATCH_SIZE}")
     g.add_argument("--lr", type=_specs.number, default=D.LR, help=f"default {D.LR:g}")
@@ -105,11 +122,21 @@ def _compare_kwargs(args) -> dict:
     if args.teacher_epochs is not None:
         teacher_params["epochs"] = args.teacher_epochs
     return dict(
-        arch=args.arch, widths=args.widths, seeds=args.seeds, teacher_params=teacher_params,
-        temperature=args.temperature, alpha=args.alpha, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        optimizer=args.optimizer, schedule=args.schedule, weight_decay=args.weight_decay, device=args.device,
+        arch=args.arch,
+        widths=args.widths,
+        seeds=args.seeds,
+        teacher_params=teacher_params,
+        temperature=args.temperature,
+        alpha=args.alpha,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        schedule=args.schedule,
+        weight_decay=args.weight_decay,
+        device=args.device,
         n_threads=args.n_threads,
-    )  # fmt: skip
+    )
 
 
 def run(args, argv) -> None:
@@ -131,6 +158,8 @@ def run(args, argv) -> None:
         print(f"\n== {name}")
         print(comparison.report())
     if args.out:
-        plots = {"plot.png": lambda path: swept.plot(path, metrics=METRICS, x=key),
-                 "widths.png": lambda path: swept.plot_widths(path, metrics=METRICS)}  # fmt: skip
+        plots = {
+            "plot.png": lambda path: swept.plot(path, metrics=METRICS, x=key),
+            "widths.png": lambda path: swept.plot_widths(path, metrics=METRICS),
+        }
         write_outputs(swept, args, {n: c.params for n, c in swept.comparisons.items()}, argv, plots)

@@ -79,8 +79,10 @@ class ImageData(LabelledData):
         return replace(self, y_train=noisy, params={**self.params, "flip": flip, "flip_seed": seed}, recipe=recipe)
 
     def __repr__(self) -> str:
-        return (f"ImageData({self.name!r}, train={self.n_train}, test={self.n_test}, shape={self.shape}, "
-                f"classes={self.n_classes}, params={self.params})")  # fmt: skip
+        return (
+            f"ImageData({self.name!r}, train={self.n_train}, test={self.n_test}, shape={self.shape}, "
+            f"classes={self.n_classes}, params={self.params})"
+        )
 
 
 def _flipped_again(recipe, flip: float, flip_seed: int | None, *, seed: int) -> ImageData:
@@ -127,10 +129,24 @@ def _image_data(train, test, *, shape, scale, classes, flip, seed, name, params)
     X = X.reshape(-1, *shape) / scale
     X_test = X_test.reshape(-1, *shape) / scale
     X, X_test = _standardised(X, X_test)
-    params = {**params, "classes": list(classes), "flip": 0.0, "seed": seed, "n": int(X.shape[0]),
-              "n_test": int(X_test.shape[0])}  # fmt: skip
-    clean = ImageData(X, y.astype(np.int64), X_test, y_test.astype(np.int64), name, params, n_classes=len(classes),
-                      classes=tuple(classes))  # fmt: skip
+    params = {
+        **params,
+        "classes": list(classes),
+        "flip": 0.0,
+        "seed": seed,
+        "n": int(X.shape[0]),
+        "n_test": int(X_test.shape[0]),
+    }
+    clean = ImageData(
+        X,
+        y.astype(np.int64),
+        X_test,
+        y_test.astype(np.int64),
+        name,
+        params,
+        n_classes=len(classes),
+        classes=tuple(classes),
+    )
     # with_flip records the flips' seed, which clean images have no use for.
     return clean.with_flip(flip) if flip > 0 else clean
 
@@ -157,13 +173,23 @@ def _from_image_set(images, *, family, shape, classes, n, n_test, flip, seed, te
         rows_t = subset(y_t, n_test, rng, name="n_test", what=f"the {family} test set")
         train, test = (X[rows], y[rows]), (X_t[rows_t], y_t[rows_t])
     params = {**params, "source": images.source, "location": images.location}
-    return _image_data(train, test, shape=shape, scale=images.scale, classes=classes, flip=flip, seed=seed,
-                       name=_name(family, classes, 10), params=params)  # fmt: skip
+    return _image_data(
+        train,
+        test,
+        shape=shape,
+        scale=images.scale,
+        classes=classes,
+        flip=flip,
+        seed=seed,
+        name=_name(family, classes, 10),
+        params=params,
+    )
 
 
 @redrawable
-def mnist(classes=None, *, n: int | None = None, n_test: int | None = None, flip: float = 0.0, seed: int = 0,
-          path=None) -> ImageData:  # fmt: skip
+def mnist(
+    classes=None, *, n: int | None = None, n_test: int | None = None, flip: float = 0.0, seed: int = 0, path=None
+) -> ImageData:
     """MNIST digits as (1, 28, 28) images: all ten, or the `classes` given (e.g. (4, 9) for a pair).
 
     The images come from the first source that exists, never downloaded:
@@ -187,26 +213,54 @@ def mnist(classes=None, *, n: int | None = None, n_test: int | None = None, flip
     side = math.isqrt(images.train_images.shape[1])
     if side * side != images.train_images.shape[1]:
         raise check.InputValueError(f"path: images of {images.train_images.shape[1]} pixels are not square")
-    return _from_image_set(images, family="mnist", shape=(1, side, side), classes=classes, n=n, n_test=n_test,
-                           flip=flip, seed=seed, test_fraction=MNIST_TEST_FRACTION, params={})  # fmt: skip
+    return _from_image_set(
+        images,
+        family="mnist",
+        shape=(1, side, side),
+        classes=classes,
+        n=n,
+        n_test=n_test,
+        flip=flip,
+        seed=seed,
+        test_fraction=MNIST_TEST_FRACTION,
+        params={},
+    )
 
 
 @redrawable
-def cifar10(classes=None, *, n: int | None = None, n_test: int | None = None, flip: float = 0.0, seed: int = 0,
-            path=None) -> ImageData:  # fmt: skip
+def cifar10(
+    classes=None, *, n: int | None = None, n_test: int | None = None, flip: float = 0.0, seed: int = 0, path=None
+) -> ImageData:
     """CIFAR-10 as (3, 32, 32) images, from its python batches (`path` or ``$KDFAST_CIFAR10``).
 
     Parameters as in :func:`mnist`; the 50,000 training and 10,000 test
     images are CIFAR-10's own, `n` and `n_test` stratified subsets of them.
     """
     images = find_cifar10(path)
-    return _from_image_set(images, family="cifar10", shape=(3, 32, 32), classes=classes, n=n, n_test=n_test,
-                           flip=flip, seed=seed, test_fraction=None, params={})  # fmt: skip
+    return _from_image_set(
+        images,
+        family="cifar10",
+        shape=(3, 32, 32),
+        classes=classes,
+        n=n,
+        n_test=n_test,
+        flip=flip,
+        seed=seed,
+        test_fraction=None,
+        params={},
+    )
 
 
 @redrawable
-def digits(classes=None, *, n: int | None = None, n_test: int | None = None, flip: float = 0.0, seed: int = 0,
-           test_fraction: float = DIGITS_TEST_FRACTION) -> ImageData:  # fmt: skip
+def digits(
+    classes=None,
+    *,
+    n: int | None = None,
+    n_test: int | None = None,
+    flip: float = 0.0,
+    seed: int = 0,
+    test_fraction: float = DIGITS_TEST_FRACTION,
+) -> ImageData:
     """scikit-learn's bundled 8 x 8 digits (1,797 images) as (1, 8, 8) images, split stratified.
 
     `n_test` images (default `test_fraction` of them) are held out for
@@ -225,8 +279,17 @@ def digits(classes=None, *, n: int | None = None, n_test: int | None = None, fli
     rng = generator(seed)
     rows, rows_t = split(y, n, n_test, rng, test_fraction=test_fraction, what="the digits set")
     train, test = (X[rows], y[rows]), (X[rows_t], y[rows_t])
-    return _image_data(train, test, shape=(1, 8, 8), scale=16.0, classes=classes, flip=flip, seed=seed,
-                       name=_name("digits", classes, 10), params={"test_fraction": test_fraction})  # fmt: skip
+    return _image_data(
+        train,
+        test,
+        shape=(1, 8, 8),
+        scale=16.0,
+        classes=classes,
+        flip=flip,
+        seed=seed,
+        name=_name("digits", classes, 10),
+        params={"test_fraction": test_fraction},
+    )
 
 
 def from_arrays(X, y, X_test, y_test, *, flip: float = 0.0, seed: int = 0, name: str = "images") -> ImageData:
@@ -265,6 +328,14 @@ def from_arrays(X, y, X_test, y_test, *, flip: float = 0.0, seed: int = 0, name:
     if np.unique(labels["y"]).size < 2:
         raise check.InputValueError("y: the training labels must contain at least two classes")
     shape = arrays["X"].shape[1:]
-    return _image_data((arrays["X"], labels["y"]), (arrays["X_test"], labels["y_test"]), shape=shape, scale=1.0,
-                       classes=tuple(range(n_classes)), flip=flip_rate(flip, n_classes), seed=seed, name=name,
-                       params={})  # fmt: skip
+    return _image_data(
+        (arrays["X"], labels["y"]),
+        (arrays["X_test"], labels["y_test"]),
+        shape=shape,
+        scale=1.0,
+        classes=tuple(range(n_classes)),
+        flip=flip_rate(flip, n_classes),
+        seed=seed,
+        name=name,
+        params={},
+    )

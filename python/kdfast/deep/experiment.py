@@ -81,16 +81,27 @@ def _teacher(teacher, plan, data, factory, X, y, X_test, train_kwargs, callback)
         (model,) = init_students(factory, width, [seed])
         model.to(X.device)
         zeros = torch.zeros(X.shape[0], data.n_classes, dtype=X.dtype, device=X.device)
-        train([model], X, y, zeros, seeds=[seed], temperature=1.0, alpha=0.0,
-              **{**train_kwargs, "epochs": epochs, "vectorize": False}, callback=callback)  # fmt: skip
+        train(
+            [model],
+            X,
+            y,
+            zeros,
+            seeds=[seed],
+            temperature=1.0,
+            alpha=0.0,
+            **{**train_kwargs, "epochs": epochs, "vectorize": False},
+            callback=callback,
+        )
         described = f"width {width}, {epochs} epochs on the hard labels, seed {seed}"
     elif isinstance(teacher, torch.nn.Module):
         model = teacher.to(X.device)
         described = f"given module {type(teacher).__name__}"
     else:
         if not isinstance(teacher, (np.ndarray, tuple, list, torch.Tensor)):
-            raise check.InputTypeError(f"teacher: expected None, an nn.Module, or logits (an array or a (train, test) pair), "
-                            f"got {type(teacher).__name__}")  # fmt: skip
+            raise check.InputTypeError(
+                f"teacher: expected None, an nn.Module, or logits (an array or a (train, test) pair), "
+                f"got {type(teacher).__name__}"
+            )
         f_train, f_test = _given_logits(tuple(teacher) if isinstance(teacher, list) else teacher, data)
         return f_train.to(X.device), (None if f_test is None else f_test.to(X.device)), "given logits"
     model.eval()
@@ -195,12 +206,15 @@ def compare(
 
     X, y = as_tensor(data.X_train), as_tensor(data.y_train, torch.int64)
     X_test, y_test = as_tensor(data.X_test), as_tensor(data.y_test, torch.int64)
-    train_kwargs: dict[str, Any] = dict(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, schedule=schedule,
-                        weight_decay=weight_decay)  # fmt: skip
+    train_kwargs: dict[str, Any] = dict(
+        epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, schedule=schedule, weight_decay=weight_decay
+    )
     S, W = len(seeds), len(widths)
     total = ((plan["epochs"] if plan else 0) + W * epochs) * batches
-    with torch_settings(threads), tqdm(total=total, desc=f"{data.name}: {2 * S * W} students", unit="step",
-                                       disable=disable, leave=False) as bar:  # fmt: skip
+    with (
+        torch_settings(threads),
+        tqdm(total=total, desc=f"{data.name}: {2 * S * W} students", unit="step", disable=disable, leave=False) as bar,
+    ):
 
         def tick():
             stop_if_cancelled()
@@ -216,9 +230,21 @@ def compare(
             # Soft students of every seed, then hard ones: pairs share a seed (weights and batches).
             modules = [m.to(device) for m in init_students(factory, width, seeds + seeds)]
             taus, alphas = [temperature] * S + [1.0] * S, [alpha] * S + [0.0] * S
-            record = train(modules, X, y, f_train, seeds=seeds + seeds, temperature=taus, alpha=alphas,
-                           X_test=X_test, y_test=y_test, teacher_test_logits=f_test, vectorize=vectorize,
-                           callback=tick, **train_kwargs)  # fmt: skip
+            record = train(
+                modules,
+                X,
+                y,
+                f_train,
+                seeds=seeds + seeds,
+                temperature=taus,
+                alpha=alphas,
+                X_test=X_test,
+                y_test=y_test,
+                teacher_test_logits=f_test,
+                vectorize=vectorize,
+                callback=tick,
+                **train_kwargs,
+            )
             logits = predict(modules, X, vectorize=vectorize)
             final = _final(logits, y, f_train, taus, alphas)
             agreement = np.full(2 * S, np.nan)
@@ -230,10 +256,18 @@ def compare(
 
     name = arch_name(arch)
     table, curves = _frames(data, name, seeds, records, batches, soft_known)
-    settings = dict(temperature=np.where(table["mode"] == "soft", temperature, 1.0),
-                    alpha=np.where(table["mode"] == "soft", alpha, 0.0), flip=data.params.get("flip", np.nan),
-                    lr=lr, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule,
-                    weight_decay=weight_decay, steps=epochs * batches)  # fmt: skip
+    settings = dict(
+        temperature=np.where(table["mode"] == "soft", temperature, 1.0),
+        alpha=np.where(table["mode"] == "soft", alpha, 0.0),
+        flip=data.params.get("flip", np.nan),
+        lr=lr,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        schedule=schedule,
+        weight_decay=weight_decay,
+        steps=epochs * batches,
+    )
     from .. import __version__
 
     f_np = f_train.argmax(-1).cpu().numpy()
@@ -249,32 +283,64 @@ def compare(
         teacher_test_acc=np.where(soft, np.nan if teacher_test_acc is None else teacher_test_acc, np.nan),
     )
     params = {
-        "students": "deep", "dataset": data.name, "data_params": dict(data.params), "arch": name,
+        "students": "deep",
+        "dataset": data.name,
+        "data_params": dict(data.params),
+        "arch": name,
         "n_train": data.n_train,
-        "n_test": data.n_test, "shape": list(data.shape), "n_classes": data.n_classes,
-        "teacher": described, "teacher_names": [teacher_name], "teacher_train_acc": teacher_train_acc,
-        "teacher_clean_train_acc": float(np.mean(f_np == data.y_train_clean)), "teacher_test_acc": teacher_test_acc,
-        "temperature": temperature, "alpha": alpha, "widths": widths, "seeds": seeds, "epochs": epochs,
-        "batch_size": batch_size, "steps": epochs * batches, "lr": lr, "optimizer": optimizer, "schedule": schedule,
-        "weight_decay": weight_decay, "vectorize": vectorize, "device": str(device), "n_threads": threads,
-        "seconds_teacher": teacher_seconds, "seconds_students": student_seconds, "kdfast": __version__,
+        "n_test": data.n_test,
+        "shape": list(data.shape),
+        "n_classes": data.n_classes,
+        "teacher": described,
+        "teacher_names": [teacher_name],
+        "teacher_train_acc": teacher_train_acc,
+        "teacher_clean_train_acc": float(np.mean(f_np == data.y_train_clean)),
+        "teacher_test_acc": teacher_test_acc,
+        "temperature": temperature,
+        "alpha": alpha,
+        "widths": widths,
+        "seeds": seeds,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "steps": epochs * batches,
+        "lr": lr,
+        "optimizer": optimizer,
+        "schedule": schedule,
+        "weight_decay": weight_decay,
+        "vectorize": vectorize,
+        "device": str(device),
+        "n_threads": threads,
+        "seconds_teacher": teacher_seconds,
+        "seconds_students": student_seconds,
+        "kdfast": __version__,
         "torch": torch.__version__,
-    }  # fmt: skip
+    }
     return Comparison(table, curves, params)
 
 
 def _final(logits, y, f_train, taus, alphas):
-    """(loss, accuracy) of each student on the whole training set after training: its own objective, the noisy labels."""
+    """(loss, accuracy) of each student on the whole training set after training.
+
+    The loss is its own objective; the accuracy is against the noisy labels.
+    """
     K = logits.shape[0]
     with torch.no_grad():
-        loss = distillation_loss(logits, y.expand(K, -1), f_train.expand(K, -1, -1),
-                                 torch.tensor(taus, dtype=logits.dtype), torch.tensor(alphas, dtype=logits.dtype))  # fmt: skip
+        loss = distillation_loss(
+            logits,
+            y.expand(K, -1),
+            f_train.expand(K, -1, -1),
+            torch.tensor(taus, dtype=logits.dtype),
+            torch.tensor(alphas, dtype=logits.dtype),
+        )
         acc = (logits.argmax(-1) == y).double().mean(-1)
     return loss.double().cpu().numpy(), acc.cpu().numpy()
 
 
 def _frames(data: ImageData, arch: str, seeds: list[int], records, batches: int, soft_known: bool):
-    """The table (one row per student, soft before hard, by width and seed) and the curves (one row per student and epoch)."""
+    """The table and the curves.
+
+    The table has one row per student (soft before hard, by width and seed), the curves one per student and epoch.
+    """
     S = len(seeds)
     rows, lines = [], []
     for m, mode in enumerate(MODES):
@@ -284,14 +350,28 @@ def _frames(data: ImageData, arch: str, seeds: list[int], records, batches: int,
                 key = {"dataset": data.name, "arch": arch, "mode": mode, "width": width, "seed": seed}
                 test_loss = np.nan if record.test_loss is None else record.test_loss[-1, k]
                 test_acc = np.nan if record.test_acc is None else record.test_acc[-1, k]
-                rows.append({**key, "mean_loss": record.mean_loss[k], "final_loss": final_loss[k],
-                             "train_acc": train_acc[k], "test_loss": test_loss, "test_acc": test_acc,
-                             "teacher_agreement": agreement[k]})  # fmt: skip
+                rows.append(
+                    {
+                        **key,
+                        "mean_loss": record.mean_loss[k],
+                        "final_loss": final_loss[k],
+                        "train_acc": train_acc[k],
+                        "test_loss": test_loss,
+                        "test_acc": test_acc,
+                        "teacher_agreement": agreement[k],
+                    }
+                )
                 for epoch in range(record.epoch_loss.shape[0]):
-                    lines.append({**key, "epoch": epoch + 1, "step": (epoch + 1) * batches,
-                                  "loss": record.epoch_loss[epoch, k],
-                                  "test_loss": np.nan if record.test_loss is None else record.test_loss[epoch, k],
-                                  "test_acc": np.nan if record.test_acc is None else record.test_acc[epoch, k]})  # fmt: skip
+                    lines.append(
+                        {
+                            **key,
+                            "epoch": epoch + 1,
+                            "step": (epoch + 1) * batches,
+                            "loss": record.epoch_loss[epoch, k],
+                            "test_loss": np.nan if record.test_loss is None else record.test_loss[epoch, k],
+                            "test_acc": np.nan if record.test_acc is None else record.test_acc[epoch, k],
+                        }
+                    )
     table = pd.DataFrame(rows).astype({"width": np.int64, "seed": np.int64})
     curves = pd.DataFrame(lines).astype({"width": np.int64, "seed": np.int64, "epoch": np.int64, "step": np.int64})
     return table, curves

@@ -40,9 +40,13 @@ class CNN(nn.Module):
                 f"in_shape: the CNN pools twice by 2 and needs images of at least 4 x 4, got {in_shape}"
             )
         self.features = nn.Sequential(
-            nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        )  # fmt: skip
+            nn.Conv2d(channels, width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
         self.classifier = nn.Linear(2 * width * (height // 4) * (breadth // 4), n_classes)
 
     def forward(self, x):

@@ -127,9 +127,18 @@ class ConvTeacher(BaseTeacher):
     """
 
     def __init__(
-        self, shape=None, *, width: int = 16, epochs: int = 20, batch_size: int = 64, lr: float = 1e-3,
-        validation=0.1, seed: int = 0, n_threads=None, device="cpu",
-    ):  # fmt: skip
+        self,
+        shape=None,
+        *,
+        width: int = 16,
+        epochs: int = 20,
+        batch_size: int = 64,
+        lr: float = 1e-3,
+        validation=0.1,
+        seed: int = 0,
+        n_threads=None,
+        device="cpu",
+    ):
         self.shape = shape
         self.width = width
         self.epochs = epochs
@@ -201,10 +210,21 @@ class ConvTeacher(BaseTeacher):
                 score()  # epoch 0: the initial weights
             zeros = torch.zeros(part.size, 2, dtype=torch.float32, device=device)  # no soft labels: alpha 0
             record = train(
-                [model], X_part, y_part, zeros, seeds=[seed], temperature=1.0, alpha=0.0, epochs=epochs,
-                batch_size=batch_size, lr=lr, optimizer="adam", schedule="constant", vectorize=False,
+                [model],
+                X_part,
+                y_part,
+                zeros,
+                seeds=[seed],
+                temperature=1.0,
+                alpha=0.0,
+                epochs=epochs,
+                batch_size=batch_size,
+                lr=lr,
+                optimizer="adam",
+                schedule="constant",
+                vectorize=False,
                 callback=step_done,
-            )  # fmt: skip
+            )
             if best is not None:
                 model.load_state_dict(best)
             model.eval()

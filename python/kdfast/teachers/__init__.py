@@ -29,6 +29,12 @@ from .builtin import TEACHER_STREAMS as TEACHER_STREAMS
 from .factory import TEACHERS as TEACHERS
 
 __all__ = [
-    "ArrayTeacher", "BaseTeacher", "KernelTeacher", "MarginTeacher", "NetworkTeacher", "NotFittedError",
-    "SklearnTeacher", "make_teacher",
-]  # fmt: skip
+    "ArrayTeacher",
+    "BaseTeacher",
+    "KernelTeacher",
+    "MarginTeacher",
+    "NetworkTeacher",
+    "NotFittedError",
+    "SklearnTeacher",
+    "make_teacher",
+]

@@ -33,7 +33,10 @@ class BaseTeacher:
         return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
 
     def get_params(self, deep: bool = True) -> dict:
-        """The constructor's parameters, by name (`deep` is scikit-learn's; an estimator's own parameters are not listed)."""
+        """The constructor's parameters, by name.
+
+        `deep` is scikit-learn's; an estimator's own parameters are not listed.
+        """
         return {name: getattr(self, name) for name in self._parameter_names()}
 
     def set_params(self, **params):

@@ -128,9 +128,15 @@ class MarginTeacher(BaseTeacher):
     def fit(self, X, y) -> MarginTeacher:
         check.positive_number(self.scale, "scale")
         result, transport = estimate(
-            X, y, n_samples=self.n_samples, seed=self.seed, tol=self.tol, bounds=False, n_threads=self.n_threads,
+            X,
+            y,
+            n_samples=self.n_samples,
+            seed=self.seed,
+            tol=self.tol,
+            bounds=False,
+            n_threads=self.n_threads,
             inseparable="raise",
-        )  # fmt: skip
+        )
         assert transport is not None  # inseparable data raised
         self.margin_ = result
         self.Z_ = transport.Z
@@ -204,10 +210,21 @@ class NetworkTeacher(BaseTeacher):
     """
 
     def __init__(
-        self, width: int = 4096, steps: int = 1000, lr: float = 4.0, radius=None, *, projection: str = "neuron",
-        temperature: float = 1.0, validation=None, validate_every=None, seed: int = 0, dtype=np.float32,
-        n_threads=None, init: str = "gaussian",
-    ):  # fmt: skip
+        self,
+        width: int = 4096,
+        steps: int = 1000,
+        lr: float = 4.0,
+        radius=None,
+        *,
+        projection: str = "neuron",
+        temperature: float = 1.0,
+        validation=None,
+        validate_every=None,
+        seed: int = 0,
+        dtype=np.float32,
+        n_threads=None,
+        init: str = "gaussian",
+    ):
         self.width = width
         self.steps = steps
         self.lr = lr

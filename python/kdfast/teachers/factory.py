@@ -33,7 +33,8 @@ def make_teacher(teacher="kernel", teacher_params=None, *, n_threads=None, X_tes
             )
         if teacher not in TEACHERS:
             raise check.InputValueError(
-                f"teacher: expected one of {', '.join(map(repr, TEACHERS))}, an array or a teacher object, got {teacher!r}"
+                f"teacher: expected one of {', '.join(map(repr, TEACHERS))}, an array or a teacher object, "
+                f"got {teacher!r}"
             )
         cls = TEACHERS[teacher]
         if n_threads is not None and "n_threads" in inspect.signature(cls).parameters:
@@ -46,7 +47,8 @@ def make_teacher(teacher="kernel", teacher_params=None, *, n_threads=None, X_tes
         teacher = ArrayTeacher(train_logits=teacher, **params)
     elif not (callable(getattr(teacher, "fit", None)) and callable(getattr(teacher, "logits", None))):
         raise check.InputTypeError(
-            f"teacher: expected a name, an array of logits or an object with fit and logits, got {type(teacher).__name__}"
+            "teacher: expected a name, an array of logits or an object with fit and logits, "
+            f"got {type(teacher).__name__}"
         )
     elif params:
         raise check.InputValueError("teacher_params: only for a teacher given by name or as an array")

@@ -29,6 +29,13 @@ from .parameters import TheoremParameters, hard_label_theorem, soft_label_theore
 from .protocol import Protocol
 
 __all__ = [
-    "Protocol", "ScalingFit", "TheoremParameters", "crossover", "expected_exponent", "fit_scaling",
-    "hard_label_theorem", "neurons_bound", "soft_label_theorem",
-]  # fmt: skip
+    "Protocol",
+    "ScalingFit",
+    "TheoremParameters",
+    "crossover",
+    "expected_exponent",
+    "fit_scaling",
+    "hard_label_theorem",
+    "neurons_bound",
+    "soft_label_theorem",
+]

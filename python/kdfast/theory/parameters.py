@@ -37,9 +37,18 @@ class TheoremParameters:
 
 
 def hard_label_theorem(
-    gamma, eps, n, delta=0.1, lr=1.0, *, init="gaussian",
-    lam_constant=4.0, width_constant=4096.0, steps_constant=2.0, radius_constant=4.0,
-) -> TheoremParameters:  # fmt: skip
+    gamma,
+    eps,
+    n,
+    delta=0.1,
+    lr=1.0,
+    *,
+    init="gaussian",
+    lam_constant=4.0,
+    width_constant=4096.0,
+    steps_constant=2.0,
+    radius_constant=4.0,
+) -> TheoremParameters:
     """Ji & Telgarsky's hard-label theorem for a measured margin gamma.
 
     Ji & Telgarsky, "Polylogarithmic width suffices for gradient descent to
@@ -111,15 +120,25 @@ def hard_label_theorem(
         raise check.InputValueError(f"lr: the theorem needs a step size eta <= 1, got {eta}")
     check.init(init)
     c_lam, c_width, c_steps, c_radius = (
-        check.positive_number(v, name) for v, name in ((lam_constant, "lam_constant"), (width_constant, "width_constant"),
-                                                  (steps_constant, "steps_constant"), (radius_constant, "radius_constant"))
-    )  # fmt: skip
+        check.positive_number(v, name)
+        for v, name in (
+            (lam_constant, "lam_constant"),
+            (width_constant, "width_constant"),
+            (steps_constant, "steps_constant"),
+            (radius_constant, "radius_constant"),
+        )
+    )
     initial = 0.0 if init == "symmetric" else math.sqrt(2.0 * math.log(4.0 * n / d))
     lam = (initial + math.log(4.0 / e)) * c_lam / g
     return TheoremParameters(
-        kind="hard", lam=lam, width=c_width * lam**2 / g**6, steps=float(math.ceil(c_steps * lam**2 / (eta * e))),
-        radius=c_radius * lam / g, lr=eta, source="Ji & Telgarsky (ICLR 2020), Theorem 2.2 (constants unchecked)",
-    )  # fmt: skip
+        kind="hard",
+        lam=lam,
+        width=c_width * lam**2 / g**6,
+        steps=float(math.ceil(c_steps * lam**2 / (eta * e))),
+        radius=c_radius * lam / g,
+        lr=eta,
+        source="Ji & Telgarsky (ICLR 2020), Theorem 2.2 (constants unchecked)",
+    )
 
 
 def soft_label_theorem(gamma, eps, lr=1.0, *, C=1.0, radius_constant=1.0, steps_constant=1.0) -> TheoremParameters:
@@ -150,10 +169,17 @@ def soft_label_theorem(gamma, eps, lr=1.0, *, C=1.0, radius_constant=1.0, steps_
     g = check.positive_number(gamma, "gamma")
     e = unit_interval(eps, "eps")
     eta = check.positive_number(lr, "lr")
-    c, c_radius, c_steps = (check.positive_number(v, name) for v, name in
-                            ((C, "C"), (radius_constant, "radius_constant"), (steps_constant, "steps_constant")))  # fmt: skip
+    c, c_radius, c_steps = (
+        check.positive_number(v, name)
+        for v, name in ((C, "C"), (radius_constant, "radius_constant"), (steps_constant, "steps_constant"))
+    )
     radius = c_radius / g
     return TheoremParameters(
-        kind="soft", lam=radius, width=c / (g**2 * e), steps=float(math.ceil(c_steps * radius**2 / (eta * e))),
-        radius=radius, lr=eta, source="Mandal, Lin & Srikant (L4DC 2025), orders; radius and steps: kdfast's reading",
-    )  # fmt: skip
+        kind="soft",
+        lam=radius,
+        width=c / (g**2 * e),
+        steps=float(math.ceil(c_steps * radius**2 / (eta * e))),
+        radius=radius,
+        lr=eta,
+        source="Mandal, Lin & Srikant (L4DC 2025), orders; radius and steps: kdfast's reading",
+    )

@@ -59,8 +59,9 @@ class Protocol:
             check.positive_number(self.soft_radius_constant, "soft_radius_constant")
         if self.gamma is not None:
             check.positive_number(self.gamma, "gamma")
-        if self.max_steps is not None and (isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int)
-                                           or self.max_steps < 1):  # fmt: skip
+        if self.max_steps is not None and (
+            isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps < 1
+        ):
             raise check.InputValueError(f"max_steps: expected None or an integer >= 1, got {self.max_steps!r}")
 
     def _gamma(self, gamma) -> float:
