@@ -403,6 +403,20 @@ def test_array_teacher_stores_its_parameters_under_their_names():
 # -- jobs and their cancellation ----------------------------------------------------------
 
 
+def until_cancelled(running: threading.Event, stopped: threading.Event) -> str:
+    """A job that runs until its run is cancelled, then sets `stopped`."""
+    running.set()
+    deadline = time.monotonic() + 60  # a guard against a hang only: cancelled, the job stops at once
+    while time.monotonic() < deadline:
+        try:
+            _jobs.stop_if_cancelled()
+        except KeyboardInterrupt:
+            stopped.set()
+            raise
+        time.sleep(0.01)
+    return "ran to the end"
+
+
 def test_an_interrupted_run_stops_its_thread_jobs_and_forgets_them():
     running, stopped = threading.Event(), threading.Event()
 
@@ -410,22 +424,35 @@ def test_an_interrupted_run_stops_its_thread_jobs_and_forgets_them():
         if kind == "fail":
             assert running.wait(timeout=60)  # a guard against a hang only
             raise RuntimeError("this job fails")
-        running.set()
-        deadline = time.monotonic() + 60  # a guard against a hang only: cancelled, the job stops at once
-        while time.monotonic() < deadline:
-            try:
-                _jobs.stop_if_cancelled()
-            except KeyboardInterrupt:
-                stopped.set()
-                raise
-            time.sleep(0.01)
-        return "ran to the end"
+        return until_cancelled(running, stopped)
 
     with ThreadPoolExecutor(2) as pool:
         with pytest.raises(RuntimeError, match="this job fails"):
             _jobs.run_jobs(job, {"long": ("long",), "failing": ("fail",)}, executor=pool, progress=False, desc="test")
     assert stopped.is_set()
     assert not _jobs._holders and not _jobs._cancelled  # nothing outlives the jobs
+
+
+def test_ctrl_c_between_two_submissions_stops_the_job_already_running():
+    running, stopped = threading.Event(), threading.Event()
+
+    class InterruptedPool(ThreadPoolExecutor):
+        """Ctrl-C arrives during the second submission, while the first job runs."""
+
+        submitted = 0
+
+        def submit(self, fn, /, *args, **kwargs):
+            self.submitted += 1
+            if self.submitted == 2:
+                assert running.wait(timeout=60)  # a guard against a hang only
+                raise KeyboardInterrupt
+            return super().submit(fn, *args, **kwargs)
+
+    with InterruptedPool(2) as pool, pytest.raises(KeyboardInterrupt):
+        _jobs.run_jobs(until_cancelled, {"first": (running, stopped), "second": (running, stopped)}, executor=pool,
+                       progress=False, desc="test")  # fmt: skip
+    assert stopped.is_set()
+    assert not _jobs._holders and not _jobs._cancelled
 
 
 def test_serial_runs_are_never_cancelled():
