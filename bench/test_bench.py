@@ -3,13 +3,19 @@
     pip install ".[bench]" torch==2.13.0
     python -m pytest bench --benchmark-columns=median,iqr,rounds -k digits
 
-One round is STEPS projected-gradient steps of one engine; every benchmark
-also checks that the engine computed the same losses as kdfast. Engines
-share this process, so prefer bench/report.py (one process per engine,
-alternating) for the numbers quoted in the README.
+One round is STEPS projected-gradient steps of one engine. Every benchmark
+also checks the losses its engine computed before and after those steps
+against the float64 NumPy reference of the test suite (tests/reference.py,
+written from the contract, not from any of the engines); on the two large
+workloads the reference takes minutes. Engines share this process, so prefer
+bench/report.py (one process per engine, alternating) for the numbers quoted
+in the README.
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,12 +23,43 @@ import pytest
 import kdfast
 from workloads import LR, RADIUS, TEMPERATURE, WORKLOADS
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import reference as ref  # noqa: E402
 
 STEPS = 3
 THREADS = 2
-# float32 losses summed over up to 10,000 samples, after a few steps in
-# which a handful of pre-activations near 0 may switch sides.
-RTOL = 1e-4
+# Every engine computes in float32 from the float32 weights and inputs the
+# float64 reference starts from. A logit sums up to 784 products and 4,096
+# neurons, so rounding (6e-8) moves it by ~6e-8 * sqrt(784 + 4096) ~ 4e-6 of
+# its size at worst, and a loss averages hundreds to thousands of them.
+# Measured: at most 6e-8 for kdfast on the four workloads, 3e-7 for PyTorch
+# and JAX (which also round the targets to float32) on the two small ones.
+# The three steps lower every loss by at least 7e-5 of it, so a step left
+# out or wrong shows.
+RTOL = 1e-5
+# The reference holds (n, neurons) float64 products; groups of networks with
+# at most this many entries keep them to ~130 MB each on the large workloads.
+REFERENCE_ENTRIES = 1 << 24
+
+
+def reference_losses(X, p, bank) -> np.ndarray:
+    """(2, K): the reference's losses L(W0) and L(W_STEPS) of every network of `bank`.
+
+    Networks are independent, so the reference runs on groups of them.
+    """
+    W0, a, widths = bank.W0.astype(np.float64), bank.a.astype(np.float64), np.asarray(bank.widths)
+    offsets = ref.offsets_of(widths)
+    losses, first = [], 0
+    while first < len(widths):
+        last = first + 1
+        while last < len(widths) and (offsets[last + 1] - offsets[first]) * len(X) <= REFERENCE_ENTRIES:
+            last += 1
+        rows = slice(offsets[first], offsets[last])
+        run = ref.fit(W0[rows], a[rows], widths[first:last], X, p, steps=STEPS, lr=LR, radius=RADIUS,
+                      temperature=TEMPERATURE)  # fmt: skip
+        losses.append(run.loss[[0, -1]])
+        first = last
+    return np.concatenate(losses, axis=1)
 
 
 @pytest.fixture(params=list(WORKLOADS), scope="module")
@@ -32,9 +69,7 @@ def workload(request):
         pytest.skip("large workload: select it with -k")
     X, p = w.data()
     bank = kdfast.StudentBank(w.d, list(w.widths), seeds=range(w.seeds))
-    # The reference result: kdfast's losses before and after STEPS steps.
-    history = bank.fit(X, p, steps=STEPS, lr=LR, radius=RADIUS, temperature=TEMPERATURE, n_threads=THREADS)
-    return w, X, p, bank, history.loss[[0, -1]]
+    return w, X, p, bank, reference_losses(X, p, bank)
 
 
 def test_kdfast(benchmark, workload):
@@ -45,7 +80,7 @@ def test_kdfast(benchmark, workload):
         return bank.fit(X, p, steps=STEPS, lr=LR, radius=RADIUS, temperature=TEMPERATURE, n_threads=THREADS)
 
     history = benchmark.pedantic(run, rounds=3, iterations=1)
-    np.testing.assert_array_equal(history.loss[[0, -1]], expected)
+    np.testing.assert_allclose(history.loss[[0, -1]], expected, rtol=RTOL)
 
 
 @pytest.mark.parametrize("engine", ["batched_step", "loop_step"])
@@ -69,11 +104,10 @@ def test_torch(benchmark, workload, engine):
         return first, tb
 
     first, tb = benchmark.pedantic(run, rounds=3, iterations=1)
-    with torch.no_grad():
-        F = tb.logits(Xt)
-        last, _ = tb._loss_residual(F, P)
+    # One more step's loss is L(W_STEPS), the reference's last record.
+    last = tb.batched_step(Xt, P)
     np.testing.assert_allclose(first.detach().numpy(), expected[0], rtol=RTOL)
-    np.testing.assert_allclose(last.detach().numpy(), expected[1], rtol=RTOL)
+    np.testing.assert_allclose(last.numpy(), expected[1], rtol=RTOL)
 
 
 def test_jax(benchmark, workload):
@@ -88,10 +122,10 @@ def test_jax(benchmark, workload):
     def run():
         jb = JaxBank(bank.W0, bank.a, bank.widths, lr=LR, radius=RADIUS, temperature=TEMPERATURE)
         losses = [jb.step(X, P) for _ in range(STEPS)]
+        jb.W.block_until_ready()  # JAX dispatches asynchronously: time the steps, not their dispatch
         return losses[0], jb
 
     first, jb = benchmark.pedantic(run, rounds=3, iterations=1)
-    # One more step's loss is L(W_STEPS), kdfast's last record.
     last = jb.step(X, P)
     np.testing.assert_allclose(np.asarray(first), expected[0], rtol=RTOL)
     np.testing.assert_allclose(np.asarray(last), expected[1], rtol=RTOL)

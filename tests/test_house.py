@@ -59,13 +59,17 @@ def trees(name: str):
 
 
 def imports(name: str) -> list[tuple[str, list[str], int]]:
-    """(module imported, names taken from it, line) for every import of a kdfast module in `name`, at any depth.
+    """(module imported, names taken from it, line) for every import of a kdfast module in `name`, at any depth."""
+    return imports_in(trees(name), depth=0 if SOURCES[name][0].parent == PACKAGE else 1)
 
-    In a subpackage, imports of its own modules (one dot) are internal and left out.
+
+def imports_in(modules: list[ast.Module], depth: int) -> list[tuple[str, list[str], int]]:
+    """The imports of kdfast modules in the syntax trees of one module, `depth` packages below kdfast.
+
+    In a subpackage (depth 1), imports of its own modules (one dot) are internal and left out.
     """
-    depth = 0 if SOURCES[name][0].parent == PACKAGE else 1
     found = []
-    for node in (node for tree in trees(name) for node in ast.walk(tree)):
+    for node in (node for tree in modules for node in ast.walk(tree)):
         if isinstance(node, ast.ImportFrom) and 0 < node.level <= depth:
             continue
         if isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").startswith("kdfast")):
@@ -115,11 +119,22 @@ def test_imports_flow_one_way_without_cycles():
 
 
 def test_the_graph_sees_function_level_imports():
-    """The checks above would miss a deferred import if the walk did not reach into functions."""
-    source = "def f():\n    from .results import write\n    from . import _core\n"
-    tree = ast.parse(source)
-    assert sum(isinstance(node, ast.ImportFrom) for node in ast.walk(tree)) == 2
-    assert "_threads" in graph()["_bank"] and "results" in graph()["comparison"]
+    """The checks above would miss a deferred import if the walk did not reach into functions and methods."""
+    source = """
+def f():
+    from .results import write
+    from . import _core
+
+class C:
+    def g(self):
+        import kdfast.plots
+        from . import __version__
+"""
+    found = sorted(imports_in([ast.parse(source)], depth=0), key=lambda item: item[2])
+    assert found == [("results", ["write"], 3), ("_core", [], 4), ("plots", [], 8), ("__init__", ["__version__"], 9)]
+    # In a subpackage, one dot is the subpackage itself (internal) and two dots reach kdfast.
+    nested = [ast.parse("def f():\n    from . import data\n    from ..theory import crossover\n")]
+    assert imports_in(nested, depth=1) == [("theory", ["crossover"], 3)]
 
 
 def test_no_private_name_crosses_a_module_line():
@@ -403,28 +418,56 @@ def test_array_teacher_stores_its_parameters_under_their_names():
 # -- jobs and their cancellation ----------------------------------------------------------
 
 
+def until_cancelled(running: threading.Event, stopped: threading.Event) -> str:
+    """A job that runs until its run is cancelled, then sets `stopped`."""
+    running.set()
+    deadline = time.monotonic() + 60  # a guard against a hang only: cancelled, the job stops at once
+    while time.monotonic() < deadline:
+        try:
+            _jobs.stop_if_cancelled()
+        except KeyboardInterrupt:
+            stopped.set()
+            raise
+        time.sleep(0.01)
+    return "ran to the end"
+
+
 def test_an_interrupted_run_stops_its_thread_jobs_and_forgets_them():
-    stopped = threading.Event()
+    running, stopped = threading.Event(), threading.Event()
 
     def job(kind):
         if kind == "fail":
-            time.sleep(0.2)  # the other job is running by now
+            assert running.wait(timeout=60)  # a guard against a hang only
             raise RuntimeError("this job fails")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                _jobs.stop_if_cancelled()
-            except KeyboardInterrupt:
-                stopped.set()
-                raise
-            time.sleep(0.01)
-        return "ran to the end"
+        return until_cancelled(running, stopped)
 
     with ThreadPoolExecutor(2) as pool:
         with pytest.raises(RuntimeError, match="this job fails"):
             _jobs.run_jobs(job, {"long": ("long",), "failing": ("fail",)}, executor=pool, progress=False, desc="test")
     assert stopped.is_set()
     assert not _jobs._holders and not _jobs._cancelled  # nothing outlives the jobs
+
+
+def test_ctrl_c_between_two_submissions_stops_the_job_already_running():
+    running, stopped = threading.Event(), threading.Event()
+
+    class InterruptedPool(ThreadPoolExecutor):
+        """Ctrl-C arrives during the second submission, while the first job runs."""
+
+        submitted = 0
+
+        def submit(self, fn, /, *args, **kwargs):
+            self.submitted += 1
+            if self.submitted == 2:
+                assert running.wait(timeout=60)  # a guard against a hang only
+                raise KeyboardInterrupt
+            return super().submit(fn, *args, **kwargs)
+
+    with InterruptedPool(2) as pool, pytest.raises(KeyboardInterrupt):
+        _jobs.run_jobs(until_cancelled, {"first": (running, stopped), "second": (running, stopped)}, executor=pool,
+                       progress=False, desc="test")  # fmt: skip
+    assert stopped.is_set()
+    assert not _jobs._holders and not _jobs._cancelled
 
 
 def test_serial_runs_are_never_cancelled():

@@ -174,7 +174,9 @@ def test_against_second_order_cone_program():
     Vp, Vm, t = cp.Variable((30, 3)), cp.Variable((30, 3)), cp.Variable()
     margins = cp.sum(cp.multiply(mask.T, X @ Vp.T) + cp.multiply(1 - mask.T, X @ Vm.T), axis=1)
     constraints = [cp.norm(Vp, axis=1) <= 1, cp.norm(Vm, axis=1) <= 1, cp.multiply(y, margins) / 60 >= t]
-    cp.Problem(cp.Maximize(t), constraints).solve()
+    socp = cp.Problem(cp.Maximize(t), constraints)
+    socp.solve(solver=cp.CLARABEL)  # an interior-point solver that cvxpy installs
+    assert socp.status == cp.OPTIMAL
     # Solver accuracy ~1e-7; our certified bracket is lower <= gamma <= upper.
     assert sol.lower - 1e-6 <= t.value <= sol.upper + 1e-6
     assert sol.upper - sol.lower <= 1e-5 * sol.upper

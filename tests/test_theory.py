@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import kdfast
 from kdfast import theory
@@ -47,28 +48,56 @@ def test_crossover_with_constants():
     assert soft == pytest.approx(hard, rel=1e-9)
 
 
-# fit_scaling's results when it computed its t quantiles by hand (an
-# incomplete beta function inverted by bisection, accurate to ~1e-12):
-# SciPy's quantiles must reproduce them to 1e-10.
-PREVIOUS_FITS = [
-    ({"gammas": [0.02, 0.05, 0.1, 0.2, 0.4], "neurons": [3000.0, 410.0, 90.0, 9.0, 2.0], "kind": "soft"},
-     (2.492436770156609, (2.128760469693458, 2.8561130706197595), 0.208515737798973, (0.08190581884951544, 0.5308391213295011))),
-    ({"gammas": [0.03, 0.06, 0.09, 0.15], "neurons": [5000.0, 700.0, 120.0, 33.0], "kind": "hard", "eps": 0.1},
-     (3.195994440321838, (2.3040567047287865, 4.087932175914889), 0.03064297628725255, (0.0027066789226345366, 0.3469166541656731))),
-    ({"gammas": [0.05, 0.1, 0.2], "neurons": [64.0, 20.0, 4.0], "kind": "soft", "eps": [0.1, 0.05, 0.2], "confidence": 0.9},
-     (1.4999999999999993, (-2.7943620607419586, 5.794362060741957), 0.05450336552463694, (2.0617991149091915e-06, 1440.7886937341207))),
-    ({"gammas": [0.05, 0.1, 0.2, 0.3], "neurons": [64.0, 20.0, 4.0, 3.0], "kind": "hard", "exponent": 4.0},
-     (4.0, (4.0, 4.0), 0.003339789220456488, (0.00020810197457109806, 0.05359964536649089))),
-]  # fmt: skip
+def least_squares(gammas, neurons, kind, eps=None, exponent=None, confidence=0.95):
+    """fit_scaling's estimates and intervals, derived another way: (exponent, its interval, constant, its interval).
+
+    The fit as the linear least-squares problem A coef ~ v, with v = ln(m / f(eps))
+    (f = 1/eps soft, ln(1/eps) hard) and A = [1, ln(1/gamma)], or A = [1] and
+    v - p ln(1/gamma) for a fixed exponent p, solved by np.linalg.lstsq; the
+    intervals are coef +- t * sqrt(diag(s^2 (A^T A)^-1)), the textbook
+    covariance of the coefficients, with s^2 the residual sum of squares over
+    the degrees of freedom.
+    """
+    u, v = np.log(1 / np.asarray(gammas)), np.log(np.asarray(neurons))
+    if eps is not None:
+        eps = np.asarray(eps, dtype=float)
+        v = v - np.log(1 / eps if kind == "soft" else np.log(1 / eps))
+    if exponent is None:
+        A = np.column_stack([np.ones_like(u), u])
+    else:
+        A, v = np.ones((u.size, 1)), v - exponent * u
+    coef = np.linalg.lstsq(A, v, rcond=None)[0]
+    dof = u.size - A.shape[1]
+    s2 = np.sum((v - A @ coef) ** 2) / dof
+    half = stats.t.ppf((1 + confidence) / 2, dof) * np.sqrt(np.diag(s2 * np.linalg.inv(A.T @ A)))
+    log_c, half_c = coef[0], half[0]
+    p, half_p = (coef[1], half[1]) if exponent is None else (exponent, 0.0)
+    return p, (p - half_p, p + half_p), math.exp(log_c), (math.exp(log_c - half_c), math.exp(log_c + half_c))
 
 
-@pytest.mark.parametrize(("case", "previous"), PREVIOUS_FITS)
-def test_fit_scaling_intervals_unchanged(case, previous):
+@pytest.mark.parametrize(
+    "case",
+    [
+        {"gammas": [0.02, 0.05, 0.1, 0.2, 0.4], "neurons": [3000.0, 410.0, 90.0, 9.0, 2.0], "kind": "soft"},
+        {"gammas": [0.03, 0.06, 0.09, 0.15], "neurons": [5000.0, 700.0, 120.0, 33.0], "kind": "hard", "eps": 0.1},
+        {"gammas": [0.05, 0.1, 0.2], "neurons": [64.0, 20.0, 4.0], "kind": "soft", "eps": [0.1, 0.05, 0.2],
+         "confidence": 0.9},
+        {"gammas": [0.05, 0.1, 0.2, 0.3], "neurons": [64.0, 20.0, 4.0, 3.0], "kind": "hard", "exponent": 4.0},
+    ],
+)  # fmt: skip
+def test_fit_scaling_is_the_least_squares_fit_with_its_intervals(case):
+    # Noisy data (the intervals have width), scalar and per-point eps of
+    # both kinds, another confidence, a fixed exponent. Both sides do a few
+    # float64 operations on five or fewer logarithms of order 10, so the
+    # interval ends agree to ~1e-13 in log space and, after exp, relatively:
+    # 1e-10 leaves room and still catches any wrong term.
     kw = dict(case)
-    fit = theory.fit_scaling(np.array(kw.pop("gammas")), np.array(kw.pop("neurons")), **kw)
-    exponent, exponent_ci, constant, constant_ci = previous
+    gammas, neurons = np.array(kw.pop("gammas")), np.array(kw.pop("neurons"))
+    fit = theory.fit_scaling(gammas, neurons, **kw)
+    exponent, exponent_ci, constant, constant_ci = least_squares(gammas, neurons, **kw)
     got = [fit.exponent, *fit.exponent_ci, fit.constant, *fit.constant_ci]
     np.testing.assert_allclose(got, [exponent, *exponent_ci, constant, *constant_ci], rtol=1e-10, atol=0)
+    assert fit.dof == gammas.size - (1 if "exponent" in kw else 2)
 
 
 def test_fit_scaling_exact_power_law():
@@ -101,7 +130,6 @@ def test_fit_scaling_noisy_covers_truth_and_matches_ols():
 
 
 def test_fit_scaling_ci_matches_scipy():
-    stats = pytest.importorskip("scipy.stats")
     rng = np.random.default_rng(1)
     gammas = np.geomspace(0.05, 0.5, 6)
     neurons = 5.0 / gammas**2.3 * np.exp(0.2 * rng.standard_normal(6))

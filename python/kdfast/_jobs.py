@@ -140,8 +140,12 @@ def run_jobs(function, jobs: dict, *, executor: Executor | None, progress, desc:
             return results
         token = uuid.uuid4().hex
         with _held(token):
-            futures = {executor.submit(_run_job, token, function, args): name for name, args in jobs.items()}
+            futures: dict = {}
             try:
+                # Submitted inside the try: Ctrl-C between two submissions
+                # must cancel the jobs already running too.
+                for name, args in jobs.items():
+                    futures[executor.submit(_run_job, token, function, args)] = name
                 for future in as_completed(futures):
                     results[futures[future]] = future.result()
                     bar.set_postfix_str(futures[future])
