@@ -27,7 +27,7 @@ CHILD = textwrap.dedent(
 
     args = json.loads(sys.stdin.read())
     X, y = np.array(args["X"]), np.array(args["y"])
-    out = {"bytes": _core.activation_bytes(args["M"], len(X), False)}
+    out = {"bytes": _core.activation_bytes(n_neurons=args["M"], n_samples=len(X), float32=False)}
     for threads in (1, 2):
         bank = kdfast.StudentBank(X.shape[1], args["widths"], seeds=[0, 1], dtype=np.float64)
         history = bank.fit(X, y, steps=6, lr=2.0, radius=args["radius"], projection=args["projection"],
@@ -57,7 +57,7 @@ def test_chunked_fit_equals_one_chunk(d, projection, radius):
     )  # fmt: skip
     out = json.loads(child.stdout)
     # One panel of samples per chunk: far less than all 150 samples' bits.
-    assert 0 < out["bytes"] < kdfast._core.activation_bytes(args["M"], n, False) / 2
+    assert 0 < out["bytes"] < kdfast._core.activation_bytes(n_neurons=args["M"], n_samples=n, float32=False) / 2
     # Chunked results are still bitwise independent of the thread count.
     assert out["1"] == out["2"]
 
