@@ -34,9 +34,16 @@ struct ForwardArgs {
     std::int64_t np, d, K;
 };
 
+// A step's samples may come in chunks (train.hpp: activation_chunk), one
+// backward pass each. Each pass adds its chunk's gradient sums to those of
+// the chunks before it, which it finds in Wn, and only the last pass takes
+// the step, from the total: W is rounded once per step however many chunks
+// there are (subtracting each chunk's part from W in turn rounded W once per
+// chunk, several float32 ulps in all).
 template <class T>
 struct BackwardArgs {
-    T* Wn;             // (M, d) out: weights after the step
+    T* Wn;             // (M, d) in/out: the gradient sums of the earlier chunks (when earlier_sums); out:
+                       //   the weights after the step (when last_chunk), else the gradient sums so far
     double* sq;        // (M,) out: ||wn_j - w0_j||^2
     T* scratch;        // (n_threads, backward_scratch(...)) per-thread work space
     const T* W;        // (M, d)
@@ -48,6 +55,8 @@ struct BackwardArgs {
     const BankView<T>* bank;
     const Schedule* schedule;
     std::int64_t n, np, dp;
+    bool earlier_sums;  // Wn holds the gradient sums of the step's earlier chunks
+    bool last_chunk;    // this chunk completes the step
 };
 
 // The backward pass has two layouts. The sample path puts samples in the

@@ -251,17 +251,27 @@ void block_networks(std::int64_t* net, const BankView<T>& bank, std::int64_t j0,
     for (std::int64_t jj = 1; jj < nj; ++jj) net[jj] = net[jj - 1] + (j0 + jj >= bank.offsets[net[jj - 1] + 1] ? 1 : 0);
 }
 
-// The projected step of neurons j0 .. j0+nj from their gradient sums G.
+// Neurons j0 .. j0+nj given their gradient sums G over this chunk's
+// samples: adds the earlier chunks' sums, then takes the projected step
+// from the total or, before the last chunk, keeps the total in Wn.
 template <class T>
-void update_block(const BackwardArgs<T>& A, std::int64_t j0, std::int64_t nj, const std::int64_t* net, const T* G,
+void update_block(const BackwardArgs<T>& A, std::int64_t j0, std::int64_t nj, const std::int64_t* net, T* G,
                   std::int64_t ldg) {
     const BankView<T>& bank = *A.bank;
     const Schedule& schedule = *A.schedule;
     const std::int64_t d = bank.d;
     for (std::int64_t jj = 0; jj < nj; ++jj) {
         const std::int64_t j = j0 + jj, k = net[jj];
-        A.sq[j] = update_neuron(A.Wn + j * d, A.W + j * d, bank.W0 + j * d, G + jj * ldg, bank.a[j], schedule.lr[k],
-                                schedule.radius[k], bank.offsets[k + 1] - bank.offsets[k], schedule.projection, d);
+        T* g = G + jj * ldg;  // (d,)
+        T* wn = A.Wn + j * d;
+        if (A.earlier_sums)
+            for (std::int64_t c = 0; c < d; ++c) g[c] += wn[c];
+        if (!A.last_chunk) {
+            std::copy_n(g, d, wn);
+            continue;
+        }
+        A.sq[j] = update_neuron(wn, A.W + j * d, bank.W0 + j * d, g, bank.a[j], schedule.lr[k], schedule.radius[k],
+                                bank.offsets[k + 1] - bank.offsets[k], schedule.projection, d);
     }
 }
 

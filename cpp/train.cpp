@@ -156,23 +156,25 @@ struct TrainingChunk {
         return scorer.score(W, bank, schedule, groups, n_threads, stop, &keep);
     }
 
-    // The backward pass of this chunk's samples after score(W): Wn = W - lr *
-    // grad, projected as `schedule` says.
+    // The backward pass of this chunk's samples after score(W), as the
+    // chunk's place in the step says (BackwardArgs): the last chunk's writes
+    // Wn = W - lr * grad, projected as `schedule` says.
     void backward(T* Wn, const T* W, double* sq, T* scratch, const BankView<T>& bank, const Schedule& schedule,
-                  std::int64_t dp, int n_threads, StopFlag& stop) const {
+                  std::int64_t dp, bool first, bool last, int n_threads, StopFlag& stop) const {
+        const T* rows = dp > 0 ? Xp.data() : nullptr;
         const BackwardArgs<T> args{
-            Wn,    sq,        scratch,       W,         bits, R.data(), scorer.Xt.data(), dp > 0 ? Xp.data() : nullptr,
-            &bank, &schedule, scorer.data.n, scorer.np, dp};
+            Wn,        sq, scratch, W,   bits, R.data(), scorer.Xt.data(), rows, &bank, &schedule, scorer.data.n,
+            scorer.np, dp, !first,  last};
         scorer.kernels.backward(args, n_threads, stop);
     }
 };
 
 // The training samples in chunks (see activation_chunk): each step scores
-// and back-propagates one chunk after the other. The first chunk's backward
-// pass writes W - lr * grad_1 into the spare weights, each later one
-// subtracts its own part there in place (the activation bits and residuals
-// carry everything a chunk's gradient needs from W), and only the last one
-// projects, so a step is W <- Proj(W - lr * sum of the chunks' gradients).
+// and back-propagates one chunk after the other. The chunks' backward passes
+// add up their gradient sums in the spare weights (the activation bits and
+// residuals carry everything a chunk's gradient needs from W), and the last
+// one writes the step there from the total, so a step is
+// W <- Proj(W - lr * sum of the chunks' gradients) with one rounding of W.
 template <class T>
 struct TrainingSet {
     std::unique_ptr<unsigned char[]> bits;  // activation_bytes(M, n), shared by the chunks
@@ -213,8 +215,6 @@ struct TrainingSet {
     template <class OnScored>
     bool step(T* spare, const T* current, double* sq, T* scratch, const BankView<T>& bank, const Schedule& schedule,
               const NetworkGroups& groups, std::int64_t dp, int n_threads, StopFlag& stop, OnScored on_scored) {
-        Schedule unprojected = schedule;
-        unprojected.projection = Projection::none;
         clear();
         for (std::size_t c = 0; c < chunks.size(); ++c) {
             TrainingChunk<T>& chunk = chunks[c];
@@ -222,8 +222,7 @@ struct TrainingSet {
             add(chunk.scorer);
             const bool last = c + 1 == chunks.size();
             if (last && !on_scored()) return false;
-            chunk.backward(spare, c == 0 ? current : spare, sq, scratch, bank, last ? schedule : unprojected, dp,
-                           n_threads, stop);
+            chunk.backward(spare, current, sq, scratch, bank, schedule, dp, c == 0, last, n_threads, stop);
             if (stop.requested()) return false;
         }
         if (schedule.projection == Projection::network) project_networks(spare, sq, bank, schedule, n_threads);
