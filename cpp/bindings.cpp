@@ -58,6 +58,17 @@ bool python_signal_pending(void*) noexcept {
 
 constexpr Interrupt kPythonSignals{python_signal_pending, nullptr};
 
+// Checks every entry point shares, with the same messages: the kernels
+// divide work by the thread count and size per-thread buffers by it.
+void check_threads(int n_threads) {
+    if (n_threads < 1) throw py::value_error("n_threads: must be >= 1, got " + std::to_string(n_threads));
+}
+
+void check_steps(std::int64_t steps, std::int64_t record_every) {
+    if (steps < 0) throw py::value_error("steps: must be >= 0, got " + std::to_string(steps));
+    if (record_every < 1) throw py::value_error("record_every: must be >= 1, got " + std::to_string(record_every));
+}
+
 // The bank's fixed parts, checked against each other.
 template <class T>
 kdfast::BankView<T> bank_view(const py::array& W0, const py::array& a, const py::array& offsets) {
@@ -75,6 +86,7 @@ kdfast::BankView<T> bank_view(const py::array& W0, const py::array& a, const py:
 template <class T>
 void init_bank(py::array W0, py::array a, const py::array& seeds, const py::array& offsets, bool symmetric,
                int n_threads) {
+    check_threads(n_threads);
     const auto bank = bank_view<T>(W0, a, offsets);
     T* w0 = checked<T>(W0, "W0", {bank.M, bank.d}, true);
     T* signs = checked<T>(a, "a", {bank.M}, true);
@@ -90,6 +102,7 @@ void init_bank(py::array W0, py::array a, const py::array& seeds, const py::arra
 template <class T>
 py::array_t<T> logits(const py::array& W, const py::array& W0, const py::array& a, const py::array& offsets,
                       const py::array& X, int n_threads) {
+    check_threads(n_threads);
     const auto bank = bank_view<T>(W0, a, offsets);
     const T* w = checked<T>(W, "W", {bank.M, bank.d});
     const T* x = checked<T>(X, "X", {-1, bank.d});
@@ -122,6 +135,8 @@ py::dict train(py::array W, const py::array& W0, const py::array& a, const py::a
                const std::optional<py::array>& P_test, const std::optional<py::array>& y_test, const py::array& column,
                const py::array& lr, const py::array& radius, const py::array& tau, int projection, std::int64_t steps,
                std::int64_t record_every, int n_threads) {
+    check_threads(n_threads);
+    check_steps(steps, record_every);
     const auto bank = bank_view<T>(W0, a, offsets);
     const py::ssize_t K = bank.K;
     T* w = checked<T>(W, "W", {bank.M, bank.d}, true);
@@ -132,8 +147,9 @@ py::dict train(py::array W, const py::array& W0, const py::array& a, const py::a
         test = samples<T>(*X_test, *P_test, y_test, bank.d, "X_test", "target_test", "y_test");
         if (test->C != data.C) throw py::value_error("target_test: needs as many columns as target");
     }
-    if (projection < 0 || projection > 2) throw py::value_error("projection: unknown code");
-    if (steps < 0 || record_every < 1 || n_threads < 1) throw py::value_error("steps, record_every, n_threads");
+    if (projection < 0 || projection > 2)
+        throw py::value_error("projection: must be 0 (none), 1 (neuron) or 2 (network), got " +
+                              std::to_string(projection));
     const auto* col = checked<std::int64_t>(column, "target_index", {K});
     for (py::ssize_t k = 0; k < K; ++k)
         if (col[k] < 0 || col[k] >= data.C) throw py::value_error("target_index: column out of range");
@@ -172,6 +188,7 @@ py::dict train(py::array W, const py::array& W0, const py::array& a, const py::a
 template <class T>
 py::array_t<double> max_drift(const py::array& W, const py::array& W0, const py::array& a, const py::array& offsets,
                               int n_threads) {
+    check_threads(n_threads);
     const auto bank = bank_view<T>(W0, a, offsets);
     const T* w = checked<T>(W, "W", {bank.M, bank.d});
     py::array_t<double> drift(bank.K);
@@ -186,10 +203,11 @@ py::array_t<double> max_drift(const py::array& W, const py::array& W0, const py:
 kdfast::FitSizes fit_sizes(std::int64_t K, std::int64_t M, std::int64_t d, std::int64_t n, std::int64_t C,
                            std::int64_t n_test, bool labels, std::int64_t steps, std::int64_t record_every,
                            int n_threads) {
+    check_threads(n_threads);
+    check_steps(steps, record_every);
     if (K < 1 || M < K || d < 1 || n < 1 || C < 1 || n_test < 0)
         throw py::value_error(
             "sizes: need n_networks, d, n_samples, n_columns >= 1, n_neurons >= n_networks, n_test >= 0");
-    if (steps < 0 || record_every < 1 || n_threads < 1) throw py::value_error("steps, record_every, n_threads");
     return {K, M, d, n, C, n_test, labels, steps, record_every, n_threads};
 }
 
@@ -199,6 +217,8 @@ bool is_float32(const py::array& W0) { return W0.dtype().is(py::dtype::of<float>
 
 }  // namespace
 
+// Every argument is keyword-only: the calls name what they pass, and the
+// names are those the error messages use.
 PYBIND11_MODULE(_core, m) {
     m.doc() = "kdfast's compiled engine. Private: use the kdfast package.";
 
@@ -208,10 +228,11 @@ PYBIND11_MODULE(_core, m) {
     m.def(
         "activation_bytes",
         [](std::int64_t n_neurons, std::int64_t n_samples, bool float32) {
+            if (n_neurons < 1 || n_samples < 1) throw py::value_error("sizes: need n_neurons, n_samples >= 1");
             return float32 ? kdfast::activation_bytes<float>(n_neurons, n_samples)
                            : kdfast::activation_bytes<double>(n_neurons, n_samples);
         },
-        py::arg("n_neurons"), py::arg("n_samples"), py::arg("float32"),
+        py::kw_only(), py::arg("n_neurons"), py::arg("n_samples"), py::arg("float32"),
         "Bytes of activation bits a fit keeps between its forward and backward pass.");
     m.def(
         "fit_bytes",
@@ -222,9 +243,9 @@ PYBIND11_MODULE(_core, m) {
                                          record_every, n_threads);
             return float32 ? kdfast::fit_bytes<float>(sizes) : kdfast::fit_bytes<double>(sizes);
         },
-        py::arg("n_networks"), py::arg("n_neurons"), py::arg("d"), py::arg("n_samples"), py::arg("n_columns"),
-        py::arg("n_test"), py::arg("labels"), py::arg("steps"), py::arg("record_every"), py::arg("n_threads"),
-        py::arg("float32"),
+        py::kw_only(), py::arg("n_networks"), py::arg("n_neurons"), py::arg("d"), py::arg("n_samples"),
+        py::arg("n_columns"), py::arg("n_test"), py::arg("labels"), py::arg("steps"), py::arg("record_every"),
+        py::arg("n_threads"), py::arg("float32"),
         "Bytes a fit of these sizes allocates: its work space and the records it returns (n_test 0: no test set; "
         "labels: train accuracy recorded).");
 
@@ -234,7 +255,8 @@ PYBIND11_MODULE(_core, m) {
             if (is_float32(W0)) return init_bank<float>(W0, a, seeds, offsets, symmetric, n_threads);
             return init_bank<double>(W0, a, seeds, offsets, symmetric, n_threads);
         },
-        py::arg("W0"), py::arg("a"), py::arg("seeds"), py::arg("offsets"), py::arg("symmetric"), py::arg("n_threads"));
+        py::kw_only(), py::arg("W0"), py::arg("a"), py::arg("seeds"), py::arg("offsets"), py::arg("symmetric"),
+        py::arg("n_threads"), "Fills W0 and a in place with the initial weights and signs of every network.");
 
     m.def(
         "logits",
@@ -243,7 +265,8 @@ PYBIND11_MODULE(_core, m) {
             if (is_float32(W0)) return logits<float>(W, W0, a, offsets, X, n_threads);
             return logits<double>(W, W0, a, offsets, X, n_threads);
         },
-        py::arg("W"), py::arg("W0"), py::arg("a"), py::arg("offsets"), py::arg("X"), py::arg("n_threads"));
+        py::kw_only(), py::arg("W"), py::arg("W0"), py::arg("a"), py::arg("offsets"), py::arg("X"),
+        py::arg("n_threads"), "(K, n) outputs of every network for weights W.");
 
     m.def(
         "train",
@@ -256,9 +279,11 @@ PYBIND11_MODULE(_core, m) {
             return run(W, W0, a, offsets, X, P, y, X_test, P_test, y_test, column, lr, radius, tau, projection, steps,
                        record_every, n_threads);
         },
-        py::arg("W"), py::arg("W0"), py::arg("a"), py::arg("offsets"), py::arg("X"), py::arg("P"), py::arg("y"),
-        py::arg("X_test"), py::arg("P_test"), py::arg("y_test"), py::arg("column"), py::arg("lr"), py::arg("radius"),
-        py::arg("tau"), py::arg("projection"), py::arg("steps"), py::arg("record_every"), py::arg("n_threads"));
+        py::kw_only(), py::arg("W"), py::arg("W0"), py::arg("a"), py::arg("offsets"), py::arg("X"), py::arg("target"),
+        py::arg("y"), py::arg("X_test"), py::arg("target_test"), py::arg("y_test"), py::arg("target_index"),
+        py::arg("lr"), py::arg("radius"), py::arg("temperature"), py::arg("projection"), py::arg("steps"),
+        py::arg("record_every"), py::arg("n_threads"),
+        "Runs `steps` steps of projected gradient descent on W in place; returns the records.");
 
     m.def(
         "max_drift",
@@ -267,5 +292,6 @@ PYBIND11_MODULE(_core, m) {
             if (is_float32(W0)) return max_drift<float>(W, W0, a, offsets, n_threads);
             return max_drift<double>(W, W0, a, offsets, n_threads);
         },
-        py::arg("W"), py::arg("W0"), py::arg("a"), py::arg("offsets"), py::arg("n_threads"));
+        py::kw_only(), py::arg("W"), py::arg("W0"), py::arg("a"), py::arg("offsets"), py::arg("n_threads"),
+        "(K,) sqrt(m) times the largest distance of a neuron of each network from its start.");
 }

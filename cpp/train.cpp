@@ -52,11 +52,16 @@ std::vector<T> row_panels(const T* X, std::int64_t n, std::int64_t d, std::int64
 
 std::int64_t round_up(std::int64_t n, std::int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
 
-// Splits the networks into contiguous groups of about M / (4 threads)
-// neurons, so the forward pass has enough tasks to balance. The split does
-// not change any result: each logit is still summed by one task in order.
+// Splits the networks into contiguous groups of about M / (kGroupsPerThread
+// x threads) neurons, so the forward pass has enough tasks to balance: a
+// group ends only at a network's end, so groups differ in size, and several
+// per thread let the dynamic schedule even them out. The split does not
+// change any result: each logit is still summed by one task in order.
+constexpr std::int64_t kGroupsPerThread = 4;
+
 std::vector<std::int64_t> network_groups(const std::int64_t* offsets, std::int64_t K, int n_threads) {
-    const std::int64_t target = std::max<std::int64_t>(1, offsets[K] / (4 * static_cast<std::int64_t>(n_threads)));
+    const std::int64_t target =
+        std::max<std::int64_t>(1, offsets[K] / (kGroupsPerThread * static_cast<std::int64_t>(n_threads)));
     std::vector<std::int64_t> first{0};
     for (std::int64_t k = 1; k < K; ++k)
         if (offsets[k] - offsets[first.back()] >= target) first.push_back(k);
@@ -129,7 +134,7 @@ struct Scorer {
 template <class T>
 struct TrainingChunk {
     Scorer<T> scorer;
-    std::vector<T> Xp;     // (dp / row_panel, n, row_panel) for the row path, else empty
+    std::vector<T> Xp;     // (dp / panel, n, panel) for the row path, else empty
     std::vector<T> R;      // (K, np) zero in the padding, which loss_and_residual leaves alone
     unsigned char* bits;   // (M, np / lanes) words of bits_bytes, shared
     std::int64_t n_total;  // all the training samples
@@ -137,7 +142,7 @@ struct TrainingChunk {
     TrainingChunk(const Samples<T>& samples, const BankView<T>& bank, unsigned char* shared_bits, std::int64_t total,
                   std::int64_t dp)
         : scorer(samples, bank),
-          Xp(row_panels(samples.X, samples.n, bank.d, dp, scorer.kernels.row_panel)),
+          Xp(row_panels(samples.X, samples.n, bank.d, dp, scorer.kernels.panel)),
           R(static_cast<std::size_t>(bank.K * scorer.np), T(0)),
           bits(shared_bits),
           n_total(total) {}
@@ -156,23 +161,25 @@ struct TrainingChunk {
         return scorer.score(W, bank, schedule, groups, n_threads, stop, &keep);
     }
 
-    // The backward pass of this chunk's samples after score(W): Wn = W - lr *
-    // grad, projected as `schedule` says.
+    // The backward pass of this chunk's samples after score(W), as the
+    // chunk's place in the step says (BackwardArgs): the last chunk's writes
+    // Wn = W - lr * grad, projected as `schedule` says.
     void backward(T* Wn, const T* W, double* sq, T* scratch, const BankView<T>& bank, const Schedule& schedule,
-                  std::int64_t dp, int n_threads, StopFlag& stop) const {
+                  std::int64_t dp, bool first, bool last, int n_threads, StopFlag& stop) const {
+        const T* rows = dp > 0 ? Xp.data() : nullptr;
         const BackwardArgs<T> args{
-            Wn,    sq,        scratch,       W,         bits, R.data(), scorer.Xt.data(), dp > 0 ? Xp.data() : nullptr,
-            &bank, &schedule, scorer.data.n, scorer.np, dp};
+            Wn,        sq, scratch, W,   bits, R.data(), scorer.Xt.data(), rows, &bank, &schedule, scorer.data.n,
+            scorer.np, dp, !first,  last};
         scorer.kernels.backward(args, n_threads, stop);
     }
 };
 
 // The training samples in chunks (see activation_chunk): each step scores
-// and back-propagates one chunk after the other. The first chunk's backward
-// pass writes W - lr * grad_1 into the spare weights, each later one
-// subtracts its own part there in place (the activation bits and residuals
-// carry everything a chunk's gradient needs from W), and only the last one
-// projects, so a step is W <- Proj(W - lr * sum of the chunks' gradients).
+// and back-propagates one chunk after the other. The chunks' backward passes
+// add up their gradient sums in the spare weights (the activation bits and
+// residuals carry everything a chunk's gradient needs from W), and the last
+// one writes the step there from the total, so a step is
+// W <- Proj(W - lr * sum of the chunks' gradients) with one rounding of W.
 template <class T>
 struct TrainingSet {
     std::unique_ptr<unsigned char[]> bits;  // activation_bytes(M, n), shared by the chunks
@@ -213,8 +220,6 @@ struct TrainingSet {
     template <class OnScored>
     bool step(T* spare, const T* current, double* sq, T* scratch, const BankView<T>& bank, const Schedule& schedule,
               const NetworkGroups& groups, std::int64_t dp, int n_threads, StopFlag& stop, OnScored on_scored) {
-        Schedule unprojected = schedule;
-        unprojected.projection = Projection::none;
         clear();
         for (std::size_t c = 0; c < chunks.size(); ++c) {
             TrainingChunk<T>& chunk = chunks[c];
@@ -222,8 +227,7 @@ struct TrainingSet {
             add(chunk.scorer);
             const bool last = c + 1 == chunks.size();
             if (last && !on_scored()) return false;
-            chunk.backward(spare, c == 0 ? current : spare, sq, scratch, bank, last ? schedule : unprojected, dp,
-                           n_threads, stop);
+            chunk.backward(spare, current, sq, scratch, bank, schedule, dp, c == 0, last, n_threads, stop);
             if (stop.requested()) return false;
         }
         if (schedule.projection == Projection::network) project_networks(spare, sq, bank, schedule, n_threads);
@@ -323,8 +327,8 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
     const std::vector<std::int64_t> first = network_groups(bank.offsets, K, n_threads);
     const NetworkGroups groups{first.data(), static_cast<std::int64_t>(first.size()) - 1};
     // The row path of the backward pass reads the inputs in panels of
-    // row_panel coordinates, each panel's samples contiguous.
-    const std::int64_t dp = row_path_width(d, kernels<T>().row_panel);
+    // `panel` coordinates, each panel's samples contiguous.
+    const std::int64_t dp = row_path_width(d, kernels<T>().panel);
     TrainingSet<T> training(data, bank, dp);
     std::optional<Scorer<T>> test_scorer;
     if (test != nullptr) test_scorer.emplace(*test, bank);
@@ -367,7 +371,7 @@ bool train(T* W, const BankView<T>& bank, const Samples<T>& data, const Samples<
 
 template <class T>
 std::int64_t fit_bytes(const FitSizes& s) {
-    const std::int64_t dp = row_path_width(s.d, kernels<T>().row_panel);
+    const std::int64_t dp = row_path_width(s.d, kernels<T>().panel);
     const std::int64_t rows = recorded_steps(s.steps, s.record_every);
     const std::int64_t arrays = 1 + (s.labels ? 1 : 0) + (s.n_test > 0 ? 2 : 0);  // of Records, (T_rec, K) each
     // Records too many for their bytes to fit in 64 bits cannot be allocated either.

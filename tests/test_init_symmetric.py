@@ -79,7 +79,7 @@ def test_thread_independence():
     arrays = []
     for threads in (1, 2):
         W0, a = np.empty((int(offsets[-1]), 9)), np.empty(int(offsets[-1]))
-        _core.init_bank(W0, a, seeds, offsets, True, threads)
+        _core.init_bank(W0=W0, a=a, seeds=seeds, offsets=offsets, symmetric=True, n_threads=threads)
         arrays.append((W0, a))
     np.testing.assert_array_equal(arrays[0][0], arrays[1][0])
     np.testing.assert_array_equal(arrays[0][1], arrays[1][1])
@@ -129,4 +129,6 @@ def test_bad_input():
     # the engine refuses odd widths on its own as well
     W0, a = np.empty((3, 2)), np.empty(3)
     with pytest.raises(ValueError, match="offsets: a symmetric initialisation needs even widths"):
-        _core.init_bank(W0, a, np.zeros(1, np.uint64), np.array([0, 3], np.int64), True, 1)
+        _core.init_bank(
+            W0=W0, a=a, seeds=np.zeros(1, np.uint64), offsets=np.array([0, 3], np.int64), symmetric=True, n_threads=1
+        )

@@ -77,9 +77,11 @@ CHILD = textwrap.dedent(
         per_network, W = np.ones(K), bank.W.copy()
 
         def fit():
-            _core.train(W, bank.W0, bank.a, bank.offsets, X[:n], P[:n], y[:n] if c["labels"] else None,
-                        *test, np.zeros(K, np.int64), per_network, per_network, per_network, 1, c["steps"], 1,
-                        c["threads"])
+            _core.train(W=W, W0=bank.W0, a=bank.a, offsets=bank.offsets, X=X[:n], target=P[:n],
+                        y=y[:n] if c["labels"] else None, X_test=test[0], target_test=test[1], y_test=test[2],
+                        target_index=np.zeros(K, np.int64), lr=per_network, radius=per_network,
+                        temperature=per_network, projection=1, steps=c["steps"], record_every=1,
+                        n_threads=c["threads"])
 
         fit()  # the OpenMP runtime sets up its threads once
         # The sampler may miss the fit's peak on a busy machine, never exceed it.
@@ -174,7 +176,7 @@ def test_fit_bytes_follows_the_activation_budget(monkeypatch):
     chunked = fit_bytes(**sizes)
     # One panel's bits instead of all samples' (10,000 x 100,000 bits: 125 MB).
     assert chunked < unchunked - 100_000_000
-    assert chunked - _core.activation_bytes(10_000, 100_000, True) > 0
+    assert chunked - _core.activation_bytes(n_neurons=10_000, n_samples=100_000, float32=True) > 0
 
 
 @pytest.mark.parametrize(

@@ -104,12 +104,12 @@ def test_fit_matches_the_reference_for_any_threads_and_chunks(p, budget):
     runs = []
     with activation_budget(budget):
         M = sum(p["widths"]) * len(p["seeds"])
-        chunked = _core.activation_bytes(M, len(X), p["dtype"] == np.float32)
+        chunked = _core.activation_bytes(n_neurons=M, n_samples=len(X), float32=p["dtype"] == np.float32)
         for threads in (1, 2):
             bank = kdfast.StudentBank(p["d"], p["widths"], seeds=p["seeds"], dtype=p["dtype"])
             runs.append((bank, bank.fit(X, target, n_threads=threads, **kw), bank.logits(X, n_threads=threads)))
     if budget == 1:  # one panel of samples per chunk
-        assert chunked <= _core.activation_bytes(M, 1, p["dtype"] == np.float32)
+        assert chunked <= _core.activation_bytes(n_neurons=M, n_samples=1, float32=p["dtype"] == np.float32)
 
     (bank, history, F), (bank2, history2, F2) = runs
     np.testing.assert_array_equal(bank.W, bank2.W)  # bitwise, whatever the thread count

@@ -186,15 +186,15 @@ def test_core_rejects_mismatched_arrays():
     offsets = np.array([0, 1, 3], dtype=np.int64)
     X = np.zeros((4, 2))
     with pytest.raises(TypeError, match="X: expected dtype float64, got float32"):
-        _core.logits(W0, W0, a, offsets, X.astype(np.float32), 1)
+        _core.logits(W=W0, W0=W0, a=a, offsets=offsets, X=X.astype(np.float32), n_threads=1)
     with pytest.raises(ValueError, match=r"X: unexpected shape \(4, 3\)"):
-        _core.logits(W0, W0, a, offsets, np.zeros((4, 3)), 1)
+        _core.logits(W=W0, W0=W0, a=a, offsets=offsets, X=np.zeros((4, 3)), n_threads=1)
     with pytest.raises(ValueError, match="offsets: must run from 0 to the number of neurons"):
-        _core.logits(W0, W0, a, np.array([0, 1, 2], dtype=np.int64), X, 1)
+        _core.logits(W=W0, W0=W0, a=a, offsets=np.array([0, 1, 2], dtype=np.int64), X=X, n_threads=1)
     with pytest.raises(ValueError, match="offsets: every network needs at least one neuron"):
-        _core.logits(W0, W0, a, np.array([0, 3, 3], dtype=np.int64), X, 1)
+        _core.logits(W=W0, W0=W0, a=a, offsets=np.array([0, 3, 3], dtype=np.int64), X=X, n_threads=1)
     with pytest.raises(ValueError, match="X: must be C-contiguous"):
-        _core.logits(W0, W0, a, offsets, np.zeros((2, 4)).T, 1)
+        _core.logits(W=W0, W0=W0, a=a, offsets=offsets, X=np.zeros((2, 4)).T, n_threads=1)
 
 
 def test_large_seeds_are_exact():

@@ -79,7 +79,10 @@ class StudentBank:
         check.ensure_memory(2 * M * d * dtype.itemsize, f"a bank of {M} neurons x {d} inputs ({dtype})")
         W0 = np.empty((M, d), dtype=dtype)
         a = np.empty(M, dtype=dtype)
-        _core.init_bank(W0, a, net_seeds, offsets, init == "symmetric", effective_n_threads(None))
+        _core.init_bank(
+            W0=W0, a=a, seeds=net_seeds, offsets=offsets, symmetric=init == "symmetric",
+            n_threads=effective_n_threads(None),
+        )  # fmt: skip
         self._setup(W0, a, offsets, net_seeds)
         self._init = init
 
@@ -196,7 +199,7 @@ class StudentBank:
         """(n, K) outputs f_k(x_i) of every network, in the bank's dtype."""
         X = self._inputs(X, "X")
         threads = effective_n_threads(n_threads)
-        F = _core.logits(self._W, self._W0, self._a, self._offsets, X, threads)
+        F = _core.logits(W=self._W, W0=self._W0, a=self._a, offsets=self._offsets, X=X, n_threads=threads)
         return np.ascontiguousarray(F.T)
 
     def fit(
@@ -275,8 +278,8 @@ class StudentBank:
             code, radius = 0, np.full(K, np.inf)
         else:
             code, radius = _PROJECTIONS[projection], check.per_network(radius, "radius", K, allow_inf=True)
-        test = self._test_set(X_test, y_test, target_test, C)
-        n_test = 0 if test is None else test[0].shape[0]
+        X_test, P_test, y_test = self._test_set(X_test, y_test, target_test, C)
+        n_test = 0 if X_test is None else X_test.shape[0]
 
         engine_bytes = _core.fit_bytes(
             n_networks=K, n_neurons=self.n_neurons, d=self.d, n_samples=n, n_columns=C, n_test=n_test,
@@ -290,14 +293,15 @@ class StudentBank:
         W = self._W.copy()
         try:
             records = _core.train(
-                W, self._W0, self._a, self._offsets, X, P, labels,
-                *(test if test is not None else (None, None, None)),
-                column, lr, radius, temperature, code, steps, record_every, threads,
+                W=W, W0=self._W0, a=self._a, offsets=self._offsets, X=X, target=P, y=labels,
+                X_test=X_test, target_test=P_test, y_test=y_test, target_index=column,
+                lr=lr, radius=radius, temperature=temperature, projection=code,
+                steps=steps, record_every=record_every, n_threads=threads,
             )  # fmt: skip
         finally:
             # On KeyboardInterrupt, W holds the last completed step.
             self._W = _frozen(W)
-        drift = _core.max_drift(self._W, self._W0, self._a, self._offsets, threads)
+        drift = _core.max_drift(W=self._W, W0=self._W0, a=self._a, offsets=self._offsets, n_threads=threads)
         recorded = np.append(np.arange(0, steps, record_every, dtype=np.int64), np.int64(steps))
         return History(steps=recorded, max_drift=drift, **records)
 
@@ -318,11 +322,14 @@ class StudentBank:
             raise check.InputValueError(f"target_index: columns must lie in [0, {C}), got {index.min()}..{index.max()}")
         return index.astype(np.int64)
 
-    def _test_set(self, X_test, y_test, target_test, C: int):
+    def _test_set(
+        self, X_test, y_test, target_test, C: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[None, None, None]:
+        """(X_test, target_test (n_test, C), y_test) checked, or three Nones without a test set."""
         if X_test is None and y_test is None:
             if target_test is not None:
                 raise check.InputValueError("target_test: needs X_test and y_test")
-            return None
+            return None, None, None
         if X_test is None or y_test is None:
             raise check.InputValueError("X_test and y_test: give both or neither")
         X_test = self._inputs(X_test, "X_test")
