@@ -48,9 +48,11 @@ def _case(shape, width: int, seeds: int, repeats: int) -> dict:
             if repeat:
                 times[vectorize].append(time.perf_counter() - start)
             trained[vectorize] = copies
-    worst = max((p - q).abs().max().item() / max(q.abs().max().item(), 1e-30)
-                for a, b in zip(trained[True], trained[False])
-                for p, q in zip(a.parameters(), b.parameters()))  # fmt: skip
+    worst = max(
+        (p - q).abs().max().item() / max(q.abs().max().item(), 1e-30)
+        for a, b in zip(trained[True], trained[False])
+        for p, q in zip(a.parameters(), b.parameters())
+    )
     vmap, loop = statistics.median(times[True]), statistics.median(times[False])
     return {"vmap_s": vmap, "loop_s": loop, "speedup": loop / vmap, "max_rel_diff": worst}
 
@@ -65,16 +67,19 @@ def main() -> None:
         f"torch {torch.__version__}, {args.threads} threads, {steps} steps of {BATCH} images, median of {args.repeats}"
     )
     print(
-        f"{'images':>14} {'width':>5} {'seeds':>5} {'vmap ms/step':>12} {'loop ms/step':>12} {'speed-up':>8} {'max rel diff':>12}"
+        f"{'images':>14} {'width':>5} {'seeds':>5} {'vmap ms/step':>12} {'loop ms/step':>12} "
+        f"{'speed-up':>8} {'max rel diff':>12}"
     )
     with torch_settings(args.threads):
         for label, shape in SHAPES.items():
             for width in WIDTHS:
                 for seeds in SEEDS:
                     r = _case(shape, width, seeds, args.repeats)
-                    print(f"{label:>14} {width:>5} {seeds:>5} {1e3 * r['vmap_s'] / steps:>12.1f} "
-                          f"{1e3 * r['loop_s'] / steps:>12.1f} {r['speedup']:>7.2f}x {r['max_rel_diff']:>12.1e}",
-                          flush=True)  # fmt: skip
+                    print(
+                        f"{label:>14} {width:>5} {seeds:>5} {1e3 * r['vmap_s'] / steps:>12.1f} "
+                        f"{1e3 * r['loop_s'] / steps:>12.1f} {r['speedup']:>7.2f}x {r['max_rel_diff']:>12.1e}",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

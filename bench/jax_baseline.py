@@ -42,8 +42,9 @@ def _step(W, W0, X, P, net, scale, bound, lr, tau, K):
     H = jnp.maximum(Z, 0) * scale
     F = jax.ops.segment_sum(H.T, net, num_segments=K, indices_are_sorted=True).T  # (n, K)
     u = F / tau
-    loss = tau**2 * (jax.scipy.special.xlogy(P, P) + jax.scipy.special.xlogy(1 - P, 1 - P)
-                     + jax.nn.softplus(-u) + (1 - P) * u).mean(0)  # fmt: skip
+    loss = tau**2 * (
+        jax.scipy.special.xlogy(P, P) + jax.scipy.special.xlogy(1 - P, 1 - P) + jax.nn.softplus(-u) + (1 - P) * u
+    ).mean(0)
     R = tau * (jax.nn.sigmoid(u) - P) / X.shape[0]  # (n, K)
     C = R[:, net] * (Z > 0) * scale  # (n, M)
     W = W - lr * (C.T @ X)

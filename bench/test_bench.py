@@ -55,8 +55,9 @@ def reference_losses(X, p, bank) -> np.ndarray:
         while last < len(widths) and (offsets[last + 1] - offsets[first]) * len(X) <= REFERENCE_ENTRIES:
             last += 1
         rows = slice(offsets[first], offsets[last])
-        run = ref.fit(W0[rows], a[rows], widths[first:last], X, p, steps=STEPS, lr=LR, radius=RADIUS,
-                      temperature=TEMPERATURE)  # fmt: skip
+        run = ref.fit(
+            W0[rows], a[rows], widths[first:last], X, p, steps=STEPS, lr=LR, radius=RADIUS, temperature=TEMPERATURE
+        )
         losses.append(run.loss[[0, -1]])
         first = last
     return np.concatenate(losses, axis=1)

@@ -32,8 +32,12 @@ class TorchBank:
 
     def _loss_residual(self, F, P):
         u = F / self.tau
-        loss = self.tau**2 * (torch.special.xlogy(P, P) + torch.special.xlogy(1 - P, 1 - P)
-                              + torch.nn.functional.softplus(-u) + (1 - P) * u).mean(0)  # fmt: skip
+        loss = self.tau**2 * (
+            torch.special.xlogy(P, P)
+            + torch.special.xlogy(1 - P, 1 - P)
+            + torch.nn.functional.softplus(-u)
+            + (1 - P) * u
+        ).mean(0)
         return loss, self.tau * (torch.sigmoid(u) - P) / F.shape[0]
 
     def _project(self):

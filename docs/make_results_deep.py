@@ -48,8 +48,12 @@ MLP = {"arch": "mlp", "widths": [4, 8, 16, 32, 64], "teacher_params": {"width": 
 # temperature-1 runs were added after seeing the soft students collapse at
 # noise 0 with temperature 4: a diagnostic, reported as such (and since then
 # the default).
-CONFIGS = {"cnn": {**CNN, "temperature": 4.0}, "mlp": {**MLP, "temperature": 4.0},
-           "cnn-T1": {**CNN, "temperature": 1.0}, "mlp-T1": {**MLP, "temperature": 1.0}}  # fmt: skip
+CONFIGS = {
+    "cnn": {**CNN, "temperature": 4.0},
+    "mlp": {**MLP, "temperature": 4.0},
+    "cnn-T1": {**CNN, "temperature": 1.0},
+    "mlp-T1": {**MLP, "temperature": 1.0},
+}
 
 
 def data_sets() -> dict:
@@ -86,8 +90,13 @@ def run(threads: int, configs: list[str]) -> None:
                     print(comparison.report())
             with open(os.path.join(folder, "output.txt"), "w", encoding="utf-8") as f:
                 f.write(printed.getvalue().lstrip())
-            run_info = {"seconds": seconds, "threads": threads, "python": platform.python_version(),
-                        "kdfast": kdfast.__version__, "params": {k: c.params for k, c in result.comparisons.items()}}  # fmt: skip
+            run_info = {
+                "seconds": seconds,
+                "threads": threads,
+                "python": platform.python_version(),
+                "kdfast": kdfast.__version__,
+                "params": {k: c.params for k, c in result.comparisons.items()},
+            }
             with open(os.path.join(folder, "run.json"), "w", encoding="utf-8") as f:
                 json.dump(jsonable(run_info), f, indent=1)
             print(printed.getvalue())
@@ -105,8 +114,10 @@ def tables() -> str:
             info = json.load(f)
         result = kdfast.load(path)
         out.append(f"**{folder}** ({info['seconds']:.0f} s, {info['threads']} threads)\n")
-        out.append("| noise | teacher test acc (clean train acc) | width | test acc soft | test acc hard | gap (paired) "
-                   "| agreement soft | agreement hard |")  # fmt: skip
+        out.append(
+            "| noise | teacher test acc (clean train acc) | width | test acc soft | test acc hard | gap (paired) "
+            "| agreement soft | agreement hard |"
+        )
         out.append("|---|---|---|---|---|---|---|---|")
         for level, comparison in result.comparisons.items():
             p = info["params"][level]
@@ -118,17 +129,30 @@ def tables() -> str:
                     if i == 0
                     else ("", "")
                 )
-                out.append(f"| {head[0]} | {head[1]} | {width} | {acc.soft_mean:.3f} ± {acc.soft_sd:.3f} | "
-                           f"{acc.hard_mean:.3f} ± {acc.hard_sd:.3f} | {acc.gap_mean:+.3f} ± {acc.gap_sd:.3f} | "
-                           f"{agree.soft_mean:.3f} | {agree.hard_mean:.3f} |")  # fmt: skip
+                out.append(
+                    f"| {head[0]} | {head[1]} | {width} | {acc.soft_mean:.3f} ± {acc.soft_sd:.3f} | "
+                    f"{acc.hard_mean:.3f} ± {acc.hard_sd:.3f} | {acc.gap_mean:+.3f} ± {acc.gap_sd:.3f} | "
+                    f"{agree.soft_mean:.3f} | {agree.hard_mean:.3f} |"
+                )
         gaps = result.summary(["test_acc"]).pivot(index="width", columns="dataset", values="gap_mean")
         gaps = gaps[list(result.comparisons)]
-        out.append("\nMean paired test-accuracy gap (soft − hard) by noise: "
-                   + ", ".join(f"{c.split('=')[1]}: {gaps[c].mean():+.3f}" for c in gaps.columns)
-                   + f"; smallest width {gaps.index[0]}: " + ", ".join(f"{v:+.3f}" for v in gaps.iloc[0])
-                   + f"; largest width {gaps.index[-1]}: " + ", ".join(f"{v:+.3f}" for v in gaps.iloc[-1]) + "\n")  # fmt: skip
-        positive = int((result.table.pivot_table(index=["dataset", "width", "seed"], columns="mode", values="test_acc")
-                        .eval("soft - hard") > 0).sum())  # fmt: skip
+        out.append(
+            "\nMean paired test-accuracy gap (soft − hard) by noise: "
+            + ", ".join(f"{c.split('=')[1]}: {gaps[c].mean():+.3f}" for c in gaps.columns)
+            + f"; smallest width {gaps.index[0]}: "
+            + ", ".join(f"{v:+.3f}" for v in gaps.iloc[0])
+            + f"; largest width {gaps.index[-1]}: "
+            + ", ".join(f"{v:+.3f}" for v in gaps.iloc[-1])
+            + "\n"
+        )
+        positive = int(
+            (
+                result.table.pivot_table(index=["dataset", "width", "seed"], columns="mode", values="test_acc").eval(
+                    "soft - hard"
+                )
+                > 0
+            ).sum()
+        )
         out.append(
             f"Paired (width, seed, noise) cells where soft beats hard: {positive} of {len(result.table) // 2}.\n"
         )

@@ -41,12 +41,25 @@ TASKS = {  # name -> the classes (positive group, negative group)
     "odd/even": ((1, 3, 5, 7, 9), (0, 2, 4, 6, 8)),  # ten digits in two groups
 }
 FULL = dict(
-    noise=(0.0, 0.2, 0.4), replicates=3, seeds=3, steps=1000, widths=(2, 4, 8, 16, 32, 64, 128),
-    n=200, n_test=500, conv_epochs=30,
-)  # fmt: skip
+    noise=(0.0, 0.2, 0.4),
+    replicates=3,
+    seeds=3,
+    steps=1000,
+    widths=(2, 4, 8, 16, 32, 64, 128),
+    n=200,
+    n_test=500,
+    conv_epochs=30,
+)
 QUICK = dict(
-    noise=(0.0, 0.4), replicates=2, seeds=2, steps=500, widths=(2, 4, 32, 128), n=200, n_test=300, conv_epochs=15,
-)  # fmt: skip
+    noise=(0.0, 0.4),
+    replicates=2,
+    seeds=2,
+    steps=500,
+    widths=(2, 4, 32, 128),
+    n=200,
+    n_test=300,
+    conv_epochs=15,
+)
 TEMPERATURES = (1.0, 4.0)
 LR = 8.0
 VALIDATION = 0.1  # share of the training images held out (teachers and students train on the rest)
@@ -75,7 +88,7 @@ def data_sets(design: dict, path) -> dict:
     return {
         f"{task}, flip={flip:g}": datasets.mnist(
             classes=classes, n=design["n"], n_test=design["n_test"], flip=flip, path=path
-        )  # fmt: skip
+        )
         for task, classes in TASKS.items()
         for flip in design["noise"]
     }
@@ -88,22 +101,38 @@ def run(design: dict, out: str, path) -> None:
     source = next(iter(data.values())).params["location"]
     print(f"MNIST source: {source}")
     sweep = kdfast.sweep(
-        data, teacher=teachers(design), temperature=list(TEMPERATURES), widths=list(design["widths"]),
-        seeds=design["seeds"], steps=design["steps"], lr=LR, replicates=design["replicates"],
-        validation=VALIDATION, record_every=design["steps"] // 50, progress=True,
-    )  # fmt: skip
+        data,
+        teacher=teachers(design),
+        temperature=list(TEMPERATURES),
+        widths=list(design["widths"]),
+        seeds=design["seeds"],
+        steps=design["steps"],
+        lr=LR,
+        replicates=design["replicates"],
+        validation=VALIDATION,
+        record_every=design["steps"] // 50,
+        progress=True,
+    )
     seconds = time.perf_counter() - started
     sweep.save(os.path.join(out, "table.csv"))
     info = {
-        "source": source, "design": design, "temperatures": list(TEMPERATURES), "lr": LR, "validation": VALIDATION,
+        "source": source,
+        "design": design,
+        "temperatures": list(TEMPERATURES),
+        "lr": LR,
+        "validation": VALIDATION,
         "tasks": {name: [list(g) for g in classes] for name, classes in TASKS.items()},
-        "teacher_descriptions": {name: t["teacher"] for name, t in
-                                 next(iter(sweep.comparisons.values())).params["replicate_params"][0]["teachers"].items()},
+        "teacher_descriptions": {
+            name: t["teacher"]
+            for name, t in next(iter(sweep.comparisons.values())).params["replicate_params"][0]["teachers"].items()
+        },
         "seconds_total": seconds,
-        "seconds": {name: {"teachers": c.params["seconds_teacher"], "students": c.params["seconds_students"]}
-                    for name, c in sweep.comparisons.items()},
+        "seconds": {
+            name: {"teachers": c.params["seconds_teacher"], "students": c.params["seconds_students"]}
+            for name, c in sweep.comparisons.items()
+        },
         "environment": environment(None),
-    }  # fmt: skip
+    }
     with open(os.path.join(out, "run.json"), "w", encoding="utf-8") as f:
         json.dump(info, f, indent=2)
     for metric in ("test_acc", "test_acc_early"):
@@ -121,13 +150,17 @@ def tables(out: str) -> None:
     sweep = kdfast.load(os.path.join(out, "table.csv"))
     design = info["design"]
     table = sweep.table
-    print(f"source: {info['source']}; wall time {info['seconds_total']:.0f} s ("
-          f"on {info['environment']['threads_used']} threads)\n")  # fmt: skip
+    print(
+        f"source: {info['source']}; wall time {info['seconds_total']:.0f} s ("
+        f"on {info['environment']['threads_used']} threads)\n"
+    )
     names = list(sweep.comparisons)
     teacher_names = list(dict.fromkeys(table.loc[table["mode"] == "soft", "teacher"]))
 
-    print("Teachers (mean over replicates): test accuracy / agreement with the noisy training labels / share of "
-          "flipped training labels fitted; hard students of width 32 for comparison:\n")  # fmt: skip
+    print(
+        "Teachers (mean over replicates): test accuracy / agreement with the noisy training labels / share of "
+        "flipped training labels fitted; hard students of width 32 for comparison:\n"
+    )
     print("| data | " + " | ".join(teacher_names) + " | hard students, m = 32 |")
     print("|---|" + "---|" * (len(teacher_names) + 1))
     for name in names:
@@ -136,52 +169,70 @@ def tables(out: str) -> None:
         for t in teacher_names:
             r = rows[(rows["teacher"] == t)].groupby("replicate").first()
             flipped = r["teacher_flipped_fit"].mean()
-            cells.append(f"{r['teacher_test_acc'].mean():.3f} / {r['teacher_train_agreement'].mean():.3f}"
-                         + ("" if np.isnan(flipped) else f" / {flipped:.2f}"))  # fmt: skip
+            cells.append(
+                f"{r['teacher_test_acc'].mean():.3f} / {r['teacher_train_agreement'].mean():.3f}"
+                + ("" if np.isnan(flipped) else f" / {flipped:.2f}")
+            )
         hard = rows[(rows["mode"] == "hard") & (rows["width"] == 32)]
         flipped = hard["flipped_fit"].mean()
-        cells.append(f"{hard['test_acc'].mean():.3f} / {hard['train_acc'].mean():.3f}"
-                     + ("" if np.isnan(flipped) else f" / {flipped:.2f}"))  # fmt: skip
+        cells.append(
+            f"{hard['test_acc'].mean():.3f} / {hard['train_acc'].mean():.3f}"
+            + ("" if np.isnan(flipped) else f" / {flipped:.2f}")
+        )
         print(f"| {name} | " + " | ".join(cells) + " |")
 
     for metric, label in (("test_acc", "final"), ("test_acc_early", "early-stopped")):
         summary = sweep.summary(metric)
         for temperature in info["temperatures"]:
-            print(f"\nTest accuracy ({label}), soft − hard in points, temperature {temperature:g}: mean over "
-                  f"{design['replicates']} replicates × {design['seeds']} seeds [95% bootstrap interval over "
-                  "replicates]; teacher's advantage over the hard students in points:\n")  # fmt: skip
+            print(
+                f"\nTest accuracy ({label}), soft − hard in points, temperature {temperature:g}: mean over "
+                f"{design['replicates']} replicates × {design['seeds']} seeds [95% bootstrap interval over "
+                "replicates]; teacher's advantage over the hard students in points:\n"
+            )
             head = " | ".join(f"m = {w}" for w in SHOWN_WIDTHS)
             print(f"| data | teacher | {head} | advantage m = {SHOWN_WIDTHS[0]} / {SHOWN_WIDTHS[-1]} |")
             print("|---|---|" + "---|" * (len(SHOWN_WIDTHS) + 1))
             for name in names:
                 for t in teacher_names:
-                    s = summary[(summary["dataset"] == name) & (summary["teacher"] == t)
-                                & (summary["temperature"] == temperature)].set_index("width")  # fmt: skip
+                    s = summary[
+                        (summary["dataset"] == name)
+                        & (summary["teacher"] == t)
+                        & (summary["temperature"] == temperature)
+                    ].set_index("width")
                     cells = " | ".join(_interval(s.loc[w]) for w in SHOWN_WIDTHS)
                     adv = " / ".join(f"{100 * s.loc[w, 'teacher_advantage']:+.1f}" for w in SHOWN_WIDTHS)
                     print(f"| {name} | {t} | {cells} | {adv} |")
 
     summary = sweep.summary("test_acc")
     summary = summary[summary["width"].isin(design["widths"])]
-    print("\nHow the gap tracks the teacher's advantage (all data sets, teachers, temperatures and widths; "
-          "Spearman rank correlation of the mean gap with the advantage):\n")  # fmt: skip
+    print(
+        "\nHow the gap tracks the teacher's advantage (all data sets, teachers, temperatures and widths; "
+        "Spearman rank correlation of the mean gap with the advantage):\n"
+    )
     print(
         "| temperature | cells | Spearman | cells with interval > 0 | cells with interval < 0 |\n|---|---|---|---|---|"
     )
     for temperature in info["temperatures"]:
         s = summary[summary["temperature"] == temperature]
-        print(f"| {temperature:g} | {len(s)} | {_spearman(s['teacher_advantage'], s['gap_mean']):+.2f} | "
-              f"{int((s['gap_low'] > 0).sum())} | {int((s['gap_high'] < 0).sum())} |")  # fmt: skip
+        print(
+            f"| {temperature:g} | {len(s)} | {_spearman(s['teacher_advantage'], s['gap_mean']):+.2f} | "
+            f"{int((s['gap_low'] > 0).sum())} | {int((s['gap_high'] < 0).sum())} |"
+        )
 
-    print("\nNeurons needed to reach the teacher's test accuracy less 2 points (final test accuracy, temperature "
-          "1; 95% bootstrap interval over replicates; inf: not reached by width "
-          f"{max(design['widths'])}):\n")  # fmt: skip
+    print(
+        "\nNeurons needed to reach the teacher's test accuracy less 2 points (final test accuracy, temperature "
+        "1; 95% bootstrap interval over replicates; inf: not reached by width "
+        f"{max(design['widths'])}):\n"
+    )
     needed = sweep.neurons_needed(acc="teacher-0.02")
     needed = needed[needed["temperature"] == 1.0]
     print("| data | teacher | target | soft | hard | hard / soft |\n|---|---|---|---|---|---|")
     for row in needed.itertuples():
-        print(f"| {row.dataset} | {row.teacher} | {row.target:.3f} | {_span(row.soft, row.soft_low, row.soft_high)} | "
-              f"{_span(row.hard, row.hard_low, row.hard_high)} | {_span(row.ratio, row.ratio_low, row.ratio_high, '.2g')} |")  # fmt: skip
+        print(
+            f"| {row.dataset} | {row.teacher} | {row.target:.3f} | {_span(row.soft, row.soft_low, row.soft_high)} | "
+            f"{_span(row.hard, row.hard_low, row.hard_high)} | "
+            f"{_span(row.ratio, row.ratio_low, row.ratio_high, '.2g')} |"
+        )
 
 
 def _span(value, low, high, fmt="g") -> str:

@@ -62,8 +62,9 @@ def run(path):
     data = make_data(path)
     source = next(iter(data.values())).params["location"]
     print(f"MNIST source: {source}")
-    network = kdfast.sweep(data, teacher="network", teacher_params=NETWORK_TEACHER, gamma=True, progress=True,
-                           **STUDENTS)  # fmt: skip
+    network = kdfast.sweep(
+        data, teacher="network", teacher_params=NETWORK_TEACHER, gamma=True, progress=True, **STUDENTS
+    )
     after_network = time.perf_counter()
     control_data = {name: d for name, d in data.items() if d.params["flip"] == CONTROL_NOISE}
     control = kdfast.sweep(control_data, teacher="kernel", teacher_params=KERNEL_TEACHER, progress=True, **STUDENTS)
@@ -71,20 +72,34 @@ def run(path):
     network.save(os.path.join(HERE, "network.csv"))
     control.save(os.path.join(HERE, "kernel-control.csv"))
     run_info = {
-        "source": source, "pairs": [list(p) for p in PAIRS], "noise": list(NOISE), "students": STUDENTS,
-        "network_teacher": NETWORK_TEACHER, "kernel_teacher": KERNEL_TEACHER, "control_noise": CONTROL_NOISE,
-        "seconds_total": seconds, "seconds_network_sweep": after_network - started,
-        "teachers": {name: {"network": c.params["teacher_test_acc"],
-                            "kernel": control.comparisons[name].params["teacher_test_acc"] if name in control.comparisons else None}
-                     for name, c in network.comparisons.items()},
+        "source": source,
+        "pairs": [list(p) for p in PAIRS],
+        "noise": list(NOISE),
+        "students": STUDENTS,
+        "network_teacher": NETWORK_TEACHER,
+        "kernel_teacher": KERNEL_TEACHER,
+        "control_noise": CONTROL_NOISE,
+        "seconds_total": seconds,
+        "seconds_network_sweep": after_network - started,
+        "teachers": {
+            name: {
+                "network": c.params["teacher_test_acc"],
+                "kernel": control.comparisons[name].params["teacher_test_acc"] if name in control.comparisons else None,
+            }
+            for name, c in network.comparisons.items()
+        },
         "environment": environment(None),
-    }  # fmt: skip
+    }
     with open(os.path.join(HERE, "run.json"), "w", encoding="utf-8") as f:
         json.dump(run_info, f, indent=2)
     for flip in NOISE:
         level = kdfast.Sweep({n: c for n, c in network.comparisons.items() if c.params["data_params"]["flip"] == flip})
-        level.plot(os.path.join(HERE, f"gap-vs-gamma-flip{flip:g}.png"), x="gamma", metrics=("test_acc", "mean_loss"),
-                   widths=[1, 4, 16, 64, 256])  # fmt: skip
+        level.plot(
+            os.path.join(HERE, f"gap-vs-gamma-flip{flip:g}.png"),
+            x="gamma",
+            metrics=("test_acc", "mean_loss"),
+            widths=[1, 4, 16, 64, 256],
+        )
     print(f"wall time: {seconds:.0f} s")
 
 
@@ -124,18 +139,24 @@ def tables():
     widths = " | ".join(f"m = {w}" for w in SHOWN_WIDTHS)
     seeds = STUDENTS["seeds"]
     print(f"\nTest accuracy, soft − hard (paired by seed, mean ± sd over {seeds} seeds), network teacher:\n")
-    print(f"| pair | flip | teacher test acc | hard test acc (m = 64) | {widths} |\n|---|---|---|---|"
-          + "---|" * len(SHOWN_WIDTHS))  # fmt: skip
+    print(
+        f"| pair | flip | teacher test acc | hard test acc (m = 64) | {widths} |\n|---|---|---|---|"
+        + "---|" * len(SHOWN_WIDTHS)
+    )
     for pair in PAIRS:
         for flip in NOISE:
             name = name_of(pair, flip)
             s = network.comparisons[name].summary("test_acc").set_index("width")
             cells = " | ".join(_cell(s.loc[w, "gap_mean"], s.loc[w, "gap_sd"]) for w in SHOWN_WIDTHS)
-            print(f"| {pair[0]}/{pair[1]} | {flip:g} | {info['teachers'][name]['network']:.3f} | "
-                  f"{s.loc[64, 'hard_mean']:.3f} | {cells} |")  # fmt: skip
+            print(
+                f"| {pair[0]}/{pair[1]} | {flip:g} | {info['teachers'][name]['network']:.3f} | "
+                f"{s.loc[64, 'hard_mean']:.3f} | {cells} |"
+            )
 
-    print(f"\nAverage training loss over the {STUDENTS['steps']} steps, soft (KL to the teacher) and hard (logistic), "
-          "m = 16:\n")  # fmt: skip
+    print(
+        f"\nAverage training loss over the {STUDENTS['steps']} steps, soft (KL to the teacher) and hard (logistic), "
+        "m = 16:\n"
+    )
     print("| pair | flip | soft | hard |\n|---|---|---|---|")
     for pair in PAIRS:
         for flip in NOISE:

@@ -84,9 +84,18 @@ def main(argv=None):
         for init in ("gaussian", "symmetric"):
             p = theory.hard_label_theorem(m.gamma, args.eps, d.n_train, 0.1, init=init)
             # Ji & Telgarsky's width next to the seed paper's orders with C = 1 (its constants are unknown)
-            theorem_rows.append({"dataset": name, "gamma": m.gamma, "init": init, "lambda": p.lam, "width": p.width,
-                                 "steps": p.steps, "radius": p.radius,
-                                 **{f"{kind}_order": theory.neurons_bound(m.gamma, args.eps, kind) for kind in ("soft", "hard")}})  # fmt: skip
+            theorem_rows.append(
+                {
+                    "dataset": name,
+                    "gamma": m.gamma,
+                    "init": init,
+                    "lambda": p.lam,
+                    "width": p.width,
+                    "steps": p.steps,
+                    "radius": p.radius,
+                    **{f"{kind}_order": theory.neurons_bound(m.gamma, args.eps, kind) for kind in ("soft", "hard")},
+                }
+            )
     pd.DataFrame(theorem_rows).to_csv(OUT / "theorem.csv", index=False)
     if args.theorem_only:
         print(pd.DataFrame(theorem_rows).to_string(index=False))
@@ -96,18 +105,32 @@ def main(argv=None):
     for C in constants:
         for init in ("gaussian", "symmetric"):
             for name, d in data.items():
-                protocol = theory.Protocol(eps=args.eps, radius_constant=args.radius_constant, steps_constant=C,
-                                           gamma=gammas[name], max_steps=cap[name])  # fmt: skip
+                protocol = theory.Protocol(
+                    eps=args.eps,
+                    radius_constant=args.radius_constant,
+                    steps_constant=C,
+                    gamma=gammas[name],
+                    max_steps=cap[name],
+                )
                 # Only each student's averages and final values are kept, never the curves: recording the
                 # first and the last step alone skips the test-set evaluations in between.
                 longest = max(protocol.steps(mode, args.lr) for mode in ("soft", "hard"))
                 t0 = time.perf_counter()
-                result = kdfast.compare(d, widths=grid[name], seeds=args.seeds, lr=args.lr, init=init,
-                                        protocol=protocol, record_every=longest)  # fmt: skip
+                result = kdfast.compare(
+                    d,
+                    widths=grid[name],
+                    seeds=args.seeds,
+                    lr=args.lr,
+                    init=init,
+                    protocol=protocol,
+                    record_every=longest,
+                )
                 steps = result.params["protocol"]["steps"]
-                say(f"C_T = {C:g}, {init}, {name}: steps soft {steps['soft']}, hard {steps['hard']}, "
+                say(
+                    f"C_T = {C:g}, {init}, {name}: steps soft {steps['soft']}, hard {steps['hard']}, "
                     f"radius soft {result.params['radius']['soft']:.3g}, hard {result.params['radius']['hard']:.3g} "
-                    f"({time.perf_counter() - t0:.0f} s)")  # fmt: skip
+                    f"({time.perf_counter() - t0:.0f} s)"
+                )
                 tables.append(result.table.assign(dataset=name, gamma=gammas[name], steps_constant=C))
     students = pd.concat(tables, ignore_index=True)
     students.to_csv(OUT / "students.csv", index=False)
@@ -118,9 +141,16 @@ def main(argv=None):
             result = kdfast.Comparison(rows.reset_index(drop=True))
             for all_wider in (False, True):
                 needed = result.neurons_needed(args.eps, all_wider=all_wider)
-                needed_rows.append({"steps_constant": C, "init": init, "dataset": name, "gamma": gammas[name],
-                                    "criterion": "all wider" if all_wider else "smallest",
-                                    **{mode: np.nan if v is None else v for mode, v in needed.items()}})  # fmt: skip
+                needed_rows.append(
+                    {
+                        "steps_constant": C,
+                        "init": init,
+                        "dataset": name,
+                        "gamma": gammas[name],
+                        "criterion": "all wider" if all_wider else "smallest",
+                        **{mode: np.nan if v is None else v for mode, v in needed.items()},
+                    }
+                )
     needed = pd.DataFrame(needed_rows)
     needed.to_csv(OUT / "needed.csv", index=False)
     say()
@@ -129,8 +159,14 @@ def main(argv=None):
     for (C, init, criterion), rows in needed.groupby(["steps_constant", "init", "criterion"], sort=False):
         for mode in ("soft", "hard"):
             ok = rows[mode].notna().to_numpy()
-            row = {"steps_constant": C, "init": init, "criterion": criterion, "mode": mode, "points": int(ok.sum()),
-                   "theory": theory.expected_exponent(mode)}  # fmt: skip
+            row = {
+                "steps_constant": C,
+                "init": init,
+                "criterion": criterion,
+                "mode": mode,
+                "points": int(ok.sum()),
+                "theory": theory.expected_exponent(mode),
+            }
             try:
                 fit = theory.fit_scaling(rows["gamma"][ok], rows[mode][ok].astype(float), kind=mode)
                 row.update(exponent=fit.exponent, low=fit.exponent_ci[0], high=fit.exponent_ci[1])
@@ -144,8 +180,10 @@ def main(argv=None):
     say(fits.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     _plot(students, needed, args.eps)
     say()
-    say(f"wall time: {time.perf_counter() - started:.0f} s, CPU time of this process: "
-        f"{time.process_time() - cpu_started:.0f} s")  # fmt: skip
+    say(
+        f"wall time: {time.perf_counter() - started:.0f} s, CPU time of this process: "
+        f"{time.process_time() - cpu_started:.0f} s"
+    )
     (OUT / "output.txt").write_text("\n".join(lines) + "\n")
     return 0
 
@@ -164,18 +202,26 @@ def _plot(students, needed, eps):
         rows = students[(students["steps_constant"] == C) & (students["init"] == init)]
         for (name, mode), g in rows.groupby(["dataset", "mode"], sort=False):
             mean = g.groupby("width")["mean_loss"].mean()
-            ax.plot(mean.index, mean.values, ls="-" if mode == "soft" else "--", marker=".", color=colour[name],
-                    label=f"{mode} {name}")  # fmt: skip
+            ax.plot(
+                mean.index,
+                mean.values,
+                ls="-" if mode == "soft" else "--",
+                marker=".",
+                color=colour[name],
+                label=f"{mode} {name}",
+            )
         ax.axhline(eps, color="grey", lw=0.8)
         ax.set(xscale="log", yscale="log", xlabel="width", ylabel="average loss", title=f"C_T = {C:g}, {init}")
         ax.legend(fontsize=6)
         ax = axes[1, j]
         sub = needed[(needed["steps_constant"] == C) & (needed["init"] == init)]
-        for (criterion, mode), g in sub.melt(id_vars=["gamma", "criterion"], value_vars=["soft", "hard"],
-                                              var_name="mode").groupby(["criterion", "mode"]):  # fmt: skip
+        for (criterion, mode), g in sub.melt(
+            id_vars=["gamma", "criterion"], value_vars=["soft", "hard"], var_name="mode"
+        ).groupby(["criterion", "mode"]):
             g = g.sort_values("gamma")
-            ax.plot(g["gamma"], g["value"], marker="o", ls="-" if mode == "soft" else "--",
-                    label=f"{mode}, {criterion}")  # fmt: skip
+            ax.plot(
+                g["gamma"], g["value"], marker="o", ls="-" if mode == "soft" else "--", label=f"{mode}, {criterion}"
+            )
         g = np.sort(sub["gamma"].unique())
         for p, style in ((2, ":"), (4, "-.")):
             ax.plot(g, 4 * (g / g[-1]) ** -p, color="grey", ls=style, lw=0.8, label=f"slope gamma^-{p}")

@@ -38,7 +38,8 @@ def by_width(result, name, params):
 
 def comparison_table(results: dict, params: dict) -> str:
     head = (
-        "| data set | teacher test acc | width | test acc soft | test acc hard | gap (paired) | avg loss soft | avg loss hard |\n"
+        "| data set | teacher test acc | width | test acc soft | test acc hard | gap (paired) "
+        "| avg loss soft | avg loss hard |\n"
         "|---|---|---|---|---|---|---|---|"
     )
     rows = [line for name, result in results.items() for line in by_width(result, name, params[name])]
@@ -69,19 +70,26 @@ def main():
         scaling = kdfast.load(path)
         eps = scaling.params["eps"]
         print("\n### scaling\n")
-        print("| data set | γ | 95% interval | soft: neurons needed | hard: neurons needed | "
-              "1/(γ²ε) | ln(1/ε)/γ⁴ |\n|---|---|---|---|---|---|---|")  # fmt: skip
+        print(
+            "| data set | γ | 95% interval | soft: neurons needed | hard: neurons needed | "
+            "1/(γ²ε) | ln(1/ε)/γ⁴ |\n|---|---|---|---|---|---|---|"
+        )
         for row in scaling.table.itertuples():
             soft, hard = ("not reached" if np.isnan(v) else f"{v:.0f}" for v in (row.soft_neurons, row.hard_neurons))
-            print(f"| {row.dataset} | {row.gamma:.4f} | [{row.gamma_low:.4f}, {row.gamma_high:.4f}] | {soft} | {hard} | "
-                  f"{neurons_bound(row.gamma, eps, 'soft'):.3g} | {neurons_bound(row.gamma, eps, 'hard'):.3g} |")  # fmt: skip
+            print(
+                f"| {row.dataset} | {row.gamma:.4f} | [{row.gamma_low:.4f}, {row.gamma_high:.4f}] | {soft} | {hard} | "
+                f"{neurons_bound(row.gamma, eps, 'soft'):.3g} | {neurons_bound(row.gamma, eps, 'hard'):.3g} |"
+            )
         for mode, fit in scaling.fits.items():
             if fit is None:
                 print(f"\n{mode}: no fit (fewer than three data sets reached ε)")
             else:
                 lo, hi = fit.exponent_ci
-                print(f"\n{mode}: p = {fit.exponent:.2f}, 95% interval [{lo:.2f}, {hi:.2f}] from {fit.n_points} data sets "
-                      f"(theory {fit.expected_exponent:g})")  # fmt: skip
+                print(
+                    f"\n{mode}: p = {fit.exponent:.2f}, 95% interval [{lo:.2f}, {hi:.2f}] "
+                    f"from {fit.n_points} data sets "
+                    f"(theory {fit.expected_exponent:g})"
+                )
 
 
 if __name__ == "__main__":

@@ -51,12 +51,22 @@ def test_chunked_fit_equals_one_chunk(d, projection, radius):
     X = rng.normal(size=(n, d))
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     y = np.where(X[:, 0] * X[:, 1] > 0, 1.0, -1.0)
-    args = {"X": X.tolist(), "y": y.tolist(), "widths": widths, "M": 2 * sum(widths),
-            "projection": projection, "radius": radius}  # fmt: skip
+    args = {
+        "X": X.tolist(),
+        "y": y.tolist(),
+        "widths": widths,
+        "M": 2 * sum(widths),
+        "projection": projection,
+        "radius": radius,
+    }
     child = subprocess.run(
-        [sys.executable, "-c", CHILD], input=json.dumps(args), capture_output=True, text=True, check=True,
+        [sys.executable, "-c", CHILD],
+        input=json.dumps(args),
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, "KDFAST_ACTIVATION_BUDGET": "1"},
-    )  # fmt: skip
+    )
     out = json.loads(child.stdout)
     # One panel of samples per chunk: far less than all 150 samples' bits.
     assert 0 < out["bytes"] < kdfast._core.activation_bytes(n_neurons=args["M"], n_samples=n, float32=False) / 2

@@ -54,10 +54,20 @@ def reference_fit(data, mode, width, seed):
         target, target_test = (1 + data.y_train) / 2, (1 + data.y_test) / 2
     bank = kdfast.StudentBank(data.d, [width], seeds=[seed], dtype=np.float64)
     history = bank.fit(
-        data.X_train, target, y=data.y_train, X_test=data.X_test, y_test=data.y_test, target_test=target_test,
-        steps=SETTINGS["steps"], lr=SETTINGS["lr"], radius=SETTINGS["radius"], projection="neuron",
-        temperature=tau, record_every=SETTINGS["record_every"], n_threads=1,
-    )  # fmt: skip
+        data.X_train,
+        target,
+        y=data.y_train,
+        X_test=data.X_test,
+        y_test=data.y_test,
+        target_test=target_test,
+        steps=SETTINGS["steps"],
+        lr=SETTINGS["lr"],
+        radius=SETTINGS["radius"],
+        projection="neuron",
+        temperature=tau,
+        record_every=SETTINGS["record_every"],
+        n_threads=1,
+    )
     agreement = np.mean(np.sign(bank.logits(data.X_test, n_threads=1)[:, 0]) == np.sign(teacher.logits(data.X_test)))
     return history, agreement
 
@@ -68,8 +78,20 @@ def test_table_has_one_row_per_network_in_a_fixed_order(result):
     assert list(table[["mode", "width", "seed"]].itertuples(index=False, name=None)) == [
         (mode, width, seed) for mode in ("soft", "hard") for width in WIDTHS for seed in SEEDS
     ]
-    for column in ("mean_loss", "final_loss", "train_acc", "test_acc", "teacher_agreement", "max_drift",
-                   "temperature", "lr", "radius", "projection", "steps", "dataset"):  # fmt: skip
+    for column in (
+        "mean_loss",
+        "final_loss",
+        "train_acc",
+        "test_acc",
+        "teacher_agreement",
+        "max_drift",
+        "temperature",
+        "lr",
+        "radius",
+        "projection",
+        "steps",
+        "dataset",
+    ):
         assert column in table.columns
     assert (table.loc[table["mode"] == "soft", "temperature"] == 2.0).all()
     assert (table.loc[table["mode"] == "hard", "temperature"] == 1.0).all()
@@ -129,8 +151,15 @@ def synthetic(values: dict, metric="mean_loss", seeds=(0, 1)):
     for mode, means in values.items():
         for width, mean in zip([1, 2, 4, 8, 16], means):
             for i, seed in enumerate(seeds):
-                rows.append({"dataset": "x", "mode": mode, "width": width, "seed": seed,
-                             metric: mean + (0.01 if i == 0 else -0.01)})  # fmt: skip
+                rows.append(
+                    {
+                        "dataset": "x",
+                        "mode": mode,
+                        "width": width,
+                        "seed": seed,
+                        metric: mean + (0.01 if i == 0 else -0.01),
+                    }
+                )
     return Comparison(pd.DataFrame(rows))
 
 
@@ -216,8 +245,16 @@ def test_save_load_round_trip(result, tmp_path, suffix):
 
 
 def test_round_trip_keeps_nan_and_infinity(tmp_path):
-    table = pd.DataFrame({"dataset": "x", "mode": ["soft", "hard"], "width": [1, 1], "seed": [0, 0],
-                          "mean_loss": [np.inf, np.nan], "radius": [np.nan, -np.inf]})  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "dataset": "x",
+            "mode": ["soft", "hard"],
+            "width": [1, 1],
+            "seed": [0, 0],
+            "mean_loss": [np.inf, np.nan],
+            "radius": [np.nan, -np.inf],
+        }
+    )
     Comparison(table, None, {"radius": None, "a": [1.5, np.nan]}).save(tmp_path / "x.json")
     loaded = kdfast.load(tmp_path / "x.json")
     pd.testing.assert_frame_equal(loaded.table, table)

@@ -41,10 +41,23 @@ def train_call(**changes):
     arrays = bank_arrays()
     per_network = np.ones(K)
     kwargs = dict(
-        arrays, W=arrays["W0"].copy(), X=np.ones((N, D)), target=np.full((N, 1), 0.5), y=None, X_test=None,
-        target_test=None, y_test=None, target_index=np.zeros(K, dtype=np.int64), lr=per_network,
-        radius=per_network, temperature=per_network, projection=1, steps=2, record_every=1, n_threads=1,
-    )  # fmt: skip
+        arrays,
+        W=arrays["W0"].copy(),
+        X=np.ones((N, D)),
+        target=np.full((N, 1), 0.5),
+        y=None,
+        X_test=None,
+        target_test=None,
+        y_test=None,
+        target_index=np.zeros(K, dtype=np.int64),
+        lr=per_network,
+        radius=per_network,
+        temperature=per_network,
+        projection=1,
+        steps=2,
+        record_every=1,
+        n_threads=1,
+    )
     return _core.train(**{**kwargs, **changes})
 
 
@@ -54,8 +67,19 @@ def max_drift_call(**changes):
 
 
 def fit_bytes_call(**changes):
-    sizes = dict(n_networks=K, n_neurons=M, d=D, n_samples=N, n_columns=1, n_test=0, labels=False, steps=2,
-                 record_every=1, n_threads=1, float32=False)  # fmt: skip
+    sizes = dict(
+        n_networks=K,
+        n_neurons=M,
+        d=D,
+        n_samples=N,
+        n_columns=1,
+        n_test=0,
+        labels=False,
+        steps=2,
+        record_every=1,
+        n_threads=1,
+        float32=False,
+    )
     return _core.fit_bytes(**{**sizes, **changes})
 
 

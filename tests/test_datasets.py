@@ -183,8 +183,14 @@ def test_idx_with_test_files(idx_files):
 def test_idx_float_payload(tmp_path):
     X = np.arange(24, dtype=np.float32).reshape(6, 4) + 1
     y = np.array([0, 1, 0, 1, 0, 1])
-    data = ds.idx(write_idx(tmp_path / "x", X, code=0x0D), write_idx(tmp_path / "y", y), pair=(1, 0), scale=1.0,
-                  normalize=False, test_fraction=0.5)  # fmt: skip
+    data = ds.idx(
+        write_idx(tmp_path / "x", X, code=0x0D),
+        write_idx(tmp_path / "y", y),
+        pair=(1, 0),
+        scale=1.0,
+        normalize=False,
+        test_fraction=0.5,
+    )
     assert {tuple(r) for r in np.vstack([data.X_train, data.X_test])} == {tuple(r) for r in X}
 
 

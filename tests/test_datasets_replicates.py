@@ -58,8 +58,17 @@ def make(family: str, files: dict, seed: int = 0) -> ds.Dataset:
     if family == "idx-pool":
         return ds.idx(files["images"], files["labels"], (1, 3), n=30, flip=0.2, noise=0.1, seed=seed)
     assert family == "idx-test-files"
-    return ds.idx(files["images"], files["labels"], classes=((0, 1), (4,)), test_images=files["test_images"],
-                  test_labels=files["test_labels"], n=40, flip=0.2, noise=0.1, seed=seed)  # fmt: skip
+    return ds.idx(
+        files["images"],
+        files["labels"],
+        classes=((0, 1), (4,)),
+        test_images=files["test_images"],
+        test_labels=files["test_labels"],
+        n=40,
+        flip=0.2,
+        noise=0.1,
+        seed=seed,
+    )
 
 
 FAMILIES = ["xor2", "gaussians", "digits", "mnist1d", "mnist", "idx-pool", "idx-test-files"]
@@ -193,8 +202,14 @@ def test_mnist1d_generates_only_the_classes_asked_for():
 
 
 def test_idx_groups_with_test_files(idx_files):
-    data = ds.idx(idx_files["images"], idx_files["labels"], classes=((0, 1), (4,)), normalize=False,
-                  test_images=idx_files["test_images"], test_labels=idx_files["test_labels"])  # fmt: skip
+    data = ds.idx(
+        idx_files["images"],
+        idx_files["labels"],
+        classes=((0, 1), (4,)),
+        normalize=False,
+        test_images=idx_files["test_images"],
+        test_labels=idx_files["test_labels"],
+    )
     assert data.name == "idx(01 vs 4)" and data.params["classes"] == [[0, 1], [4]]
     for X, y in ((data.X_train, data.y_train), (data.X_test, data.y_test)):
         classes = class_of(X)

@@ -7,8 +7,20 @@ import sys
 import pytest
 from test_cli import run  # (exit status, stdout, stderr) of `kdfast argv`, in this process
 
-SMALL = ["--data", "digits:n=60,n_test=40,flip=0.2", "--widths", "1,2", "--seeds", "2", "--epochs", "1",
-         "--teacher-width", "2", "--n-threads", "1"]  # fmt: skip
+SMALL = [
+    "--data",
+    "digits:n=60,n_test=40,flip=0.2",
+    "--widths",
+    "1,2",
+    "--seeds",
+    "2",
+    "--epochs",
+    "1",
+    "--teacher-width",
+    "2",
+    "--n-threads",
+    "1",
+]
 
 
 def test_deep_prints_the_soft_vs_hard_table_and_writes_outputs(tmp_path, capsys):

@@ -37,9 +37,18 @@ def test_vectorised_training_equals_training_each_module(data, arch, optimizer):
     teacher = torch.randn(data.n_train, data.n_classes, generator=torch.Generator().manual_seed(0))
     factory = deep.student_factory(arch, data.shape, data.n_classes)
     seeds = [0, 1, 0, 1]  # soft and hard students of two seeds, paired
-    kwargs = dict(seeds=seeds, temperature=[4.0, 4.0, 1.0, 1.0], alpha=[1.0, 0.5, 0.0, 0.0], epochs=2, batch_size=32,
-                  lr=0.02, optimizer=optimizer, X_test=torch.from_numpy(data.X_test),
-                  y_test=torch.from_numpy(data.y_test), teacher_test_logits=teacher[:48])  # fmt: skip
+    kwargs = dict(
+        seeds=seeds,
+        temperature=[4.0, 4.0, 1.0, 1.0],
+        alpha=[1.0, 0.5, 0.0, 0.0],
+        epochs=2,
+        batch_size=32,
+        lr=0.02,
+        optimizer=optimizer,
+        X_test=torch.from_numpy(data.X_test),
+        y_test=torch.from_numpy(data.y_test),
+        teacher_test_logits=teacher[:48],
+    )
     with torch_settings(1):
         stacked = init_students(factory, 3, seeds)
         each = copy.deepcopy(stacked)

@@ -22,8 +22,9 @@ def noisy():
 
 def test_early_stopping_keeps_the_first_best_step_of_a_plain_loop(noisy):
     X, y = noisy.X_train, noisy.y_train
-    teacher = kdfast.NetworkTeacher(width=64, steps=60, lr=4.0, validation=0.25, validate_every=5, seed=7,
-                                    dtype=np.float64, n_threads=1).fit(X, y)  # fmt: skip
+    teacher = kdfast.NetworkTeacher(
+        width=64, steps=60, lr=4.0, validation=0.25, validate_every=5, seed=7, dtype=np.float64, n_threads=1
+    ).fit(X, y)
 
     # The same by hand: the stratified quarter held out with the teacher's seed, the
     # network trained one step at a time, scored on the held-out part every 5 steps.
@@ -172,9 +173,30 @@ def test_gamma_argument_checks(levels):
 def test_cli_sweep_prints_gamma(capsys, tmp_path):
     from kdfast.cli import main
 
-    code = main(["sweep", "--data", "xor2:n=60,n_test=40,flip=0.2", "--vary", "d=4,8", "--gamma", "--margin-samples",
-                 "256", "--margin-param", "bounds=false", "--widths", "1,4", "--seeds", "2", "--steps", "10",
-                 "--teacher-param", "steps=20", "--n-threads", "1"])  # fmt: skip
+    code = main(
+        [
+            "sweep",
+            "--data",
+            "xor2:n=60,n_test=40,flip=0.2",
+            "--vary",
+            "d=4,8",
+            "--gamma",
+            "--margin-samples",
+            "256",
+            "--margin-param",
+            "bounds=false",
+            "--widths",
+            "1,4",
+            "--seeds",
+            "2",
+            "--steps",
+            "10",
+            "--teacher-param",
+            "steps=20",
+            "--n-threads",
+            "1",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     data = ds.xor2(n=60, n_test=40, flip=0.2, d=8)

@@ -26,10 +26,25 @@ def _summary() -> pd.DataFrame:
         for teacher, temperature, dataset, width in itertools.product(TEACHERS, TEMPERATURES, DATASETS, WIDTHS):
             gap = float(rng.uniform(-scale, scale))
             half = float(rng.uniform(0.2, 1.5)) * abs(gap)  # some intervals exclude 0, some do not
-            rows.append(dict(dataset=dataset, metric=metric, teacher=teacher, temperature=temperature, width=width,
-                             soft_mean=0.5 + gap, soft_sd=0.01, hard_mean=0.5, hard_sd=0.01, gap_mean=gap,
-                             gap_sd=half / 2, gap_low=gap - half, gap_high=gap + half, n_seeds=3,
-                             n_replicates=4))  # fmt: skip
+            rows.append(
+                dict(
+                    dataset=dataset,
+                    metric=metric,
+                    teacher=teacher,
+                    temperature=temperature,
+                    width=width,
+                    soft_mean=0.5 + gap,
+                    soft_sd=0.01,
+                    hard_mean=0.5,
+                    hard_sd=0.01,
+                    gap_mean=gap,
+                    gap_sd=half / 2,
+                    gap_low=gap - half,
+                    gap_high=gap + half,
+                    n_seeds=3,
+                    n_replicates=4,
+                )
+            )
     summary = pd.DataFrame(rows)
     # one cell without a measurement, one cell exactly zero with an interval straddling it
     where = (summary["metric"] == "test_acc") & (summary["teacher"] == "forest") & (summary["temperature"] == 1.0)
@@ -42,8 +57,9 @@ def _summary() -> pd.DataFrame:
 def _expected(summary, metric, teacher, temperature, column="gap_mean") -> np.ndarray:
     rows = summary[(summary["metric"] == metric) & (summary["teacher"] == teacher)]
     rows = rows[rows["temperature"] == temperature]
-    return np.array([[rows[(rows["dataset"] == d) & (rows["width"] == w)][column].item() for w in sorted(WIDTHS)]
-                     for d in DATASETS])  # fmt: skip
+    return np.array(
+        [[rows[(rows["dataset"] == d) & (rows["width"] == w)][column].item() for w in sorted(WIDTHS)] for d in DATASETS]
+    )
 
 
 def _panels(figure):

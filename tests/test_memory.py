@@ -101,8 +101,9 @@ def case(**changes):
     # backward pass's row path): every buffer but a few (K,) vectors larger
     # than the tolerance below. Eight steps keep the buffers alive for tens of
     # milliseconds, so the sampler sees them even on a busy machine.
-    base = dict(dtype="float32", d=40, widths=list(range(1, 80)), n=600, n_test=0, labels=True, steps=8, threads=1,
-                budget=None)  # fmt: skip
+    base = dict(
+        dtype="float32", d=40, widths=list(range(1, 80)), n=600, n_test=0, labels=True, steps=8, threads=1, budget=None
+    )
     return {**base, **changes}
 
 
@@ -129,9 +130,13 @@ def _has_mallinfo2() -> bool:
 @pytest.mark.skipif(not _has_mallinfo2(), reason="observing allocations needs glibc's mallinfo2 (glibc >= 2.33)")
 def test_fit_bytes_is_what_a_fit_allocates():
     child = subprocess.run(
-        [sys.executable, "-c", CHILD], input=json.dumps(list(CASES.values())), capture_output=True, text=True,
-        check=True, env={k: v for k, v in os.environ.items() if k != "KDFAST_ACTIVATION_BUDGET"},
-    )  # fmt: skip
+        [sys.executable, "-c", CHILD],
+        input=json.dumps(list(CASES.values())),
+        capture_output=True,
+        text=True,
+        check=True,
+        env={k: v for k, v in os.environ.items() if k != "KDFAST_ACTIVATION_BUDGET"},
+    )
     results = dict(zip(CASES, json.loads(child.stdout)))
     for name, got in results.items():
         # malloc's own bookkeeping: 8 to 16 bytes a block, up to a page for a
@@ -153,17 +158,35 @@ def test_fit_bytes_is_what_a_fit_allocates():
 
 
 def fit_bytes(**changes):
-    sizes = dict(n_networks=4, n_neurons=100, d=10, n_samples=1000, n_columns=1, n_test=0, labels=True, steps=10,
-                 record_every=1, n_threads=1, float32=True)  # fmt: skip
+    sizes = dict(
+        n_networks=4,
+        n_neurons=100,
+        d=10,
+        n_samples=1000,
+        n_columns=1,
+        n_test=0,
+        labels=True,
+        steps=10,
+        record_every=1,
+        n_threads=1,
+        float32=True,
+    )
     return _core.fit_bytes(**{**sizes, **changes})
 
 
 def test_fit_bytes_grows_with_every_size():
     base = fit_bytes()
     for changes in [
-        dict(n_networks=8), dict(n_neurons=200), dict(d=20), dict(n_samples=2000), dict(n_columns=3),
-        dict(n_test=100), dict(steps=100), dict(record_every=1, steps=20), dict(float32=False),
-    ]:  # fmt: skip
+        dict(n_networks=8),
+        dict(n_neurons=200),
+        dict(d=20),
+        dict(n_samples=2000),
+        dict(n_columns=3),
+        dict(n_test=100),
+        dict(steps=100),
+        dict(record_every=1, steps=20),
+        dict(float32=False),
+    ]:
         assert fit_bytes(**changes) > base, changes
     assert fit_bytes(labels=False) < base
     assert fit_bytes(record_every=5) < base
@@ -181,9 +204,18 @@ def test_fit_bytes_follows_the_activation_budget(monkeypatch):
 
 @pytest.mark.parametrize(
     "changes",
-    [dict(n_networks=0), dict(n_neurons=3), dict(d=0), dict(n_samples=0), dict(n_columns=0), dict(n_test=-1),
-     dict(steps=-1), dict(record_every=0), dict(n_threads=0)],
-)  # fmt: skip
+    [
+        dict(n_networks=0),
+        dict(n_neurons=3),
+        dict(d=0),
+        dict(n_samples=0),
+        dict(n_columns=0),
+        dict(n_test=-1),
+        dict(steps=-1),
+        dict(record_every=0),
+        dict(n_threads=0),
+    ],
+)
 def test_fit_bytes_rejects_impossible_sizes(changes):
     with pytest.raises(ValueError):
         fit_bytes(**changes)
@@ -202,9 +234,18 @@ def test_the_check_before_a_fit_counts_the_engine_and_the_weights(monkeypatch):
     X, y = np.eye(3), np.array([1.0, -1.0, 1.0])
     threads = 1
     needed = bank.W.nbytes + _core.fit_bytes(
-        n_networks=2, n_neurons=5, d=3, n_samples=3, n_columns=1, n_test=2, labels=True, steps=7, record_every=2,
-        n_threads=threads, float32=False,
-    )  # fmt: skip
+        n_networks=2,
+        n_neurons=5,
+        d=3,
+        n_samples=3,
+        n_columns=1,
+        n_test=2,
+        labels=True,
+        steps=7,
+        record_every=2,
+        n_threads=threads,
+        float32=False,
+    )
     kwargs = dict(steps=7, record_every=2, X_test=X[:2], y_test=y[:2], n_threads=threads)
     monkeypatch.setattr(check, "_memory_available", lambda: needed - 1)
     with pytest.raises(MemoryError, match="needs"):

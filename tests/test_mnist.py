@@ -43,8 +43,10 @@ def test_idx_directory_gives_mnist_own_train_and_test_sets(tmp_path):
     assert data.d == 30 and data.n_train == 12 and data.n_test == 6
     assert data.params["source"] == "path" and data.params["location"] == str(tmp_path / "m")
     # Every row is one of the pair's images, scaled by 1/255, labelled +1 for 3 and -1 for 8.
-    for X, y, images, labels in ((data.X_train, data.y_train, train_images, train_labels),
-                                 (data.X_test, data.y_test, test_images, test_labels)):  # fmt: skip
+    for X, y, images, labels in (
+        (data.X_train, data.y_train, train_images, train_labels),
+        (data.X_test, data.y_test, test_images, test_labels),
+    ):
         np.testing.assert_array_equal(digit_of(X[:, 0]), np.where(y > 0, 3, 8))
         expected = images.reshape(len(images), -1)[np.isin(labels, (3, 8))] / 255
         assert {tuple(r) for r in X} == {tuple(r) for r in expected}
@@ -178,8 +180,12 @@ def _families(tmp_path):
     yield "xor2", lambda **kw: ds.xor2(n=2000, d=4, n_test=2000, **kw)
     yield "gaussians", lambda **kw: ds.gaussians(n=2000, d=4, n_test=2000, **kw)
     yield "mnist-idx", lambda **kw: ds.mnist((1, 2), path=tmp_path / "m", **kw)
-    yield "idx-split", lambda **kw: ds.idx(tmp_path / "m" / "train-images-idx3-ubyte.gz",
-                                           tmp_path / "m" / "train-labels-idx1-ubyte", pair=(1, 2), **kw)  # fmt: skip
+    yield (
+        "idx-split",
+        lambda **kw: ds.idx(
+            tmp_path / "m" / "train-images-idx3-ubyte.gz", tmp_path / "m" / "train-labels-idx1-ubyte", pair=(1, 2), **kw
+        ),
+    )
     pytest.importorskip("sklearn")
     yield "digits", lambda **kw: ds.digits((3, 5), **kw)
 

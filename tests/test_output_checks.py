@@ -13,8 +13,11 @@ from kdfast import cli
 from kdfast import results
 
 SMALL = ["--data", "xor2:n=30,d=3,n_test=10", "--widths", "1,2", "--seeds", "1", "--steps", "2", "--n-threads", "1"]
-COMMANDS = [["compare", *SMALL], ["sweep", *SMALL, "--vary", "d=3,4"],
-            ["scaling", *SMALL, "--vary", "d=3,4", "--margin-samples", "64"]]  # fmt: skip
+COMMANDS = [
+    ["compare", *SMALL],
+    ["sweep", *SMALL, "--vary", "d=3,4"],
+    ["scaling", *SMALL, "--vary", "d=3,4", "--margin-samples", "64"],
+]
 
 
 @pytest.fixture
@@ -26,7 +29,7 @@ def no_training(monkeypatch):
         raise AssertionError("training started before --out was checked")
 
     monkeypatch.setattr(cli, "compare", refuse)
-    monkeypatch.setattr(sys.modules["kdfast.sweep"], "compare", refuse)  # kdfast.sweep is the function
+    monkeypatch.setattr(sys.modules["kdfast._sweep"], "compare", refuse)
 
 
 def bad_outs(tmp_path):

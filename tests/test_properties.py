@@ -40,8 +40,9 @@ sample_counts = st.one_of(st.sampled_from(EDGES), st.integers(1, 70))
 width_lists = st.lists(
     st.one_of(st.sampled_from(EDGES + (29, 37)), st.integers(1, 40)), min_size=1, max_size=4, unique=True
 )
-seed_lists = st.lists(st.one_of(st.integers(0, 2**64 - 1), st.sampled_from([0, 1, 2**63, 2**64 - 1])),
-                      min_size=1, max_size=2, unique=True)  # fmt: skip
+seed_lists = st.lists(
+    st.one_of(st.integers(0, 2**64 - 1), st.sampled_from([0, 1, 2**63, 2**64 - 1])), min_size=1, max_size=2, unique=True
+)
 projections = st.sampled_from(["neuron", "network", None])
 # None: the default budget (one chunk); small ones: a chunk per panel or a few panels.
 budgets = st.sampled_from([None, 1, 100, 3000])
@@ -82,13 +83,22 @@ def problems(draw):
     per_network = st.lists(st.floats(0.05, 3.0), min_size=K, max_size=K).map(np.array)
     projection = draw(projections)
     return dict(
-        dtype=dtype, d=d, widths=widths, seeds=seeds, X=X, y=y, target=target,
+        dtype=dtype,
+        d=d,
+        widths=widths,
+        seeds=seeds,
+        X=X,
+        y=y,
+        target=target,
         target_index=np.array(draw(st.lists(st.integers(0, len(kinds) - 1), min_size=K, max_size=K))),
         lr=draw(st.one_of(st.floats(0.1, 4.0), st.lists(st.floats(0.1, 4.0), min_size=K, max_size=K).map(np.array))),
-        temperature=draw(st.one_of(st.floats(0.25, 4.0), st.lists(st.floats(0.25, 4.0), min_size=K, max_size=K).map(np.array))),
+        temperature=draw(
+            st.one_of(st.floats(0.25, 4.0), st.lists(st.floats(0.25, 4.0), min_size=K, max_size=K).map(np.array))
+        ),
         radius=None if projection is None else draw(st.one_of(st.floats(0.05, 3.0), per_network)),
-        projection=projection or "neuron", steps=draw(st.integers(1, 6)),
-    )  # fmt: skip
+        projection=projection or "neuron",
+        steps=draw(st.integers(1, 6)),
+    )
 
 
 def fit_kwargs(p):
@@ -185,9 +195,20 @@ def test_soft_and_hard_students_of_a_seed_are_paired(dtype, widths, n_seeds, ste
     data = kdfast.datasets.xor2(n=40, d=4, n_test=20, seed=n_seeds)
     # sigmoid(100) is 1 exactly in float64 (1 - 4e-44 rounds to 1)
     certain = kdfast.ArrayTeacher(train_logits=100.0 * data.y_train, test_logits=100.0 * data.y_test)
-    result = kdfast.compare(data, teacher=certain, widths=widths, seeds=n_seeds, steps=steps, lr=2.0,
-                            radius=None if projection is None else radius, projection=projection or "neuron",
-                            temperature=1.0, dtype=dtype, n_threads=1, progress=False)  # fmt: skip
+    result = kdfast.compare(
+        data,
+        teacher=certain,
+        widths=widths,
+        seeds=n_seeds,
+        steps=steps,
+        lr=2.0,
+        radius=None if projection is None else radius,
+        projection=projection or "neuron",
+        temperature=1.0,
+        dtype=dtype,
+        n_threads=1,
+        progress=False,
+    )
     keys = ["width", "seed"]
     soft = result.table[result.table["mode"] == "soft"].set_index(keys).sort_index()
     hard = result.table[result.table["mode"] == "hard"].set_index(keys).sort_index()
@@ -196,6 +217,8 @@ def test_soft_and_hard_students_of_a_seed_are_paired(dtype, widths, n_seeds, ste
         np.testing.assert_array_equal(soft[column].to_numpy(), hard[column].to_numpy(), err_msg=column)
     # mode, teacher and temperature say which target a student trained on; the rest are its records.
     curves = result.curves.drop(columns=["mode", "teacher", "temperature"], errors="ignore")
-    by_mode = [curves[result.curves["mode"] == mode].sort_values([*keys, "step"]).reset_index(drop=True)
-               for mode in ("soft", "hard")]  # fmt: skip
+    by_mode = [
+        curves[result.curves["mode"] == mode].sort_values([*keys, "step"]).reset_index(drop=True)
+        for mode in ("soft", "hard")
+    ]
     np.testing.assert_array_equal(by_mode[0].to_numpy(), by_mode[1].to_numpy())

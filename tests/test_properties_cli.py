@@ -10,8 +10,35 @@ from kdfast import _specs  # noqa: E402
 
 # Text built from the parsers' own punctuation and digits is far more likely
 # to get past their first checks than arbitrary Unicode; both are tried.
-pieces = st.sampled_from([":", ",", "=", "/", "x", "-", "+", " ", ".", "e", "_", "0", "1", "2", "9", "none", "true",
-                          "xor2", "gaussians", "digits", "npz", "²", "٣", "nan", "inf"])  # fmt: skip
+pieces = st.sampled_from(
+    [
+        ":",
+        ",",
+        "=",
+        "/",
+        "x",
+        "-",
+        "+",
+        " ",
+        ".",
+        "e",
+        "_",
+        "0",
+        "1",
+        "2",
+        "9",
+        "none",
+        "true",
+        "xor2",
+        "gaussians",
+        "digits",
+        "npz",
+        "²",
+        "٣",
+        "nan",
+        "inf",
+    ]
+)
 texts = st.one_of(st.text(), st.lists(pieces, max_size=12).map("".join))
 
 
@@ -68,12 +95,16 @@ def test_data_set_specs(text):
 
 names = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
 values = st.one_of(
-    st.none(), st.booleans(), st.integers(-(10**12), 10**12),
-    st.floats(allow_nan=False, allow_infinity=False), st.tuples(st.integers(0, 99), st.integers(0, 99)),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.tuples(st.integers(0, 99), st.integers(0, 99)),
     # text that does not read as a number or a word of its own, e.g. a path
     st.from_regex(r"[A-Za-z][A-Za-z0-9_./-]{0,12}", fullmatch=True).filter(
-        lambda s: s.lower() not in ("none", "true", "false", "inf", "infinity", "nan")),
-)  # fmt: skip
+        lambda s: s.lower() not in ("none", "true", "false", "inf", "infinity", "nan")
+    ),
+)
 
 
 def written(value) -> str:

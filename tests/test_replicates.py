@@ -142,8 +142,12 @@ def test_validation_holds_out_training_rows_only_and_early_stops_on_them(data):
     assert p["n_test"] == data.n_test  # the test set is never touched
     curves = result.curves
     for row in result.table.itertuples():
-        curve = curves[(curves["mode"] == row.mode) & (curves["width"] == row.width) & (curves["seed"] == row.seed)
-                       & (curves["temperature"] == row.temperature)]  # fmt: skip
+        curve = curves[
+            (curves["mode"] == row.mode)
+            & (curves["width"] == row.width)
+            & (curves["seed"] == row.seed)
+            & (curves["temperature"] == row.temperature)
+        ]
         best = curve["val_acc"].to_numpy().argmax()  # the first of the best
         assert row.best_step == curve["step"].iloc[best] and row.val_acc == curve["val_acc"].max()
         assert row.test_acc_early == curve["test_acc"].iloc[best]
@@ -168,12 +172,22 @@ def hand_table(soft: dict, hard: dict, widths=(1, 2, 4, 8), teacher_acc=None) ->
     for mode, values in (("soft", soft), ("hard", hard)):
         for r, seeds in values.items():
             for s, accs in enumerate(seeds):
-                frames.append(pd.DataFrame({
-                    "dataset": "hand", "replicate": r, "mode": mode, "teacher": "t" if mode == "soft" else None,
-                    "temperature": 1.0, "width": list(widths), "seed": s, "test_acc": accs,
-                    "mean_loss": 0.1, "teacher_test_acc": np.nan if teacher_acc is None or mode == "hard"
-                    else teacher_acc[r],
-                }))  # fmt: skip
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "dataset": "hand",
+                            "replicate": r,
+                            "mode": mode,
+                            "teacher": "t" if mode == "soft" else None,
+                            "temperature": 1.0,
+                            "width": list(widths),
+                            "seed": s,
+                            "test_acc": accs,
+                            "mean_loss": 0.1,
+                            "teacher_test_acc": np.nan if teacher_acc is None or mode == "hard" else teacher_acc[r],
+                        }
+                    )
+                )
     return Comparison(pd.concat(frames, ignore_index=True), None, {})
 
 
@@ -293,8 +307,9 @@ def test_bad_design_input(data, kwargs, message):
 
 def test_plots_draw_every_soft_group_and_the_map(data, tmp_path):
     pytest.importorskip("matplotlib")
-    result = kdfast.compare(data, teacher={"k": KERNEL, "n": kdfast.NetworkTeacher(width=8, steps=5)},
-                            temperature=[1, 4], **FIT)  # fmt: skip
+    result = kdfast.compare(
+        data, teacher={"k": KERNEL, "n": kdfast.NetworkTeacher(width=8, steps=5)}, temperature=[1, 4], **FIT
+    )
     labels = [line.get_label() for line in result.plot(metrics="test_acc").axes[0].get_lines()]
     assert labels[:5] == ["soft: k, T = 1", "soft: k, T = 4", "soft: n, T = 1", "soft: n, T = 4", "hard labels"]
     sweep = kdfast.Sweep({"a": result.renamed("a"), "b": result.renamed("b")})

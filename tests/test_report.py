@@ -50,8 +50,16 @@ def test_a_deep_report_is_the_same_layout(tmp_path):
     pytest.importorskip("sklearn")
     deep = pytest.importorskip("kdfast.deep")
     data = deep.digits(n=60, n_test=40, flip=0.2)
-    result = deep.compare(data, arch="mlp", widths=[1, 2], seeds=2, epochs=1, batch_size=32,
-                          teacher_params={"width": 4, "epochs": 1}, n_threads=1)  # fmt: skip
+    result = deep.compare(
+        data,
+        arch="mlp",
+        widths=[1, 2],
+        seeds=2,
+        epochs=1,
+        batch_size=32,
+        teacher_params={"width": 4, "epochs": 1},
+        n_threads=1,
+    )
     report = result.report(0.5)  # used to fail: deep results have no radius
     lines = report.splitlines()
     assert lines[0] == "data: digits  (n_train 60, n_test 40, images 1x8x8, 10 classes, label noise 0.2)"

@@ -8,9 +8,7 @@ import pytest
 
 import kdfast
 from kdfast import datasets as ds
-from kdfast.margin import margin
-from kdfast.scaling import Scaling
-from kdfast.sweep import Sweep
+from kdfast import Scaling, Sweep, margin
 
 MARGIN = {"n_samples": 256, "seed": 3}
 SETTINGS = dict(teacher="kernel", widths=[1, 4, 16, 64], seeds=2, steps=60, n_threads=1)
@@ -43,10 +41,16 @@ def test_margins_and_neurons_come_from_margin_and_the_comparisons(datasets, resu
 def power_law_table(gammas, C, eps):
     """Neurons exactly on the theory's laws: soft C/(gamma^2 eps), hard C ln(1/eps)/gamma^4."""
     g = np.asarray(gammas, dtype=float)
-    return pd.DataFrame({
-        "dataset": [f"g{i}" for i in range(len(g))], "gamma": g, "eps": eps, "metric": "mean_loss",
-        "soft_neurons": C / (g**2 * eps), "hard_neurons": C * np.log(1 / eps) / g**4,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "dataset": [f"g{i}" for i in range(len(g))],
+            "gamma": g,
+            "eps": eps,
+            "metric": "mean_loss",
+            "soft_neurons": C / (g**2 * eps),
+            "hard_neurons": C * np.log(1 / eps) / g**4,
+        }
+    )
 
 
 def test_fits_recover_exact_power_laws():

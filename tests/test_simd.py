@@ -57,8 +57,17 @@ def test_build_matches_reference(level, d, projection, budget):
     X = rng.normal(size=(n, d))
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     p = 1 / (1 + np.exp(-3 * X[:, 0] * X[:, 1]))
-    args = {"X": X.tolist(), "p": p.tolist(), "d": d, "widths": widths, "seeds": seeds,
-            "steps": 8, "lr": 2.0, "radius": 0.8, "projection": projection}  # fmt: skip
+    args = {
+        "X": X.tolist(),
+        "p": p.tolist(),
+        "d": d,
+        "widths": widths,
+        "seeds": seeds,
+        "steps": 8,
+        "lr": 2.0,
+        "radius": 0.8,
+        "projection": projection,
+    }
     env = {**os.environ, "KDFAST_SIMD": level}
     if budget is not None:
         env["KDFAST_ACTIVATION_BUDGET"] = str(budget)
@@ -73,9 +82,12 @@ def test_build_matches_reference(level, d, projection, budget):
         got = out[np.dtype(dtype).name]
         W0 = np.array(got["W0"])
         Xd = X.astype(dtype).astype(np.float64)
-        want = ref.fit(W0, np.array(got["a"]), net_widths, Xd, p, steps=8, lr=2.0, radius=0.8,
-                       projection=projection)  # fmt: skip
+        want = ref.fit(W0, np.array(got["a"]), net_widths, Xd, p, steps=8, lr=2.0, radius=0.8, projection=projection)
         assert_close(got["loss"], want.loss, TOL[dtype], f"{level} {dtype.__name__} loss")
         assert_close(got["W"], want.W, TOL[dtype], f"{level} {dtype.__name__} W")
-        assert_close(got["logits"], ref.logits(want.W, np.array(got["a"]), net_widths, Xd), TOL[dtype],
-                     f"{level} {dtype.__name__} logits")  # fmt: skip
+        assert_close(
+            got["logits"],
+            ref.logits(want.W, np.array(got["a"]), net_widths, Xd),
+            TOL[dtype],
+            f"{level} {dtype.__name__} logits",
+        )

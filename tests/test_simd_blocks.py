@@ -66,8 +66,16 @@ def test_float32_build_matches_reference_across_blocks_and_chunks(level, d, tmp_
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     p = 1 / (1 + np.exp(-3 * X[:, 0] * X[:, 1]))
     np.savez(tmp_path / "data.npz", X=X, p=p)
-    args = {"level": level, "data": str(tmp_path / "data.npz"), "result": str(tmp_path / "result.npz"),
-            "widths": WIDTHS, "seeds": SEEDS, "steps": STEPS, "lr": LR, "radius": RADIUS}  # fmt: skip
+    args = {
+        "level": level,
+        "data": str(tmp_path / "data.npz"),
+        "result": str(tmp_path / "result.npz"),
+        "widths": WIDTHS,
+        "seeds": SEEDS,
+        "steps": STEPS,
+        "lr": LR,
+        "radius": RADIUS,
+    }
     env = {**os.environ, "KDFAST_SIMD": level, "KDFAST_ACTIVATION_BUDGET": str(BUDGET)}
     child = subprocess.run(
         [sys.executable, "-c", CHILD], input=json.dumps(args), capture_output=True, text=True, env=env, check=True
@@ -78,8 +86,9 @@ def test_float32_build_matches_reference_across_blocks_and_chunks(level, d, tmp_
     assert out["chunked_bytes"] < out["whole_bytes"], "the fit ran in chunks"
     got = np.load(tmp_path / "result.npz")
     X32 = X.astype(np.float32).astype(np.float64)
-    want = ref.fit(got["W0"], got["a"], WIDTHS * len(SEEDS), X32, p, steps=STEPS, lr=LR, radius=RADIUS,
-                   projection="neuron")  # fmt: skip
+    want = ref.fit(
+        got["W0"], got["a"], WIDTHS * len(SEEDS), X32, p, steps=STEPS, lr=LR, radius=RADIUS, projection="neuron"
+    )
     assert want.n_projected > 0, "radius chosen so that the projection acts"
     # The float32 tolerance of the reference tests: each step's sums of 600
     # products per coordinate rounded in float32, over 3 steps.

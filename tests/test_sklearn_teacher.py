@@ -107,9 +107,10 @@ class FitAndProba:
 
 
 @pytest.mark.parametrize(
-    "estimator", [LinearRegression(), GaussianMixture(), object(), FitAndProba(), LogisticRegression],
+    "estimator",
+    [LinearRegression(), GaussianMixture(), object(), FitAndProba(), LogisticRegression],
     ids=["regressor", "clusterer", "object", "not-clonable", "a-class"],
-)  # fmt: skip
+)
 def test_what_is_not_a_classifier_is_refused(task, estimator):
     X, y, _ = task
     with pytest.raises(TypeError) as caught:
@@ -147,9 +148,15 @@ def test_compare_trains_the_soft_students_on_sigmoid_of_the_logits(estimator):
     """From a symmetric start (f = 0) the first recorded loss is KL(Bern(p) || Bern(1/2)) = ln 2 - H(p)."""
     data = datasets.gaussians(40, 3, separation=1.5, n_test=20, seed=4)
     result = kdfast.compare(
-        data, teacher=kdfast.SklearnTeacher(estimator), widths=[2], seeds=1, steps=1, init="symmetric",
-        dtype=np.float64, progress=False,
-    )  # fmt: skip
+        data,
+        teacher=kdfast.SklearnTeacher(estimator),
+        widths=[2],
+        seeds=1,
+        steps=1,
+        init="symmetric",
+        dtype=np.float64,
+        progress=False,
+    )
     teacher = result.teacher  # the fitted teacher (compare may fit a copy of the one given)
     assert isinstance(teacher, kdfast.SklearnTeacher) and hasattr(teacher, "estimator_")
     p = 1 / (1 + np.exp(-teacher.logits(data.X_train)))

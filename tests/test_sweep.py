@@ -193,8 +193,9 @@ ENDINGS = {
 @pytest.mark.parametrize("executor", ["serial", "threads"])
 def test_ctrl_c_stops_a_sweep(executor):
     code = gate(engines=2 if executor == "threads" else 1) + CHILD_CODE
-    child = subprocess.Popen([sys.executable, "-c", code, executor], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, executor], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         out, err = interrupt(child)
     finally:

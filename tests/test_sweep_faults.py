@@ -37,8 +37,7 @@ def process_cluster(n_workers):
     # ":0", a free port: None still serves the scheduler's HTTP routes on 8787,
     # and a warning that the port is taken (by any other cluster on the
     # machine) fails a test under strict warnings.
-    return distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                    dashboard_address=":0")  # fmt: skip
+    return distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
 
 
 def _executing(dask_worker):
@@ -99,9 +98,26 @@ def _n_tasks(dask_scheduler):
 def test_ctrl_c_cancels_a_dask_sweep_and_writes_nothing(tmp_path):
     out = tmp_path / "out"
     with process_cluster(1) as cluster, distributed.Client(cluster) as client:
-        argv = [sys.executable, "-m", "kdfast", "sweep", "--data", "xor2:n=300,n_test=50", "--vary", "d=4,5,6,7",
-                "--widths", "1,8,64", "--seeds", "2", "--steps", "1000000", "--dask", cluster.scheduler_address,
-                "--out", str(out)]  # fmt: skip
+        argv = [
+            sys.executable,
+            "-m",
+            "kdfast",
+            "sweep",
+            "--data",
+            "xor2:n=300,n_test=50",
+            "--vary",
+            "d=4,5,6,7",
+            "--widths",
+            "1,8,64",
+            "--seeds",
+            "2",
+            "--steps",
+            "1000000",
+            "--dask",
+            cluster.scheduler_address,
+            "--out",
+            str(out),
+        ]
         child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             busy_worker(client)  # the sweep's first job is running, three wait

@@ -24,8 +24,9 @@ def test_hard_label_theorem_by_hand():
     assert s.width == pytest.approx(228301530.49754086, rel=1e-12)
     assert s.steps == 34837.0
     # the constants are parameters: each enters as a plain factor
-    c = theory.hard_label_theorem(0.5, 0.1, 10, 0.1, lr=0.5, lam_constant=2.0, width_constant=1.0,
-                                  steps_constant=1.0, radius_constant=1.0)  # fmt: skip
+    c = theory.hard_label_theorem(
+        0.5, 0.1, 10, 0.1, lr=0.5, lam_constant=2.0, width_constant=1.0, steps_constant=1.0, radius_constant=1.0
+    )
     assert c.lam == pytest.approx(p.lam / 2, rel=1e-12)
     assert c.width == pytest.approx(p.width / 4096 / 4, rel=1e-12)
     assert c.steps == math.ceil(c.lam**2 / 0.05)
@@ -63,7 +64,10 @@ def test_monotone_in_gamma_eps_n_delta(which):
         (lambda: theory.hard_label_theorem(0.0, 0.1, 10), "gamma: must be > 0"),
         (lambda: theory.hard_label_theorem(0.1, 1.5, 10), r"eps: must lie in the open interval \(0, 1\)"),
         (lambda: theory.hard_label_theorem(0.1, 0.1, 0), "n: expected a positive number"),
-        (lambda: theory.hard_label_theorem(0.1, 0.1, 10, delta=0.4), r"delta: must lie in the open interval \(0, 0.333333\)"),
+        (
+            lambda: theory.hard_label_theorem(0.1, 0.1, 10, delta=0.4),
+            r"delta: must lie in the open interval \(0, 0.333333\)",
+        ),
         (lambda: theory.hard_label_theorem(0.1, 0.1, 10, lr=2.0), "lr: the theorem needs a step size eta <= 1"),
         (lambda: theory.hard_label_theorem(0.1, 0.1, 10, init="normal"), "init: expected"),
         (lambda: theory.soft_label_theorem(0.1, 0.1, C=-1.0), "C: must be > 0"),
@@ -72,7 +76,7 @@ def test_monotone_in_gamma_eps_n_delta(which):
         (lambda: theory.Protocol(eps=0.1).radius("hard"), "gamma: the protocol has no margin"),
         (lambda: theory.Protocol(eps=0.1, gamma=0.1).radius("both"), "kind: expected one of 'soft', 'hard'"),
     ],
-)  # fmt: skip
+)
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()

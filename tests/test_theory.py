@@ -80,11 +80,16 @@ def least_squares(gammas, neurons, kind, eps=None, exponent=None, confidence=0.9
     [
         {"gammas": [0.02, 0.05, 0.1, 0.2, 0.4], "neurons": [3000.0, 410.0, 90.0, 9.0, 2.0], "kind": "soft"},
         {"gammas": [0.03, 0.06, 0.09, 0.15], "neurons": [5000.0, 700.0, 120.0, 33.0], "kind": "hard", "eps": 0.1},
-        {"gammas": [0.05, 0.1, 0.2], "neurons": [64.0, 20.0, 4.0], "kind": "soft", "eps": [0.1, 0.05, 0.2],
-         "confidence": 0.9},
+        {
+            "gammas": [0.05, 0.1, 0.2],
+            "neurons": [64.0, 20.0, 4.0],
+            "kind": "soft",
+            "eps": [0.1, 0.05, 0.2],
+            "confidence": 0.9,
+        },
         {"gammas": [0.05, 0.1, 0.2, 0.3], "neurons": [64.0, 20.0, 4.0, 3.0], "kind": "hard", "exponent": 4.0},
     ],
-)  # fmt: skip
+)
 def test_fit_scaling_is_the_least_squares_fit_with_its_intervals(case):
     # Noisy data (the intervals have width), scalar and per-point eps of
     # both kinds, another confidence, a fixed exponent. Both sides do a few

@@ -35,9 +35,16 @@ def test_fit_is_bitwise_identical_for_1_and_2_threads(dtype, radius, projection,
     for threads in (1, 2):
         bank = kdfast.StudentBank(d, [1, 5, 40, 60], seeds=[3, 4], dtype=dtype)
         history = bank.fit(
-            X, y, steps=6, lr=2.0, radius=radius, projection=projection,
-            X_test=X[:30], y_test=y[:30], n_threads=threads,
-        )  # fmt: skip
+            X,
+            y,
+            steps=6,
+            lr=2.0,
+            radius=radius,
+            projection=projection,
+            X_test=X[:30],
+            y_test=y[:30],
+            n_threads=threads,
+        )
         results.append((bank.W, bank.logits(X, n_threads=threads), history))
     (W1, F1, h1), (W2, F2, h2) = results
     np.testing.assert_array_equal(W1, W2)
