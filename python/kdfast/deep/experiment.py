@@ -278,7 +278,7 @@ def compare(
     teacher_name = "teacher" if plan is None else f"{name}(width={plan['width']})"
     table = table.assign(
         **settings,
-        teacher=pd.array(np.where(soft, teacher_name, None), dtype=object),
+        teacher=pd.array([teacher_name if is_soft else None for is_soft in soft], dtype=object),
         teacher_train_agreement=np.where(soft, teacher_train_acc, np.nan),
         teacher_test_acc=np.where(soft, np.nan if teacher_test_acc is None else teacher_test_acc, np.nan),
     )
