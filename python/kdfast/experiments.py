@@ -155,19 +155,7 @@ def compare(
     replicates = check.positive_int(replicates, "replicates")
     if validation is not None:
         validation = check.real_number(validation, "validation", minimum=0, maximum=1, exclusive=True)
-    if protocol is not None:
-        if not isinstance(protocol, Protocol):
-            raise check.InputTypeError(f"protocol: expected a kdfast.theory.Protocol, got {type(protocol).__name__}")
-        if radius is not None:
-            raise check.InputValueError("radius: set by the protocol; give one or the other")
-        if steps is not None:
-            raise check.InputValueError("steps: set by the protocol; give one or the other")
-        if validation is not None:
-            raise check.InputValueError("validation: not with a protocol, whose students stop at different steps")
-    # The longest student's steps; under a protocol, known once gamma is.
-    total_steps = (
-        0 if protocol is not None else check.positive_int(STEPS if steps is None else steps, "steps", minimum=0)
-    )
+    total_steps = _budget(protocol, steps, radius, validation)
     check.projection(projection)
     if record_every is not None:
         record_every = check.positive_int(record_every, "record_every")
@@ -202,24 +190,31 @@ def compare(
         replicate(r, base_seed + r, draw, teachers, groups, design, desc=_description(data, r, replicates))
         for r, draw in enumerate(draws)
     ]
-    table = pd.concat([p[0] for p in parts], ignore_index=True)
-    table = table.sort_values(
-        ["replicate", "mode", "teacher", "temperature", "width", "seed"],
-        key=mode_first,
-        kind="stable",
-        ignore_index=True,
-        na_position="first",
-    )
-    curves = pd.concat([p[1] for p in parts], ignore_index=True)
-    curves = curves.sort_values(
-        ["replicate", "mode", "teacher", "temperature", "width", "seed", "step"],
-        key=mode_first,
-        kind="stable",
-        ignore_index=True,
-        na_position="first",
-    )
+    keys = ["replicate", "mode", "teacher", "temperature", "width", "seed"]
+    table, curves = _stacked([p[0] for p in parts], keys), _stacked([p[1] for p in parts], [*keys, "step"])
     params = _params(data, teachers, groups, design, [p[2] for p in parts])
     return Comparison(table, curves, params, teacher=parts[0][3] if len(teachers) == 1 else parts[0][4])
+
+
+def _budget(protocol, steps, radius, validation) -> int:
+    """The steps of every student without a protocol; 0 under one (its steps are known once gamma is)."""
+    if protocol is None:
+        return check.positive_int(STEPS if steps is None else steps, "steps", minimum=0)
+    if not isinstance(protocol, Protocol):
+        raise check.InputTypeError(f"protocol: expected a kdfast.theory.Protocol, got {type(protocol).__name__}")
+    if radius is not None:
+        raise check.InputValueError("radius: set by the protocol; give one or the other")
+    if steps is not None:
+        raise check.InputValueError("steps: set by the protocol; give one or the other")
+    if validation is not None:
+        raise check.InputValueError("validation: not with a protocol, whose students stop at different steps")
+    return 0
+
+
+def _stacked(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    """The replicates' rows in one frame, soft before hard, then in the order of `keys`."""
+    stacked = pd.concat(frames, ignore_index=True)
+    return stacked.sort_values(keys, key=mode_first, kind="stable", ignore_index=True, na_position="first")
 
 
 def _description(data: Dataset, r: int, replicates: int) -> str:
