@@ -1,5 +1,7 @@
 """The theorems' preset of kdfast.theory.Protocol: the radius and steps of the theorems, a cap, and lr <= 1."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -138,3 +140,20 @@ def test_the_command_line(data, tmp_path, capsys):
     for kind in ("soft", "hard"):
         radius, steps = theorems.radius(kind, gamma, n=40), theorems.steps(kind, 1.0, gamma, n=40)
         assert f"{kind} radius {radius:.3g}, steps {steps}" in row
+
+
+def test_the_guides_table_is_what_the_presets_set():
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "guide" / "regime-map.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line.split("|")[2:6] for line in guide.splitlines() if "| `Protocol" in line}
+    presets = {
+        "`Protocol(eps=0.1)`": theory.Protocol(eps=0.1),
+        "`Protocol.theorems(0.1)`": theory.Protocol.theorems(0.1),
+    }
+    assert rows.keys() == presets.keys()
+    for name, protocol in presets.items():
+        soft_r, soft_t, hard_r, hard_t = (cell.split()[0] for cell in rows[name])
+        for kind, radius, steps in (("soft", soft_r, soft_t), ("hard", hard_r, hard_t)):
+            assert float(radius) == pytest.approx(protocol.radius(kind, 0.1, n=200), rel=5e-4)  # 4 digits shown
+            assert int(steps) == protocol.steps(kind, 1.0, 0.1, n=200)
+    uncapped = theory.hard_label_theorem(0.1, 0.1, 200).steps
+    assert f"(of {uncapped:.0f})" in guide

@@ -148,13 +148,13 @@ def planted(
 
     The labels are the signs of f*(x) = E_z[<v(z), x> 1[<z, x> > 0]],
     z ~ N(0, I_d), for the transport v(z) = sum_j alpha_j sign(<z, w_j>) u_j
-    with unit u_j, w_j and sum_j |alpha_j| <= 1, so that |v(z)| <= 1 for
-    every z. Its closed form is
+    with unit u_j, w_j and ``sum_j |alpha_j| <= 1``, so that ``|v(z)| <= 1``
+    for every z. Its closed form is
 
         f*(x) = sum_j alpha_j <u_j, x> (pi - 2 theta_j) / (2 pi),
 
     theta_j the angle between x and w_j. Points are drawn uniformly on the
-    unit sphere and kept when |f*(x)| >= gamma (rejection sampling), so the
+    unit sphere and kept when ``|f*(x)| >= gamma`` (rejection sampling), so the
     margin of the clean training labels (:func:`kdfast.margin`) is at least
     gamma by construction: v is feasible for the margin's maximum. That is
     a lower bound, not the margin: another transport may do better (with
@@ -168,15 +168,15 @@ def planted(
 
     ``params`` records, beside the arguments, ``certified_margin`` (the
     smallest y_i f*(x_i) over the clean training set, in float64: at least
-    gamma, and a lower bound of the margin), ``alpha_l1`` (sum_j
-    |alpha_j| <= 1) and ``acceptance_rate`` (the share of the candidates
-    kept).
+    gamma, and a lower bound of the margin), ``alpha_l1``
+    (``sum_j |alpha_j| <= 1``) and ``acceptance_rate`` (the share of the
+    candidates kept).
 
     Parameters
     ----------
     n, n_test : samples in the training and test sets.
     d : int >= 2, input dimension; rows have unit norm.
-    gamma : float in (0, 1/2), the planted margin: |f*| < 1/2 on the unit
+    gamma : float in (0, 1/2), the planted margin: ``|f*| < 1/2`` on the unit
         sphere, and the share of points kept falls quickly as gamma grows
         (and as d grows, f* shrinking as about 1/d).
     components : int >= 1, the number J of terms of v.

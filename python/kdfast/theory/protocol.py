@@ -44,7 +44,7 @@ class Protocol:
 
     The rule "theorems" (the preset :meth:`theorems`) sets R and T to what
     :func:`hard_label_theorem` and :func:`soft_label_theorem` compute, with
-    their constants:
+    their constants::
 
         hard labels:  lambda = 4 (sqrt(2 ln(4n/delta)) + ln(4/eps)) / gamma,
                       R = 4 lambda / gamma,  T = ceil(2 lambda^2 / (eta eps))
