@@ -101,6 +101,7 @@ def test_compare_under_the_preset(data):
             assert (rows["steps"] == steps).all()
             assert (rows["radius"] == protocol.radius(mode, n=data.n_train, init=init)).all()
         assert result.params["protocol"]["rule"] == "theorems"
+        assert "protocol (the theorems' formulas) eps 0.5 at gamma 0.5: soft 8 steps" in result.report(0.5)
     # the default lr (8) is refused before any training
     with pytest.raises(ValueError, match="lr: the theorem needs a step size eta <= 1, got 8.0"):
         kdfast.compare(data, widths=[2], protocol=protocol)
