@@ -91,8 +91,9 @@ def add_training(p: argparse.ArgumentParser, *, teacher_params: str | None) -> N
         default=compare_default("protocol"),
         metavar="KEY=VALUE,...",
         help="each student's radius and steps from the margin gamma and a target loss eps, with the "
-        "theorems' dependence (kdfast.theory.Protocol; replaces --radius and --steps): "
-        f"{_specs.protocol_options()}; e.g. eps=0.3,steps_constant=4",
+        "theorems' dependence or, with rule=theorems, their own formulas (kdfast.theory.Protocol; replaces "
+        f"--radius and --steps): {_specs.protocol_options()}; e.g. eps=0.3,steps_constant=4 or "
+        "rule=theorems,eps=0.1,max_steps=20000 (with --lr 1 or less)",
     )
     g.add_argument(
         "--projection",

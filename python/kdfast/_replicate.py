@@ -95,9 +95,10 @@ class Schedule:
         if protocol is None:
             return cls({m: design["total_steps"] for m in MODES}, {m: design["radius"] for m in MODES})
         gamma = protocol.gamma if protocol.gamma is not None else _clean_margin(split, threads)
+        data = {"n": split.X.shape[0], "init": design["init"]}
         return cls(
-            steps={mode: protocol.steps(mode, design["lr"], gamma) for mode in MODES},
-            radius={mode: protocol.radius(mode, gamma) for mode in MODES},
+            steps={mode: protocol.steps(mode, design["lr"], gamma, **data) for mode in MODES},
+            radius={mode: protocol.radius(mode, gamma, **data) for mode in MODES},
             gamma=gamma,
             per_mode=True,
         )

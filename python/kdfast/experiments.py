@@ -129,9 +129,11 @@ def compare(
         starts every student at f = 0 and needs even widths.
     protocol : kdfast.theory.Protocol, optional
         Each student's radius and number of steps from the data's margin
-        gamma and the protocol's eps, with the theorems' dependence (see
-        :class:`~kdfast.theory.Protocol`); replaces `radius` (which must
-        then be None) and `steps`. gamma is the protocol's, else measured
+        gamma and the protocol's eps, with the theorems' dependence or
+        their own formulas (see :class:`~kdfast.theory.Protocol`; the
+        formulas take the number of training examples and the students'
+        `init`, and need ``lr <= 1``); replaces `radius` (which must then
+        be None) and `steps`. gamma is the protocol's, else measured
         with :func:`kdfast.margin` on the clean training labels. Soft and
         hard students train in one bank; those with fewer steps are
         recorded when they reach them, the rest train on. Not with
@@ -155,7 +157,7 @@ def compare(
     replicates = check.positive_int(replicates, "replicates")
     if validation is not None:
         validation = check.real_number(validation, "validation", minimum=0, maximum=1, exclusive=True)
-    total_steps = _budget(protocol, steps, radius, validation)
+    total_steps = _budget(protocol, steps, radius, validation, lr)
     check.projection(projection)
     if record_every is not None:
         record_every = check.positive_int(record_every, "record_every")
@@ -196,12 +198,13 @@ def compare(
     return Comparison(table, curves, params, teacher=parts[0][3] if len(teachers) == 1 else parts[0][4])
 
 
-def _budget(protocol, steps, radius, validation) -> int:
+def _budget(protocol, steps, radius, validation, lr: float) -> int:
     """The steps of every student without a protocol; 0 under one (its steps are known once gamma is)."""
     if protocol is None:
         return check.positive_int(STEPS if steps is None else steps, "steps", minimum=0)
     if not isinstance(protocol, Protocol):
         raise check.InputTypeError(f"protocol: expected a kdfast.theory.Protocol, got {type(protocol).__name__}")
+    protocol.check_lr(lr)  # the theorems' rule needs lr <= 1: said now, not after the teachers' fit
     if radius is not None:
         raise check.InputValueError("radius: set by the protocol; give one or the other")
     if steps is not None:

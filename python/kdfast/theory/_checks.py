@@ -1,4 +1,4 @@
-"""What the theory's modules share: the checks of a label kind and a target loss eps, and the eps factor."""
+"""What the theory's modules share: the checks of a label kind, a target loss eps and a step size, and the eps factor."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ def eps_factor(eps: np.ndarray, kind: str) -> np.ndarray:
 
 def scalar_or_array(arr: np.ndarray, *inputs):
     return float(arr) if all(np.ndim(x) == 0 for x in inputs) else arr
+
+
+def step_size(value) -> float:
+    """The step size eta of the theorems' analysis, which needs eta <= 1."""
+    eta = check.positive_number(value, "lr")
+    if eta > 1.0:
+        raise check.InputValueError(f"lr: the theorem needs a step size eta <= 1, got {eta}")
+    return eta
 
 
 def unit_interval(value, name: str, high: float = 1.0) -> float:

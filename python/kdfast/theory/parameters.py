@@ -6,7 +6,11 @@ import math
 from dataclasses import dataclass
 
 from .. import _validation as check
-from ._checks import unit_interval
+from ._checks import step_size, unit_interval
+
+
+# The hard-label theorem's default delta: it holds with probability 1 - 3 delta.
+DELTA = 0.1
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ def hard_label_theorem(
     gamma,
     eps,
     n,
-    delta=0.1,
+    delta=DELTA,
     lr=1.0,
     *,
     init="gaussian",
@@ -115,9 +119,7 @@ def hard_label_theorem(
     if isinstance(n, bool) or not float(n).is_integer() or n < 1:
         raise check.InputValueError(f"n: expected a positive number of examples, got {n!r}")
     d = unit_interval(delta, "delta", 1.0 / 3.0)
-    eta = check.positive_number(lr, "lr")
-    if eta > 1.0:
-        raise check.InputValueError(f"lr: the theorem needs a step size eta <= 1, got {eta}")
+    eta = step_size(lr)
     check.init(init)
     c_lam, c_width, c_steps, c_radius = (
         check.positive_number(v, name)
