@@ -80,9 +80,13 @@ class StudentBank:
         W0 = np.empty((M, d), dtype=dtype)
         a = np.empty(M, dtype=dtype)
         _core.init_bank(
-            W0=W0, a=a, seeds=net_seeds, offsets=offsets, symmetric=init == "symmetric",
+            W0=W0,
+            a=a,
+            seeds=net_seeds,
+            offsets=offsets,
+            symmetric=init == "symmetric",
             n_threads=effective_n_threads(None),
-        )  # fmt: skip
+        )
         self._setup(W0, a, offsets, net_seeds)
         self._init = init
 
@@ -282,10 +286,18 @@ class StudentBank:
         n_test = 0 if X_test is None else X_test.shape[0]
 
         engine_bytes = _core.fit_bytes(
-            n_networks=K, n_neurons=self.n_neurons, d=self.d, n_samples=n, n_columns=C, n_test=n_test,
-            labels=labels is not None, steps=steps, record_every=record_every, n_threads=threads,
+            n_networks=K,
+            n_neurons=self.n_neurons,
+            d=self.d,
+            n_samples=n,
+            n_columns=C,
+            n_test=n_test,
+            labels=labels is not None,
+            steps=steps,
+            record_every=record_every,
+            n_threads=threads,
             float32=self.dtype == np.float32,
-        )  # fmt: skip
+        )
         check.ensure_memory(
             self._W.nbytes + engine_bytes,  # the copy of W this fit updates, and the engine's buffers
             f"fitting {K} networks of {self.n_neurons} neurons on {n} samples",
@@ -293,11 +305,25 @@ class StudentBank:
         W = self._W.copy()
         try:
             records = _core.train(
-                W=W, W0=self._W0, a=self._a, offsets=self._offsets, X=X, target=P, y=labels,
-                X_test=X_test, target_test=P_test, y_test=y_test, target_index=column,
-                lr=lr, radius=radius, temperature=temperature, projection=code,
-                steps=steps, record_every=record_every, n_threads=threads,
-            )  # fmt: skip
+                W=W,
+                W0=self._W0,
+                a=self._a,
+                offsets=self._offsets,
+                X=X,
+                target=P,
+                y=labels,
+                X_test=X_test,
+                target_test=P_test,
+                y_test=y_test,
+                target_index=column,
+                lr=lr,
+                radius=radius,
+                temperature=temperature,
+                projection=code,
+                steps=steps,
+                record_every=record_every,
+                n_threads=threads,
+            )
         finally:
             # On KeyboardInterrupt, W holds the last completed step.
             self._W = _frozen(W)
