@@ -54,8 +54,20 @@ def test_compare_prints_a_table_by_width(capsys):
 
 @pytest.mark.parametrize(("eps", "target"), [([], "0.3"), (["--eps", "0.2"], "0.2")])
 def test_compare_under_a_protocol_reports_neurons_needed_at_its_eps(capsys, eps, target):
-    argv = ["compare", "--data", "xor2:n=40,d=4,n_test=50", "--widths", "2,4", "--seeds", "1", "--n-threads", "1",
-            "--protocol", "eps=0.3,gamma=0.2,max_steps=5", *eps]  # fmt: skip
+    argv = [
+        "compare",
+        "--data",
+        "xor2:n=40,d=4,n_test=50",
+        "--widths",
+        "2,4",
+        "--seeds",
+        "1",
+        "--n-threads",
+        "1",
+        "--protocol",
+        "eps=0.3,gamma=0.2,max_steps=5",
+        *eps,
+    ]
     code, out, _ = run(argv, capsys)
     assert code == 0
     assert f"neurons needed for avg loss <= {target}:" in out
@@ -85,9 +97,25 @@ def test_compare_with_an_array_teacher_and_npz_data(tmp_path, capsys):
     X_unit = X / np.linalg.norm(X, axis=1, keepdims=True)
     np.save(tmp_path / "logits.npy", 4 * X_unit[:, 0])
     np.save(tmp_path / "test_logits.npy", 4 * X_unit[:10, 0])
-    argv = ["compare", "--data", f"npz:path={tmp_path / 'mine.npz'}", "--teacher", "array", "--teacher-logits",
-            str(tmp_path / "logits.npy"), "--teacher-test-logits", str(tmp_path / "test_logits.npy"),
-            "--widths", "2,8", "--steps", "10", "--n-threads", "1", "--out", str(tmp_path / "o")]  # fmt: skip
+    argv = [
+        "compare",
+        "--data",
+        f"npz:path={tmp_path / 'mine.npz'}",
+        "--teacher",
+        "array",
+        "--teacher-logits",
+        str(tmp_path / "logits.npy"),
+        "--teacher-test-logits",
+        str(tmp_path / "test_logits.npy"),
+        "--widths",
+        "2,8",
+        "--steps",
+        "10",
+        "--n-threads",
+        "1",
+        "--out",
+        str(tmp_path / "o"),
+    ]
     code, out, err = run(argv, capsys)
     assert code == 0, err
     assert out.startswith("data: mine.npz")
@@ -145,9 +173,25 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
 
 
 def test_compare_with_a_protocol(tmp_path, capsys):
-    argv = ["compare", "--data", "xor2:n=40,d=4,n_test=50", "--widths", "2,4", "--seeds", "1", "--n-threads", "1",
-            "--lr", "4", "--protocol", "eps=0.2, radius-constant=0.5, steps_constant=0.5, gamma=0.15, max_steps=12",
-            "--out", str(tmp_path), "--format", "json"]  # fmt: skip
+    argv = [
+        "compare",
+        "--data",
+        "xor2:n=40,d=4,n_test=50",
+        "--widths",
+        "2,4",
+        "--seeds",
+        "1",
+        "--n-threads",
+        "1",
+        "--lr",
+        "4",
+        "--protocol",
+        "eps=0.2, radius-constant=0.5, steps_constant=0.5, gamma=0.15, max_steps=12",
+        "--out",
+        str(tmp_path),
+        "--format",
+        "json",
+    ]
     code, out, err = run(argv, capsys)
     assert code == 0, err
     protocol = theory.Protocol(eps=0.2, radius_constant=0.5, steps_constant=0.5, gamma=0.15, max_steps=12)
@@ -184,8 +228,23 @@ def test_width_grids(text, grid):
 
 
 def test_sweep_over_a_varied_option(tmp_path, capsys):
-    argv = ["sweep", "--data", "xor2:n=40,n_test=50", "--vary", "d=3,5", "--widths", "1,4", "--seeds", "1",
-            "--steps", "10", "--n-threads", "1", "--out", str(tmp_path)]  # fmt: skip
+    argv = [
+        "sweep",
+        "--data",
+        "xor2:n=40,n_test=50",
+        "--vary",
+        "d=3,5",
+        "--widths",
+        "1,4",
+        "--seeds",
+        "1",
+        "--steps",
+        "10",
+        "--n-threads",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
     code, out, err = run(argv, capsys)
     assert code == 0, err
     assert "== xor2(d=3)" in out and "== xor2(d=5)" in out
@@ -195,8 +254,21 @@ def test_sweep_over_a_varied_option(tmp_path, capsys):
 
 
 def test_sweep_in_processes_equals_serial(tmp_path, capsys):
-    base = ["sweep", "--data", "xor2:n=40,n_test=50", "--vary", "d=3,4", "--widths", "2,4", "--seeds", "1",
-            "--steps", "10", "--format", "json"]  # fmt: skip
+    base = [
+        "sweep",
+        "--data",
+        "xor2:n=40,n_test=50",
+        "--vary",
+        "d=3,4",
+        "--widths",
+        "2,4",
+        "--seeds",
+        "1",
+        "--steps",
+        "10",
+        "--format",
+        "json",
+    ]
     assert run([*base, "--n-threads", "1", "--out", str(tmp_path / "serial")], capsys)[0] == 0
     code, _, err = run([*base, "--jobs", "2", "--out", str(tmp_path / "jobs")], capsys)
     assert code == 0, err
@@ -205,9 +277,29 @@ def test_sweep_in_processes_equals_serial(tmp_path, capsys):
 
 
 def test_scaling_and_margin(tmp_path, capsys):
-    argv = ["scaling", "--data", "xor2:n=40,n_test=20", "--vary", "d=3,4,5", "--widths", "1,4,16", "--seeds", "1",
-            "--steps", "30", "--eps", "0.5", "--margin-samples", "256", "--margin-param", "bounds=false",
-            "--n-threads", "1", "--out", str(tmp_path)]  # fmt: skip
+    argv = [
+        "scaling",
+        "--data",
+        "xor2:n=40,n_test=20",
+        "--vary",
+        "d=3,4,5",
+        "--widths",
+        "1,4,16",
+        "--seeds",
+        "1",
+        "--steps",
+        "30",
+        "--eps",
+        "0.5",
+        "--margin-samples",
+        "256",
+        "--margin-param",
+        "bounds=false",
+        "--n-threads",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
     code, out, err = run(argv, capsys)
     assert code == 0, err
     assert "gamma" in out and "(theory: p = 2)" in out and "(theory: p = 4)" in out
@@ -228,8 +320,25 @@ def test_ctrl_c_during_a_sweep_exits_130_and_writes_nothing(tmp_path):
     # Two data sets of a million steps would take hours: the command ends
     # only if the interrupt, which finds the engine at work, stops it.
     out_dir = tmp_path / "out"
-    argv = [sys.executable, "-c", CLI_CHILD, "sweep", "--data", "xor2:n=400,n_test=10", "--vary", "d=8,9",
-            "--widths", "2000", "--steps", "1000000", "--record-every", "10", "--progress", "--out", str(out_dir)]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-c",
+        CLI_CHILD,
+        "sweep",
+        "--data",
+        "xor2:n=400,n_test=10",
+        "--vary",
+        "d=8,9",
+        "--widths",
+        "2000",
+        "--steps",
+        "1000000",
+        "--record-every",
+        "10",
+        "--progress",
+        "--out",
+        str(out_dir),
+    ]
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         out, err = interrupt(child)
@@ -259,9 +368,27 @@ DESIGN_DATA = ["--data", "gaussians:n=60,d=4,separation=1.5,flip=0.2,n_test=40"]
 
 
 def test_compare_with_two_teachers_two_temperatures_and_replicates(tmp_path, capsys):
-    argv = ["compare", *DESIGN_DATA, *DESIGN_SMALL, "--teacher", "kernel,network", "--teacher-param", "kernel.steps=30",
-            "--teacher-param", "network.width=16", "--teacher-param", "network.steps=10", "--temperature", "1,4",
-            "--replicates", "2", "--validation", "0.2", "--out", str(tmp_path / "out")]  # fmt: skip
+    argv = [
+        "compare",
+        *DESIGN_DATA,
+        *DESIGN_SMALL,
+        "--teacher",
+        "kernel,network",
+        "--teacher-param",
+        "kernel.steps=30",
+        "--teacher-param",
+        "network.width=16",
+        "--teacher-param",
+        "network.steps=10",
+        "--temperature",
+        "1,4",
+        "--replicates",
+        "2",
+        "--validation",
+        "0.2",
+        "--out",
+        str(tmp_path / "out"),
+    ]
     code, out, err = run(argv, capsys)
     assert code == 0, err
     assert "2 replicates of the data" in out and out.count("teacher: ") == 4  # 2 teachers x 2 temperatures
@@ -271,16 +398,36 @@ def test_compare_with_two_teachers_two_temperatures_and_replicates(tmp_path, cap
     # The same run from Python.
     data = ds.gaussians(n=60, d=4, separation=1.5, flip=0.2, n_test=40)
     teachers = {"kernel": kdfast.KernelTeacher(steps=30), "network": kdfast.NetworkTeacher(width=16, steps=10)}
-    direct = kdfast.compare(data, teacher=teachers, temperature=[1, 4], replicates=2, validation=0.2,
-                            widths=[1, 4], seeds=2, steps=20, n_threads=1)  # fmt: skip
+    direct = kdfast.compare(
+        data,
+        teacher=teachers,
+        temperature=[1, 4],
+        replicates=2,
+        validation=0.2,
+        widths=[1, 4],
+        seeds=2,
+        steps=20,
+        n_threads=1,
+    )
     np.testing.assert_allclose(table["test_acc_early"], direct.table["test_acc_early"])
 
 
 def test_sweep_draws_the_map(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     path = tmp_path / "map.png"
-    argv = ["sweep", *DESIGN_DATA, "--vary", "separation=1,3", *DESIGN_SMALL, "--teacher", "kernel,svc", "--temperature", "1,4",
-            "--map", str(path)]  # fmt: skip
+    argv = [
+        "sweep",
+        *DESIGN_DATA,
+        "--vary",
+        "separation=1,3",
+        *DESIGN_SMALL,
+        "--teacher",
+        "kernel,svc",
+        "--temperature",
+        "1,4",
+        "--map",
+        str(path),
+    ]
     code, _, err = run(argv, capsys)
     assert code == 0, err
     assert path.read_bytes().startswith(b"\x89PNG")

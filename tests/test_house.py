@@ -163,8 +163,13 @@ def test_no_private_name_crosses_a_module_line():
             if isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").startswith("kdfast")):
                 aliases |= {a.asname or a.name for a in node.names if a.name in MODULES}
         for node in nodes:
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
-                    and node.attr.startswith("_") and not node.attr.startswith("__")):  # fmt: skip
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
                 crossings.append(f"{name}:{node.lineno} uses {node.value.id}.{node.attr}")
     assert not crossings
 
@@ -385,8 +390,9 @@ def test_debug_shows_the_traceback_of_bad_input(capsys):
 
 
 def test_debug_traceback_on_the_command_line():
-    done = subprocess.run([sys.executable, "-m", "kdfast", "--debug", *SMALL, "--lr", "-1"],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "kdfast", "--debug", *SMALL, "--lr", "-1"], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 1
     assert "Traceback (most recent call last)" in done.stderr and "InputValueError: lr: must be > 0" in done.stderr
 
@@ -421,8 +427,13 @@ def test_teachers_survive_scikit_learn_clone(task, teacher):
 def test_array_teacher_stores_its_parameters_under_their_names():
     train, test = np.zeros(3), np.ones(2)
     teacher = kdfast.ArrayTeacher(train_logits=train, test_logits=test)
-    assert teacher.get_params() == {"train_logits": train, "train_proba": None, "test_logits": test,
-                                    "test_proba": None, "X_test": None}  # fmt: skip
+    assert teacher.get_params() == {
+        "train_logits": train,
+        "train_proba": None,
+        "test_logits": test,
+        "test_proba": None,
+        "X_test": None,
+    }
     with pytest.raises(kdfast.InputError, match="logits: not a parameter of ArrayTeacher"):
         teacher.set_params(logits=train)
 
@@ -476,8 +487,13 @@ def test_ctrl_c_between_two_submissions_stops_the_job_already_running():
             return super().submit(fn, *args, **kwargs)
 
     with InterruptedPool(2) as pool, pytest.raises(KeyboardInterrupt):
-        _jobs.run_jobs(until_cancelled, {"first": (running, stopped), "second": (running, stopped)}, executor=pool,
-                       progress=False, desc="test")  # fmt: skip
+        _jobs.run_jobs(
+            until_cancelled,
+            {"first": (running, stopped), "second": (running, stopped)},
+            executor=pool,
+            progress=False,
+            desc="test",
+        )
     assert stopped.is_set()
     assert not _jobs._holders and not _jobs._cancelled
 

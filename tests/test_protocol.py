@@ -21,8 +21,9 @@ def protocol():
 
 @pytest.fixture(scope="module")
 def result(data, protocol):
-    return kdfast.compare(data, widths=WIDTHS, seeds=SEEDS, lr=LR, init="symmetric", protocol=protocol,
-                          record_every=3, n_threads=1)  # fmt: skip
+    return kdfast.compare(
+        data, widths=WIDTHS, seeds=SEEDS, lr=LR, init="symmetric", protocol=protocol, record_every=3, n_threads=1
+    )
 
 
 def test_radius_and_steps_per_network(result, protocol):
@@ -47,8 +48,15 @@ def test_each_network_as_if_trained_alone(data, result, protocol):
     agreement_sign = np.sign(teacher.logits(data.X_test))
     for mode, target in (("soft", soft), ("hard", data.y_train)):
         bank = kdfast.StudentBank(data.d, WIDTHS, seeds=range(SEEDS), init="symmetric")
-        history = bank.fit(data.X_train, target, steps=protocol.steps(mode, LR), lr=LR, radius=protocol.radius(mode),
-                           y=data.y_train, n_threads=1)  # fmt: skip
+        history = bank.fit(
+            data.X_train,
+            target,
+            steps=protocol.steps(mode, LR),
+            lr=LR,
+            radius=protocol.radius(mode),
+            y=data.y_train,
+            n_threads=1,
+        )
         rows = result.table[result.table["mode"] == mode].sort_values(["seed", "width"])
         np.testing.assert_allclose(rows["mean_loss"], history.mean_loss, rtol=1e-12)
         np.testing.assert_array_equal(rows["final_loss"], history.final_loss)
@@ -106,8 +114,26 @@ def test_network_teacher_and_cli_take_init(data, tmp_path):
     from kdfast.cli import main
 
     out = tmp_path / "run"
-    assert main(["compare", "--data", "xor2:n=40,d=4,n_test=20", "--widths", "2,4", "--seeds", "1", "--steps", "3",
-                 "--init", "symmetric", "--out", str(out)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "compare",
+                "--data",
+                "xor2:n=40,d=4,n_test=20",
+                "--widths",
+                "2,4",
+                "--seeds",
+                "1",
+                "--steps",
+                "3",
+                "--init",
+                "symmetric",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     import pandas as pd
 
     assert (pd.read_csv(out / "table.csv")["init"] == "symmetric").all()

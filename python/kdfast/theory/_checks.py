@@ -1,4 +1,4 @@
-"""What the theory's modules share: the checks of a label kind, a target loss eps and a step size, and the eps factor."""
+"""What the theory's modules share: checks of a label kind, a target loss eps and a step size; the eps factor."""
 
 from __future__ import annotations
 
